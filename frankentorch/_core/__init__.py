@@ -1,0 +1,1 @@
+"""Tensor core: dtypes, devices, storage, metadata and modes. Knows nothing of ops."""

@@ -1,0 +1,1 @@
+"""Dispatch keys, key sets and operator dispatch."""

@@ -1,0 +1,60 @@
+"""Op families. Importing this package registers every op and binds the Tensor methods."""
+from __future__ import annotations
+
+from .._dispatch.dispatcher import OPS
+from .._tensor import Tensor
+from . import arith, copy, creation, indexing, reduction, views  # noqa: F401  (registration)
+
+__all__ = ["public_functions"]
+
+def _bind_methods() -> None:
+    for name, packet in OPS.items():
+        if "method" in packet.variants:
+            setattr(Tensor, name, packet.method())
+    for alias, target in (("divide", "div"), ("multiply", "mul"), ("subtract", "sub"),
+                          ("true_divide", "div"), ("swapaxes", "transpose"),
+                          ("swapdims", "transpose"), ("moveaxis", "movedim")):
+        setattr(Tensor, alias, getattr(Tensor, target))
+    _bind_operators()
+    Tensor.__pos__ = lambda self: self
+    Tensor.__getitem__ = indexing.getitem
+    Tensor.__setitem__ = indexing.setitem
+    Tensor.to = copy.to
+    Tensor.type_as = lambda self, other: self.to(other.dtype)
+    for name, dt in (("float", "float32"), ("double", "float64"), ("half", "float16"),
+                     ("bfloat16", "bfloat16"), ("long", "int64"), ("int", "int32"),
+                     ("short", "int16"), ("char", "int8"), ("byte", "uint8"), ("bool", "bool_")):
+        setattr(Tensor, name, _converter(dt))
+
+
+def _bind_operators() -> None:
+    """Python operators of Tensor, mapped onto ops as PyTorch maps them."""
+    for name in ("add", "sub", "mul", "div"):
+        fn = OPS[name].function()
+        py = "truediv" if name == "div" else name
+        inplace = getattr(Tensor, name + "_")
+        setattr(Tensor, f"__{py}__", lambda self, other, fn=fn: fn(self, other))
+        setattr(Tensor, f"__r{py}__", lambda self, other, fn=fn: fn(other, self))
+        setattr(Tensor, f"__i{py}__", lambda self, other, fn=inplace: fn(self, other))
+    mul = OPS["mul"].function()
+    Tensor.__neg__ = lambda self: mul(self, -1)
+
+
+def _converter(dt_name: str):
+    from .._core import dtype as D
+    dt = getattr(D, dt_name)
+    return lambda self, memory_format=None: self.to(dt)
+
+
+def public_functions() -> dict:
+    """``frankentorch.<name>`` callables: every op with a function variant, plus factories."""
+    out = {name: packet.function() for name, packet in OPS.items()
+           if "function" in packet.variants}
+    out.update({name: getattr(creation, name) for name in creation.__all__})
+    out.update(divide=out["div"], multiply=out["mul"], subtract=out["sub"],
+               true_divide=out["div"], swapaxes=out["transpose"], swapdims=out["transpose"],
+               moveaxis=out["movedim"])
+    return out
+
+
+_bind_methods()

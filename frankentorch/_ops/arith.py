@@ -1,0 +1,139 @@
+"""add, sub, mul, div: broadcasting, PyTorch's type promotion, in-place and out= forms."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import dtype as D
+from .._core.meta import numel_of
+from .._dispatch.dispatcher import defop
+from .._tensor import Tensor, empty_tensor
+from . import iterator as it
+from .copy import copy_into, check_can_cast, resize_out
+
+_CODES = {"add": 0, "sub": 1, "mul": 2, "div": 3}
+
+
+def _check_operands(name: str, a, b) -> None:
+    for x in (a, b):
+        if not isinstance(x, Tensor) and not it.is_number(x):
+            raise TypeError(f"{name}(): argument 'other' must be Tensor or Number, not "
+                            f"{type(x).__name__}")
+
+
+def binary_dtype(name: str, a, b) -> D.dtype:
+    """Result dtype of ``name(a, b)`` (true division of integers gives the default float)."""
+    dt = it.result_type(a, b)
+    if name == "div" and not dt.is_floating_point:
+        return D.get_default_dtype()
+    if name == "sub" and (getattr(a, "dtype", None) is D.bool_ or
+                          getattr(b, "dtype", None) is D.bool_):
+        if dt is D.bool_:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return dt
+
+
+def _check_alpha(dt: D.dtype, alpha) -> None:
+    if isinstance(alpha, float) and not dt.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if isinstance(alpha, bool) and dt is not D.bool_:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+
+
+def _scalar_for(x, cdt: D.dtype):
+    """Python number converted to the compute dtype, refusing values that do not fit."""
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return cdt.np_dtype.type(x)
+    except OverflowError:
+        raise RuntimeError(f"value cannot be converted to type {cdt.name} without "
+                           "overflow") from None
+
+
+def run_binary(name: str, a, b, alpha, out: Tensor, dt: D.dtype) -> Tensor:
+    """Compute ``name(a, b)`` (common dtype ``dt``) into ``out``, which has the broadcast shape."""
+    shape = out._shape
+    if numel_of(shape) == 0 or out._data is None:
+        return out
+    cdt = it.compute_dtype(dt)
+    a = _scalar_for(a, cdt)
+    b = _scalar_for(b, cdt)
+    direct = out._dtype is cdt
+    target = out if direct else empty_tensor(shape, cdt, out._device,
+                                             it.elementwise_strides(shape, (out,)))
+    abuf, aoff, ast = it.operand_buffer(a, shape, cdt)
+    bbuf, boff, bst = it.operand_buffer(b, shape, cdt)
+    kshape, (ast, bst, ost) = it.coalesce(shape, [ast, bst, target._stride])
+    from .._kernels import elementwise as K
+    kernel = K.binary_parallel if numel_of(shape) >= it.PARALLEL_MIN else K.binary_serial
+    kernel(_CODES[name], abuf, aoff, ast, bbuf, boff, bst, target._data, target._offset, ost,
+           kshape, cdt.np_dtype.type(alpha))
+    if not direct:
+        copy_into(out, target)
+    return out
+
+
+def _define(name: str, with_alpha: bool) -> None:
+    alpha_sig = ", *, Scalar alpha=1" if with_alpha else ""
+    alpha_kw = ", *, Scalar alpha=1" if with_alpha else ", *"
+    overload = "Tensor"
+    functional = defop(f"{name}.{overload}(Tensor self, Tensor other{alpha_sig}) -> Tensor")
+    inplace = defop(f"{name}_.{overload}(Tensor(a!) self, Tensor other{alpha_sig}) -> Tensor(a!)",
+                    variants=("method",))
+    out_op = defop(f"{name}.out(Tensor self, Tensor other{alpha_kw}, Tensor(a!) out) -> "
+                   "Tensor(a!)")
+
+    def prepare(a, b, alpha):
+        _check_operands(name, a, b)
+        dt = binary_dtype(name, a, b)
+        _check_alpha(dt, alpha)
+        return it.broadcast_operands_shape(a, b), dt, it.common_device(a, b)
+
+    def forward(self, other, alpha=1):
+        shape, dt, dev = prepare(self, other, alpha)
+        out = it.new_output(shape, dt, dev, (self, other))
+        return run_binary(name, self, other, alpha, out, dt)
+
+    def forward_inplace(self, other, alpha=1):
+        shape, dt, _ = prepare(self, other, alpha)
+        if shape != self._shape:
+            raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
+        check_can_cast(dt, self._dtype)
+        run_binary(name, self, other, alpha, self, dt)
+        self._bump_version()
+        return self
+
+    def forward_out(self, other, alpha=1, out=None):
+        shape, dt, _ = prepare(self, other, alpha)
+        check_can_cast(dt, out._dtype)
+        resize_out(out, shape)
+        run_binary(name, self, other, alpha, out, dt)
+        out._bump_version()
+        return out
+
+    if not with_alpha:
+        f, fi, fo = forward, forward_inplace, forward_out
+        forward = lambda self, other: f(self, other)          # noqa: E731
+        forward_inplace = lambda self, other: fi(self, other)  # noqa: E731
+        forward_out = lambda self, other, out: fo(self, other, 1, out)  # noqa: E731
+    functional.impl("CPU", "Meta")(forward)
+    inplace.impl("CPU", "Meta")(forward_inplace)
+    out_op.impl("CPU", "Meta")(forward_out)
+
+
+for _name, _alpha in (("add", True), ("sub", True), ("mul", False), ("div", False)):
+    _define(_name, _alpha)
+
+rsub = defop("rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor")
+
+
+@rsub.impl("CPU", "Meta")
+def _rsub(self, other, alpha=1):
+    from .._dispatch.dispatcher import OPS
+    return OPS["sub"](other, self, alpha=alpha)

@@ -1,0 +1,177 @@
+"""Copies: copy_ (broadcasting, dtype conversion), contiguous, clone, _to_copy / to."""
+from __future__ import annotations
+
+from .._core import dtype as D
+from .._core.device import as_device, device
+from .._core.meta import broadcast_shapes, contiguous_strides, numel_of
+from .._core.storage import Storage
+from .._dispatch.dispatcher import defop
+from .._tensor import Tensor, empty_tensor
+from . import iterator as it
+
+_HALF = (D.float16, D.bfloat16)
+
+
+def check_can_cast(src: D.dtype, dst: D.dtype) -> None:
+    """c10::canCast for out= and in-place results: no float→int, no number→bool."""
+    if (src.is_floating_point and not dst.is_floating_point) or \
+            (src is not D.bool_ and dst is D.bool_):
+        raise RuntimeError(f"result type {_torch_name(src)} can't be cast to the desired output "
+                           f"type {_torch_name(dst)}")
+
+
+_SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                      "int32": "Int", "int64": "Long", "float16": "Half",
+                      "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
+
+
+def _torch_name(d: D.dtype) -> str:
+    return _SCALAR_TYPE_NAMES[d.name]
+
+
+def resize_out(out: Tensor, shape) -> None:
+    """Give an out= tensor the result's shape (contiguous), growing its storage if needed."""
+    shape = tuple(shape)
+    if out._shape == shape:
+        return
+    stride = contiguous_strides(shape)
+    need = (out._offset + numel_of(shape)) * out._dtype.itemsize
+    st = out._storage
+    if st.raw is not None and need > st.nbytes():
+        grown = Storage(need, st.device)
+        grown.raw[: st.nbytes()] = st.raw
+        st.raw, st._nbytes = grown.raw, need
+    elif st.raw is None and need > st.nbytes():
+        st._nbytes = need
+    out._shape, out._stride = shape, stride
+    out._data = st.typed(out._dtype.np_dtype)
+
+
+def copy_into(dst: Tensor, src) -> Tensor:
+    """Write ``src`` (tensor broadcastable to dst, or a number) into ``dst`` with conversion."""
+    shape = dst._shape
+    if numel_of(shape) == 0 or dst._data is None:
+        return dst
+    if not isinstance(src, Tensor) or dst._dtype in _HALF or src._dtype in _HALF:
+        dst._array()[...] = src._array() if isinstance(src, Tensor) else src
+        return dst
+    sst = it.broadcast_strides(src._shape, src._stride, shape)
+    kshape, (sst, dstt) = it.coalesce(shape, [sst, dst._stride])
+    from .._kernels import copy as K
+    kernel = K.copy_parallel if numel_of(shape) >= it.PARALLEL_MIN else K.copy_serial
+    kernel(src._data, src._offset, sst, dst._data, dst._offset, dstt, kshape)
+    return dst
+
+
+copy_ = defop("copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) -> Tensor(a!)",
+              variants=("method",))
+
+
+@copy_.impl("CPU", "Meta")
+def _copy_(self, src, non_blocking=False):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(src).__name__}")
+    shape = broadcast_shapes(self._shape, src._shape)
+    if shape != self._shape:
+        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast "
+                           f"shape {list(shape)}")
+    _check_no_internal_overlap(self)
+    if src._device != self._device and src._data is None:
+        raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+    if src._storage is self._storage and src._data is not None:
+        src = _materialize(src)
+    copy_into(self, src)
+    self._bump_version()
+    return self
+
+
+def _check_no_internal_overlap(t: Tensor) -> None:
+    if any(st == 0 and n > 1 for n, st in zip(t._shape, t._stride)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+
+
+def _materialize(t: Tensor) -> Tensor:
+    out = empty_tensor(t._shape, t._dtype, t._device)
+    return copy_into(out, t)
+
+
+clone = defop("clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor")
+
+
+@clone.impl("CPU", "Meta")
+def _clone(self, memory_format=None):
+    """A copy with fresh storage; dense inputs keep their strides (preserve_format)."""
+    strides = it.elementwise_strides(self._shape, (self,)) if memory_format in (
+        None, "preserve_format") or getattr(memory_format, "name", None) == "preserve_format" \
+        else contiguous_strides(self._shape)
+    out = empty_tensor(self._shape, self._dtype, self._device, strides)
+    return copy_into(out, self)
+
+
+contiguous = defop("contiguous(Tensor(a) self, *, MemoryFormat memory_format=contiguous_format)"
+                   " -> Tensor(a)", variants=("method",))
+
+
+@contiguous.impl("CompositeImplicitAutograd")
+def _contiguous(self, memory_format=None):
+    if self.is_contiguous():
+        return self
+    out = empty_tensor(self._shape, self._dtype, self._device)
+    return copy_into(out, self)
+
+
+_to_copy = defop("_to_copy(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, "
+                 "Device? device=None, bool? pin_memory=None, bool non_blocking=False, "
+                 "MemoryFormat? memory_format=None) -> Tensor")
+
+
+@_to_copy.impl("CPU", "Meta")
+def _to_copy_kernel(self, dtype=None, layout=None, device=None, pin_memory=None,
+                    non_blocking=False, memory_format=None):
+    dt = self._dtype if dtype is None else dtype
+    dev = self._device if device is None else as_device(device)
+    strides = it.elementwise_strides(self._shape, (self,))
+    out = empty_tensor(self._shape, dt, dev, strides)
+    if dev.type == "meta":
+        return out
+    if self._data is None:
+        raise NotImplementedError("Cannot copy out of meta tensor; no data! Please consider "
+                                  "using torch.empty_like(t, device=...) instead")
+    return copy_into(out, self)
+
+
+def to(self: Tensor, *args, **kwargs) -> Tensor:
+    """Tensor.to(dtype | device | tensor, ..., copy=False): self when nothing changes."""
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    rest = list(args)
+    if rest and isinstance(rest[0], Tensor):
+        other = rest.pop(0)
+        dtype, dev = other._dtype, other._device
+    elif rest and isinstance(rest[0], (str, device)):
+        dev = rest.pop(0)
+    if rest and isinstance(rest[0], D.dtype):
+        dtype = rest.pop(0)
+    if rest and isinstance(rest[0], bool):
+        rest.pop(0)  # non_blocking
+    if rest and isinstance(rest[0], bool):
+        copy = rest.pop(0)
+    if rest:
+        raise TypeError("to() received an invalid combination of arguments - got "
+                        f"({', '.join(type(a).__name__ for a in args)})")
+    if dtype is not None and not isinstance(dtype, D.dtype):
+        raise TypeError(f"to(): argument 'dtype' must be torch.dtype, not "
+                        f"{type(dtype).__name__}")
+    dev = None if dev is None else as_device(dev)
+    same = (dtype is None or dtype is self._dtype) and (dev is None or dev == self._device)
+    if same and not copy:
+        return self
+    return _to_copy(self, dtype=dtype, device=dev)

@@ -1,0 +1,182 @@
+"""TensorIterator-style preparation shared by elementwise and reduction ops.
+
+Broadcasting, result dtypes, output strides (PyTorch keeps the memory layout of its inputs),
+dimension coalescing, and conversion of operands into kernel arguments (flat buffer, offset,
+int64 strides). Everything here runs before a kernel: it is where bad metadata is refused.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import dtype as D
+from .._core.device import device
+from .._core.meta import broadcast_shapes, contiguous_strides
+from .._tensor import Tensor, empty_tensor
+
+__all__ = ["PARALLEL_MIN", "result_type", "common_device", "elementwise_strides", "coalesce",
+           "operand_buffer", "compute_dtype", "is_number", "new_output", "broadcast_strides",
+           "broadcast_operands_shape"]
+
+# Below this many elements a kernel runs on one thread: starting the pool costs more than it
+# saves (measured crossover on a 2-core machine is ~30-60k float32 elements).
+PARALLEL_MIN = 1 << 16
+
+_NUMBER_TYPES = (bool, int, float)
+
+
+def is_number(x) -> bool:
+    return isinstance(x, _NUMBER_TYPES) or isinstance(x, np.generic)
+
+
+def result_type(*operands) -> D.dtype:
+    """torch.result_type over tensors and Python numbers."""
+    dim, zero, scalar = [], [], []
+    for x in operands:
+        if isinstance(x, Tensor):
+            (dim if x._shape else zero).append(x._dtype)
+        elif is_number(x):
+            scalar.append(D.scalar_dtype(x.item() if isinstance(x, np.generic) else x))
+        else:
+            raise TypeError(f"expected Tensor or Number, got {type(x).__name__}")
+    return D.result_type_of(dim, zero, scalar)
+
+
+def common_device(*operands) -> device:
+    """The device every tensor operand is on; 0-d CPU tensors may join any device, as in torch."""
+    found = None
+    for x in operands:
+        if isinstance(x, Tensor) and not (x._device.type == "cpu" and not x._shape):
+            if found is None:
+                found = x._device
+            elif found != x._device:
+                raise RuntimeError(
+                    "Expected all tensors to be on the same device, but found at least two "
+                    f"devices, {found} and {x._device}!")
+    if found is None:
+        found = next(x._device for x in operands if isinstance(x, Tensor))
+    return found
+
+
+def compute_dtype(d: D.dtype) -> D.dtype:
+    """Half types compute in float32 and round once, like PyTorch's CPU kernels."""
+    return D.float32 if d is D.float16 or d is D.bfloat16 else d
+
+
+def _should_swap(a: int, b: int, shape, op_strides) -> int:
+    for st in op_strides:
+        s0, s1 = st[a], st[b]
+        if s0 == 0 or s1 == 0:
+            continue
+        if s0 < s1:
+            return -1
+        if s0 > s1:
+            return 1
+        if shape[a] > shape[b]:
+            return 1
+    return 0
+
+
+def elementwise_strides(shape, inputs) -> tuple[int, ...]:
+    """Strides PyTorch gives a freshly allocated elementwise output.
+
+    If every input has the output's shape and they are all contiguous, or all dense with the
+    same strides, the output copies that layout; otherwise dims are sorted by the inputs'
+    broadcast strides (TensorIterator's reorder_dimensions) and laid out densely in that order.
+    """
+    tensors = [x for x in inputs if isinstance(x, Tensor)]
+    nd = len(shape)
+    if nd == 0:
+        return ()
+    if tensors and len(tensors) == len(inputs) and all(t._shape == shape for t in tensors):
+        first = tensors[0]._stride
+        if all(t.is_contiguous() for t in tensors):
+            return contiguous_strides(shape)
+        if all(t._stride == first for t in tensors) and _non_overlapping_dense(shape, first):
+            return first
+    op_strides = []
+    for t in tensors:
+        off = nd - t.ndim
+        op_strides.append([0] * off + [0 if n == 1 else s for n, s in zip(t._shape, t._stride)])
+    perm = list(range(nd - 1, -1, -1))
+    for i in range(1, nd):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = _should_swap(perm[d0], perm[d1], shape, op_strides)
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    strides = [0] * nd
+    acc = 1
+    for d in perm:
+        strides[d] = acc
+        acc *= max(shape[d], 1)
+    return tuple(strides)
+
+
+def _non_overlapping_dense(shape, strides) -> bool:
+    order = sorted(range(len(shape)), key=lambda d: (strides[d], shape[d]))
+    expected = 1
+    for d in order:
+        if shape[d] == 1:
+            continue
+        if strides[d] != expected:
+            return False
+        expected *= shape[d]
+    return True
+
+
+def coalesce(shape, strides_list):
+    """Merge adjacent dims that every operand walks contiguously; drop size-1 dims.
+
+    Returns (shape, [strides...]) with at least one dim, as int64 arrays for kernels.
+    """
+    dims = [d for d in range(len(shape)) if shape[d] != 1]
+    new_shape: list[int] = []
+    new_strides: list[list[int]] = [[] for _ in strides_list]
+    for d in dims:
+        if new_shape and all(st[d] * shape[d] == ns[-1] for st, ns in zip(strides_list,
+                                                                            new_strides)):
+            new_shape[-1] *= shape[d]
+            for st, ns in zip(strides_list, new_strides):
+                ns[-1] = st[d]
+        else:
+            new_shape.append(shape[d])
+            for st, ns in zip(strides_list, new_strides):
+                ns.append(st[d])
+    if not new_shape:
+        new_shape = [1]
+        new_strides = [[1] for _ in strides_list]
+    return (np.array(new_shape, dtype=np.int64),
+            [np.array(ns, dtype=np.int64) for ns in new_strides])
+
+
+def broadcast_strides(tshape, tstride, shape) -> tuple[int, ...]:
+    """Strides of a (tshape, tstride) operand expanded to ``shape`` (0 on broadcast dims)."""
+    off = len(shape) - len(tshape)
+    return tuple([0] * off + [0 if n == 1 and shape[off + i] != 1 else s
+                              for i, (n, s) in enumerate(zip(tshape, tstride))])
+
+
+def operand_buffer(x, shape, cdt: D.dtype):
+    """Kernel view of an operand in compute dtype ``cdt``: (flat buffer, offset, strides).
+
+    Tensors of another dtype, and Python numbers, are converted first (numbers become a single
+    element with zero strides).
+    """
+    np_dt = cdt.np_dtype
+    if not isinstance(x, Tensor):
+        return np.array([x], dtype=np_dt), 0, (0,) * len(shape)
+    if x._dtype is cdt:
+        return x._data, x._offset, broadcast_strides(x._shape, x._stride, shape)
+    arr = np.ascontiguousarray(x._array().astype(np_dt))
+    return arr.reshape(-1), 0, broadcast_strides(arr.shape, contiguous_strides(arr.shape), shape)
+
+
+def new_output(shape, dt: D.dtype, dev: device, inputs) -> Tensor:
+    return empty_tensor(shape, dt, dev, elementwise_strides(shape, inputs))
+
+
+def broadcast_operands_shape(*operands) -> tuple[int, ...]:
+    return broadcast_shapes(*(x._shape for x in operands if isinstance(x, Tensor)))

@@ -1,0 +1,221 @@
+"""The Tensor class: metadata + storage + the methods that need no kernel.
+
+Everything that computes is an op from the registry and is attached as a method by
+``_ops`` (one definition per op); this module only knows how a tensor is laid out.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._core import dtype as _dt
+from ._core.device import CPU, META, device
+from ._core.meta import TensorMeta, check_geometry, contiguous_strides, numel_of
+from ._core.size import Size
+from ._core.storage import Storage
+from ._dispatch.dispatcher import tensor_keyset_bits
+
+__all__ = ["Tensor", "make_tensor", "empty_tensor", "from_array"]
+
+
+class Tensor(TensorMeta):
+    """A strided view of a storage, with PyTorch's Tensor interface."""
+
+    __slots__ = ("_storage", "_data", "_keys", "_requires_grad", "grad", "grad_fn", "_base",
+                 "__weakref__", "__dict__")
+
+    # ---------------------------------------------------------------- metadata
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._shape)
+        from ._core.meta import normalize_dim
+        return self._shape[normalize_dim(dim, len(self._shape))]
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and not (self._dtype.is_floating_point):
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._storage.version
+
+    def _bump_version(self) -> None:
+        self._storage.version += 1
+
+    def untyped_storage(self) -> Storage:
+        return self._storage
+
+    def data_ptr(self) -> int:
+        return self._storage.data_ptr() + self._offset * self._dtype.itemsize if \
+            self._storage.raw is not None else 0
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    @property
+    def layout(self):
+        from ._core.layout import strided
+        return strided
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> "Tensor":
+        if self.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    # ---------------------------------------------------------------- NumPy and Python values
+
+    def _array(self) -> np.ndarray:
+        """The elements as a strided NumPy view (bfloat16 via ml_dtypes); shares memory."""
+        if self._data is None:
+            raise NotImplementedError("Cannot access data of a tensor on the 'meta' device")
+        item = self._dtype.itemsize
+        return np.lib.stride_tricks.as_strided(
+            self._data[self._offset:], self._shape, tuple(s * item for s in self._stride))
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """A NumPy array sharing this tensor's memory (PyTorch refuses bfloat16 and grads)."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if self._dtype is _dt.bfloat16:
+            raise TypeError("Got unsupported ScalarType BFloat16")
+        if self._device is not CPU:
+            raise TypeError(f"can't convert {self._device.type} device type tensor to numpy.")
+        return self._array()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def _py_values(self):
+        arr = self._array()
+        if self._dtype is _dt.bfloat16 or self._dtype is _dt.float16:
+            arr = arr.astype(np.float64)
+        return arr
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
+                               "Scalar")
+        return self._py_values().reshape(()).item()
+
+    def tolist(self):
+        return self._py_values().tolist()
+
+    def __len__(self) -> int:
+        if not self._shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._shape[0]
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        from ._tensor_str import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0 and self._data is not None:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+
+def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
+                dev: device | None = None, *, base: Tensor | None = None,
+                check: bool = True) -> Tensor:
+    """Build a tensor over ``storage``; geometry is validated unless the caller derived it
+    from an already-validated tensor in a way that cannot leave the storage."""
+    shape = tuple(shape)
+    stride = tuple(stride)
+    if check:
+        check_geometry(shape, stride, offset, dt.itemsize, storage.nbytes())
+    dev = storage.device if dev is None else dev
+    t = Tensor.__new__(Tensor)
+    t._shape = shape
+    t._stride = stride
+    t._offset = offset
+    t._dtype = dt
+    t._device = dev
+    t._storage = storage
+    t._data = storage.typed(dt.np_dtype)
+    t._keys = tensor_keyset_bits(dev)
+    t._requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._base = base
+    return t
+
+
+def empty_tensor(shape, dt: _dt.dtype, dev: device = CPU, stride=None) -> Tensor:
+    """A new tensor with fresh storage (contiguous unless ``stride`` is given)."""
+    shape = tuple(shape)
+    if stride is None:
+        stride = contiguous_strides(shape)
+    check_geometry(shape, stride, 0, dt.itemsize, 1 << 62)
+    n = numel_of(shape)
+    if n:
+        n = 1 + sum((s - 1) * st for s, st in zip(shape, stride))
+    nbytes = n * dt.itemsize
+    return make_tensor(Storage(nbytes, dev), shape, stride, 0, dt, dev, check=False)
+
+
+def from_array(arr: np.ndarray, dt: _dt.dtype | None = None) -> Tensor:
+    """A tensor sharing the memory of a NumPy array (its strides kept)."""
+    if dt is None:
+        dt = _dt.from_numpy_dtype(arr.dtype)
+    storage, _ = Storage.wrap(arr)
+    item = arr.itemsize
+    for st in arr.strides:
+        if st % item:
+            raise ValueError("given numpy array strides not a multiple of the element byte size. "
+                             "Copy the numpy array to reallocate the memory.")
+    stride = tuple(st // item for st in arr.strides)
+    return make_tensor(storage, arr.shape, stride, 0, dt, CPU)
