@@ -9,21 +9,30 @@ import numpy as np
 
 from ._core import dtype as _dt
 from ._core.device import CPU, META, device
-from ._core.meta import TensorMeta, check_geometry, contiguous_strides, numel_of
+from ._core.meta import (TensorMeta, check_geometry, contiguous_strides, is_contiguous_geometry,
+                         numel_of)
 from ._core.size import Size
 from ._core.storage import Storage
 from ._dispatch.dispatcher import tensor_keyset_bits
 
-__all__ = ["Tensor", "make_tensor", "empty_tensor", "from_array"]
+__all__ = ["Tensor", "make_tensor", "empty_tensor", "empty_contiguous", "from_array"]
+
+_CPU_KEYS = tensor_keyset_bits(CPU)
 
 
 class Tensor(TensorMeta):
     """A strided view of a storage, with PyTorch's Tensor interface."""
 
     __slots__ = ("_storage", "_data", "_keys", "_requires_grad", "grad", "grad_fn", "_base",
-                 "__weakref__", "__dict__")
+                 "_contig", "__weakref__", "__dict__")
 
     # ---------------------------------------------------------------- metadata
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        c = self._contig
+        if c is None:
+            c = self._contig = is_contiguous_geometry(self._shape, self._stride)
+        return c
 
     @property
     def shape(self) -> Size:
@@ -191,6 +200,27 @@ def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
     t.grad = None
     t.grad_fn = None
     t._base = base
+    t._contig = None
+    return t
+
+
+def empty_contiguous(shape: tuple, n: int, dt: _dt.dtype) -> Tensor:
+    """Fast path of ``empty_tensor`` for a CPU contiguous result of ``n`` elements."""
+    data = np.empty(n, dt.np_dtype)
+    t = Tensor.__new__(Tensor)
+    t._shape = shape
+    t._stride = contiguous_strides(shape)
+    t._offset = 0
+    t._dtype = dt
+    t._device = CPU
+    t._storage = Storage(n * dt.itemsize, CPU, data.view(np.uint8))
+    t._data = data
+    t._keys = _CPU_KEYS
+    t._requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._base = None
+    t._contig = True
     return t
 
 

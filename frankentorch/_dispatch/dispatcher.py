@@ -9,6 +9,7 @@ cost of dispatch is one bind call, a few integer ops and one dict lookup.
 """
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 from . import keys as K
@@ -18,24 +19,19 @@ __all__ = ["Op", "OpPacket", "defop", "OPS", "tensor_keyset_bits"]
 
 DK = K.DispatchKey
 
-# Runtime key sets per device type: a tensor carries its backend key plus the autograd keys
-# c10 gives every tensor of that backend.
-_DEVICE_BACKEND = {"cpu": DK.CPU, "meta": DK.Meta}
 _TENSOR_BITS: dict[str, int] = {}
 
 
 def tensor_keyset_bits(dev) -> int:
-    """Raw key-set bits of a dense tensor on ``dev`` (backend + autograd-related keys)."""
+    """Raw key-set bits of a dense tensor on ``dev``: the backend plus the autograd-related
+    (and autocast) keys c10 gives every tensor of that backend."""
     bits = _TENSOR_BITS.get(dev.type)
     if bits is None:
-        backend = _DEVICE_BACKEND.get(dev.type)
-        if backend is None:
-            raise K.DispatchKeyError(f"no dispatch key for device type '{dev.type}'")
-        ks = K.DispatchKeySet(backend) | K.get_autograd_related_keyset_from_backend(backend)
-        bits = _TENSOR_BITS[dev.type] = ks.raw
+        bits = _TENSOR_BITS[dev.type] = K.tensor_keyset(dev.type).raw
     return bits
 
 
+@functools.cache
 def _symbols() -> dict:
     """Objects that stand for symbolic schema defaults (``contiguous_format``, ``long``, …)."""
     from .._core import dtype as D
@@ -51,20 +47,37 @@ class Op:
     __slots__ = ("schema", "name", "bind", "bind_method", "kernels", "_cache", "_tensor_pos",
                  "_list_pos", "_device_pos", "__weakref__")
 
-    def __init__(self, schema: FunctionSchema) -> None:
-        self.schema = schema
-        self.name = schema.name if not schema.overload_name else \
-            f"{schema.name}.{schema.overload_name}"
+    def __init__(self, text: str) -> None:
+        self.name = text.split("(", 1)[0].strip()
+        self.schema = text  # parsed on first use: import stays fast with hundreds of ops
+        self.bind = self._first_bind
+        self.bind_method = self._first_bind_method
+        self.kernels: dict[int, Callable] = {}
+        self._cache: dict[int, Callable] = {}
+
+    def _materialize(self) -> None:
+        if not isinstance(self.schema, str):
+            return
+        schema = parse_schema(self.schema)
         symbols = _symbols()
+        self.schema = schema
         self.bind = schema.make_binder(symbols=symbols)
         self.bind_method = schema.make_binder(method=True, symbols=symbols) \
             if schema.arguments and schema.arguments[0].name == "self" else None
-        self.kernels: dict[int, Callable] = {}
-        self._cache: dict[int, Callable] = {}
         self._tensor_pos = schema.tensor_arg_indices
         self._list_pos = schema.tensor_list_arg_indices
         self._device_pos = next((i for i, a in enumerate(schema.arguments)
                                  if a.name == "device"), None)
+
+    def _first_bind(self, *args, **kwargs) -> tuple:
+        self._materialize()
+        return self.bind(*args, **kwargs)
+
+    def _first_bind_method(self, *args, **kwargs) -> tuple:
+        self._materialize()
+        if self.bind_method is None:
+            raise TypeError(f"{self.name} has no Tensor method form")
+        return self.bind_method(*args, **kwargs)
 
     def impl(self, *keys: str) -> Callable[[Callable], Callable]:
         """Decorator registering ``fn`` as this op's kernel for the named dispatch keys."""
@@ -111,6 +124,7 @@ class Op:
         return kernel(*a)
 
     def _resolve(self, bits: int) -> Callable:
+        self._materialize()
         ks = K.DispatchKeySet.from_raw(bits)
         K.validate_for_kernel(ks)
         kernels = self.kernels
@@ -161,31 +175,47 @@ class OpPacket:
         self.variants = set(variants)
 
     def function(self) -> Callable:
-        """The ``frankentorch.<name>`` callable."""
-        if len(self.overloads) == 1:
-            return self.overloads[0]
-        return self._chooser([op.bind for op in self.overloads])
+        """The ``frankentorch.<name>`` callable. A call with ``out=`` goes to the out
+        overloads, others to the functional ones (as PyTorch's Python binding does)."""
+        plain = [op for op in self.overloads if not _is_out(op)]
+        outs = [op for op in self.overloads if _is_out(op)]
+        if len(plain) == 1 and not outs:
+            return plain[0]
+        choose_plain = self._chooser("bind", plain)
+        choose_out = self._chooser("bind", outs)
+        if len(plain) == 1:
+            op = plain[0]
+
+            def call(*args, **kwargs):
+                if "out" in kwargs:
+                    return choose_out(*args, **kwargs)
+                return op.run(op.bind(*args, **kwargs))
+        else:
+            def call(*args, **kwargs):
+                if "out" in kwargs:
+                    return choose_out(*args, **kwargs)
+                return choose_plain(*args, **kwargs)
+        call.__name__ = self.name
+        return call
 
     def method(self) -> Callable:
         """The ``Tensor.<name>`` method."""
-        binders = [op.bind_method for op in self.overloads]
-        if len(binders) == 1:
+        if len(self.overloads) == 1:
             op = self.overloads[0]
-            bind, run = binders[0], op.run
+            run = op.run
 
             def method(*args, **kwargs):
-                return run(bind(*args, **kwargs))
+                return run(op.bind_method(*args, **kwargs))
             method.__name__ = self.name
             return method
-        return self._chooser(binders)
+        return self._chooser("bind_method", self.overloads)
 
-    def _chooser(self, binders) -> Callable:
-        ops = self.overloads
+    def _chooser(self, binder: str, ops: list) -> Callable:
 
         def call(*args, **kwargs):
-            for op, bind in zip(ops, binders):
+            for op in ops:
                 try:
-                    a = bind(*args, **kwargs)
+                    a = getattr(op, binder)(*args, **kwargs)
                 except TypeError:
                     continue
                 return op.run(a)
@@ -196,6 +226,8 @@ class OpPacket:
     def _mismatch(self, args, kwargs) -> str:
         got = [type(x).__name__ for x in args] + [f"{k}={type(v).__name__}"
                                                   for k, v in kwargs.items()]
+        for op in self.overloads:
+            op._materialize()
         sigs = "\n".join(f" * ({str(op.schema).split('(', 1)[1].rsplit(') ->', 1)[0]})"
                          for op in self.overloads)
         return (f"{self.name}() received an invalid combination of arguments - got "
@@ -203,6 +235,11 @@ class OpPacket:
 
     def __repr__(self) -> str:
         return f"<op packet aten::{self.name} ({len(self.overloads)} overloads)>"
+
+
+def _is_out(op: Op) -> bool:
+    """Out overloads end in ``out`` (``add.out``, ``sum.IntList_out``)."""
+    return op.name.endswith("out") and "." in op.name
 
 
 OPS: dict[str, OpPacket] = {}
@@ -213,11 +250,11 @@ def defop(schema: str, variants=("function", "method")) -> Op:
 
     ``variants`` says where PyTorch exposes it: ``frankentorch.<name>`` and/or ``Tensor.<name>``.
     """
-    parsed = parse_schema(schema)
-    op = Op(parsed)
-    packet = OPS.get(parsed.name)
+    op = Op(schema)
+    base = op.name.split(".", 1)[0]
+    packet = OPS.get(base)
     if packet is None:
-        packet = OPS[parsed.name] = OpPacket(parsed.name, variants)
+        packet = OPS[base] = OpPacket(base, variants)
     else:
         packet.variants |= set(variants)
     packet.overloads.append(op)

@@ -9,7 +9,6 @@ in declaration order, raising ``TypeError`` for calls that do not fit.
 
 from __future__ import annotations
 
-import ast
 import keyword
 import operator
 import re
@@ -797,6 +796,8 @@ def _scalar_value(raw: str, t: SchemaType) -> Any:
             return raw == "True"
     elif name in ("str", "Device"):
         if raw[:1] in ("'", '"'):
+            import ast  # only string defaults need it; keeps module import light
+
             v = ast.literal_eval(raw)
             if isinstance(v, str):
                 return v

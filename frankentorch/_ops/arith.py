@@ -1,16 +1,25 @@
 """add, sub, mul, div: broadcasting, PyTorch's type promotion, in-place and out= forms."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._core import dtype as D
 from .._core.meta import numel_of
 from .._dispatch.dispatcher import defop
-from .._tensor import Tensor, empty_tensor
+from .._tensor import Tensor, empty_contiguous, empty_tensor
 from . import iterator as it
 from .copy import copy_into, check_can_cast, resize_out
 
 _CODES = {"add": 0, "sub": 1, "mul": 2, "div": 3}
+
+
+@functools.cache
+def _kernels():
+    """The Numba kernel module, imported on first use (keeps ``import frankentorch`` fast)."""
+    from .._kernels import elementwise
+    return elementwise
 
 
 def _check_operands(name: str, a, b) -> None:
@@ -69,7 +78,7 @@ def run_binary(name: str, a, b, alpha, out: Tensor, dt: D.dtype) -> Tensor:
     abuf, aoff, ast = it.operand_buffer(a, shape, cdt)
     bbuf, boff, bst = it.operand_buffer(b, shape, cdt)
     kshape, (ast, bst, ost) = it.coalesce(shape, [ast, bst, target._stride])
-    from .._kernels import elementwise as K
+    K = _kernels()
     kernel = K.binary_parallel if numel_of(shape) >= it.PARALLEL_MIN else K.binary_serial
     kernel(_CODES[name], abuf, aoff, ast, bbuf, boff, bst, target._data, target._offset, ost,
            kshape, cdt.np_dtype.type(alpha))
@@ -78,7 +87,42 @@ def run_binary(name: str, a, b, alpha, out: Tensor, dt: D.dtype) -> Tensor:
     return out
 
 
+_NATIVE = frozenset(d for d in D.ALL_DTYPES if d.kind != "b" and d not in (D.float16, D.bfloat16))
+_FLOATS = (D.float32, D.float64)
+
+
+def _fast_binary(code: int, a, b, alpha):
+    """The common small case without the general machinery: CPU tensors of one native dtype,
+    the same shape, both contiguous (or a Python number on the right). None when it does
+    not apply."""
+    if a.__class__ is not Tensor or a._data is None:
+        return None
+    dt = a._dtype
+    if b.__class__ is Tensor:
+        if b._dtype is not dt or b._shape != a._shape or b._data is None or \
+                not (a.is_contiguous() and b.is_contiguous()):
+            return None
+        bbuf, boff, bi = b._data, b._offset, 1
+    elif b.__class__ is float and dt in _FLOATS or b.__class__ is int and dt in _NATIVE:
+        if code == 3 and dt not in _FLOATS or not a.is_contiguous():
+            return None
+        bbuf, boff, bi = np.array((b,), dt.np_dtype), 0, 0
+    else:
+        return None
+    if dt not in _NATIVE or (code == 3 and dt not in _FLOATS) or \
+            (alpha.__class__ is float and dt not in _FLOATS):
+        return None
+    n = a.numel()
+    if n >= it.PARALLEL_MIN:
+        return None
+    out = empty_contiguous(a._shape, n, dt)
+    _kernels().binary_flat_serial(code, a._data, a._offset, 1, bbuf, boff, bi, out._data, 0, n,
+                       dt.np_dtype.type(alpha))
+    return out
+
+
 def _define(name: str, with_alpha: bool) -> None:
+    code = _CODES[name]
     alpha_sig = ", *, Scalar alpha=1" if with_alpha else ""
     alpha_kw = ", *, Scalar alpha=1" if with_alpha else ", *"
     overload = "Tensor"
@@ -95,6 +139,9 @@ def _define(name: str, with_alpha: bool) -> None:
         return it.broadcast_operands_shape(a, b), dt, it.common_device(a, b)
 
     def forward(self, other, alpha=1):
+        fast = _fast_binary(code, self, other, alpha)
+        if fast is not None:
+            return fast
         shape, dt, dev = prepare(self, other, alpha)
         out = it.new_output(shape, dt, dev, (self, other))
         return run_binary(name, self, other, alpha, out, dt)
