@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
+from .._core import mode as _mode
 from . import keys as K
 from .schema import parse_schema, FunctionSchema
 
@@ -109,8 +110,10 @@ class Op:
         return self.run(self.bind(*args, **kwargs))
 
     def run(self, a: tuple):
-        """Dispatch already-bound arguments."""
+        """Dispatch already-bound arguments (hardened mode re-validates every key set)."""
         bits = self.keyset_bits(a)
+        if _mode._current == "hardened":
+            K.validate_for_kernel(K.DispatchKeySet.from_raw(bits))
         kernel = self._cache.get(bits)
         if kernel is None:
             kernel = self._resolve(bits)
