@@ -55,3 +55,6 @@ def broadcast_shapes(*shapes) -> Size:
 
 def is_floating_point(input: Tensor) -> bool:
     return input.is_floating_point()
+
+
+from ._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: E402

@@ -12,7 +12,7 @@ def demo() -> int:
     from frankentorch._dispatch.keys import DispatchKeySet
 
     def show(label: str, value) -> None:
-        print(f"\n>>> {label}\n{value}")
+        print(f"\n>>> {label}\n{value if isinstance(value, str) else repr(value)}")
 
     x = torch.arange(12, dtype=torch.float32).reshape(3, 4)
     show("x = torch.arange(12, dtype=torch.float32).reshape(3, 4)", x)

@@ -225,3 +225,40 @@ def test_large_tensor_repr_is_fast(dtype):
         start = time.perf_counter()
         repr(ftt)
         assert time.perf_counter() - start < 0.05
+
+
+EDGE_VALUES = [
+    [0.0], [-0.0], [-0.0, 0.0], [float("nan")], [float("inf"), float("-inf"), float("nan")],
+    [9.99995, 1.0], [99999.5, 0.5], [1e-4, 1.0], [0.99999e-4, 1.0], [1e8], [1.00001e8],
+    [1.0, 1000.0], [1.0, 1000.5], [-1.5, 2.25, float("nan"), -0.0], [1e-300, 1e300],
+    [65504.0, -65504.0], [3.0, -7.0, float("inf")], [0.1, 0.2, 0.3], [123456789.0],
+    [2.5, 3.5, -2.5], [1e-6, 1e10, -1e10], [5e-324, 1.0],
+]
+EDGE_OPTIONS = OPTION_SETS + [{"linewidth": 5}, {"precision": 0}, {"precision": 0, "sci_mode": True},
+                              {"threshold": 0}, {"linewidth": 10, "edgeitems": 2}]
+
+
+@pytest.mark.parametrize("options", EDGE_OPTIONS, indirect=True, ids=repr)
+def test_edge_values(options):
+    failures = []
+    for vals in EDGE_VALUES:
+        for dtype in ["float16", "bfloat16", "float32", "float64"]:
+            for shape in [(len(vals),), (1, len(vals), 1)]:
+                tt = torch.tensor(vals, dtype=torch.float64).to(getattr(torch, dtype))
+                tt = tt.reshape(shape)
+                _check(f"{dtype}{vals}{shape}", tt, _to_ft(tt), failures)
+            if len(vals) == 1:
+                tt = torch.tensor(vals[0], dtype=getattr(torch, dtype))
+                _check(f"{dtype} scalar {vals}", tt, _to_ft(tt), failures)
+    for dtype in DTYPES[1:6]:
+        info = np.iinfo(dtype)
+        for vals in [[info.min, info.max], [0], [-1, 10], [info.max]]:
+            vals = [v for v in vals if info.min <= v <= info.max]
+            tt = torch.tensor(vals, dtype=getattr(torch, dtype))
+            _check(f"{dtype}{vals}", tt, _to_ft(tt), failures)
+            _check(f"{dtype} scalar", tt[0], _to_ft(tt[0]), failures)
+    for vals in [[True], [False], [True, False]]:
+        tt = torch.tensor(vals)
+        _check(f"bool{vals}", tt, _to_ft(tt), failures)
+        _check("bool scalar", tt[0], _to_ft(tt[0]), failures)
+    assert not failures, "\n\n".join(failures[:5]) + f"\n({len(failures)} failures)"
