@@ -21,7 +21,7 @@ from ._ops.iterator import result_type as _result_type
 globals().update(_ops.public_functions())
 
 half, float, double = float16, float32, float64  # noqa: A001
-long, int, short, char, byte = int64, int32, int16, int8, uint8  # noqa: A001
+long, int, short = int64, int32, int16  # noqa: A001
 
 __version__ = "0.1.0"
 

@@ -9,10 +9,10 @@ import numpy as np
 
 from ._core import dtype as _dt
 from ._core.device import CPU, META, device
-from ._core.meta import (TensorMeta, check_geometry, contiguous_strides, is_contiguous_geometry,
+from ._core.meta import (TensorMeta, check_geometry, check_numel, contiguous_strides, is_contiguous_geometry,
                          numel_of)
 from ._core.size import Size
-from ._core.storage import Storage
+from ._core.storage import Storage, allocate
 from ._dispatch.dispatcher import tensor_keyset_bits
 
 __all__ = ["Tensor", "make_tensor", "empty_tensor", "empty_contiguous", "from_array"]
@@ -87,10 +87,12 @@ class Tensor(TensorMeta):
 
     @property
     def T(self) -> "Tensor":
-        return self.permute(*range(self.ndim - 1, -1, -1))
+        return self.permute(tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> "Tensor":
+        if self.ndim == 0:  # PyTorch: the identity on 0-d tensors
+            return self
         if self.ndim < 2:
             raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
                                f"Got {self.ndim}-D tensor.")
@@ -103,8 +105,11 @@ class Tensor(TensorMeta):
         if self._data is None:
             raise NotImplementedError("Cannot access data of a tensor on the 'meta' device")
         item = self._dtype.itemsize
-        return np.lib.stride_tricks.as_strided(
-            self._data[self._offset:], self._shape, tuple(s * item for s in self._stride))
+        # a dim of size <= 1 never moves, so its stride is irrelevant (and may not fit NumPy)
+        strides = tuple(s * item if n > 1 else 0 for n, s in zip(self._shape, self._stride))
+        if 0 in self._shape:
+            return np.empty(self._shape, self._data.dtype)
+        return np.lib.stride_tricks.as_strided(self._data[self._offset:], self._shape, strides)
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """A NumPy array sharing this tensor's memory (PyTorch refuses bfloat16 and grads)."""
@@ -186,6 +191,8 @@ def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
     stride = tuple(stride)
     if check:
         check_geometry(shape, stride, offset, dt.itemsize, storage.nbytes())
+    else:
+        check_numel(shape)
     dev = storage.device if dev is None else dev
     t = Tensor.__new__(Tensor)
     t._shape = shape
@@ -206,7 +213,7 @@ def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
 
 def empty_contiguous(shape: tuple, n: int, dt: _dt.dtype) -> Tensor:
     """Fast path of ``empty_tensor`` for a CPU contiguous result of ``n`` elements."""
-    data = np.empty(n, dt.np_dtype)
+    data = allocate(n, dt.np_dtype)
     t = Tensor.__new__(Tensor)
     t._shape = shape
     t._stride = contiguous_strides(shape)

@@ -41,7 +41,8 @@ def to_ft(t: torch.Tensor) -> ft.Tensor:
 def values_as_torch(x: ft.Tensor) -> torch.Tensor:
     """The values of a frankentorch tensor as a contiguous torch tensor of the same dtype."""
     if dname(x.dtype) == "bfloat16":
-        return torch.tensor(x.tolist(), dtype=torch.float64).to(torch.bfloat16)
+        vals = torch.tensor(x.tolist(), dtype=torch.float64).reshape(tuple(x.shape))
+        return vals.to(torch.bfloat16)
     return torch.from_numpy(np.array(x.numpy(), copy=True))
 
 
@@ -176,7 +177,7 @@ def random_shape(rng: random.Random, max_nd: int = 4, max_size: int = 4, *,
 
 
 def shares_storage_t(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+    return a.untyped_storage()._cdata == b.untyped_storage()._cdata
 
 
 def shares_storage_ft(a: ft.Tensor, b: ft.Tensor) -> bool:

@@ -10,7 +10,7 @@ import hashlib
 from .dtype import dtype
 from .device import device
 
-__all__ = ["TensorMeta", "check_geometry", "contiguous_strides", "compute_view_strides",
+__all__ = ["TensorMeta", "check_geometry", "check_numel", "contiguous_strides", "compute_view_strides",
            "broadcast_shapes", "normalize_dim", "is_contiguous_geometry", "numel_of"]
 
 _INT64_MAX = (1 << 63) - 1
@@ -35,15 +35,31 @@ def contiguous_strides(shape) -> tuple[int, ...]:
 
 def is_contiguous_geometry(shape, strides) -> bool:
     """c10's rule: size-1 dims are ignored and an empty tensor is always contiguous."""
+    if 0 in shape:
+        return True
     expected = 1
     for n, st in zip(reversed(shape), reversed(strides)):
-        if n == 0:
-            return True
         if n != 1:
             if st != expected:
                 return False
             expected *= n
     return True
+
+
+_UINT64_MAX = (1 << 64) - 1
+
+
+def check_numel(shape) -> int:
+    """Element count, refusing shapes whose running product overflows (c10's
+    safe_multiplies_u64: an overflow before a zero size still counts) or exceeds int64."""
+    n = 1
+    for s in shape:
+        n *= s
+        if n > _UINT64_MAX:
+            raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    if n > _INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
+    return n
 
 
 def check_geometry(shape, strides, offset: int, itemsize: int, storage_nbytes: int) -> None:
@@ -61,8 +77,8 @@ def check_geometry(shape, strides, offset: int, itemsize: int, storage_nbytes: i
                                f"got strides: {list(strides)}")
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
-    numel = numel_of(shape)
-    if numel > _INT64_MAX or numel * itemsize > _INT64_MAX:
+    numel = check_numel(shape)
+    if numel * itemsize > _INT64_MAX:
         raise RuntimeError(f"Storage size calculation overflowed with sizes={list(shape)}")
     if numel == 0:
         return

@@ -7,7 +7,16 @@ import numpy as np
 
 from .device import CPU, META, device
 
-__all__ = ["Storage"]
+__all__ = ["Storage", "allocate"]
+
+
+def allocate(n: int, np_dtype: np.dtype) -> np.ndarray:
+    """``np.empty(n)``, with PyTorch's RuntimeError when the memory cannot be had."""
+    try:
+        return np.empty(n, dtype=np_dtype)
+    except (MemoryError, ValueError):
+        raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate "
+                           f"{n * np_dtype.itemsize} bytes.") from None
 
 
 class Storage:
@@ -25,7 +34,7 @@ class Storage:
         self._nbytes = nbytes
         self.device = dev
         if raw is None and dev is not META:
-            raw = np.empty(nbytes, dtype=np.uint8)
+            raw = allocate(nbytes, np.dtype(np.uint8))
         self.raw = raw
         self.version = 0
         self._owner = owner  # keeps foreign memory (e.g. a NumPy array) alive

@@ -112,12 +112,26 @@ class Op:
     def run(self, a: tuple):
         """Dispatch already-bound arguments (hardened mode re-validates every key set)."""
         bits = self.keyset_bits(a)
-        if _mode._current == "hardened":
-            K.validate_for_kernel(K.DispatchKeySet.from_raw(bits))
         kernel = self._cache.get(bits)
         if kernel is None:
-            kernel = self._resolve(bits)
+            bits = self._without_cpu_scalars(bits, a)
+            kernel = self._cache.get(bits) or self._resolve(bits)
+        if _mode._current == "hardened":
+            K.validate_for_kernel(K.DispatchKeySet.from_raw(bits))
         return kernel(*a)
+
+    def _without_cpu_scalars(self, bits: int, a: tuple) -> int:
+        """PyTorch lets 0-d CPU tensors join a call on another device: when the key set mixes
+        backends, recompute it without them (any other mix still fails closed)."""
+        if len(K.DispatchKeySet.from_raw(bits).backends()) < 2:
+            return bits
+        others = 0
+        tensors = [a[i] for i in self._tensor_pos] + [t for i in self._list_pos
+                                                      for t in (a[i] or ())]
+        for t in tensors:
+            if hasattr(t, "_keys") and not (t.ndim == 0 and t.device.type == "cpu"):
+                others |= t._keys
+        return K.compute_dispatch_keyset_bits(others) if others else bits
 
     def redispatch(self, a: tuple, bits: int):
         """Run with already-bound arguments and an explicit key set (e.g. below autograd)."""
@@ -221,7 +235,8 @@ class OpPacket:
                     a = getattr(op, binder)(*args, **kwargs)
                 except TypeError:
                     continue
-                return op.run(a)
+                if _fits(op.schema.arg_tags, a):
+                    return op.run(a)
             raise TypeError(self._mismatch(args, kwargs))
         call.__name__ = self.name
         return call
@@ -238,6 +253,40 @@ class OpPacket:
 
     def __repr__(self) -> str:
         return f"<op packet aten::{self.name} ({len(self.overloads)} overloads)>"
+
+
+def _is_int(v) -> bool:
+    return hasattr(v, "__index__") and not isinstance(v, bool) and not hasattr(v, "_keys") \
+        or hasattr(v, "_keys") and not v._dtype.is_floating_point and v.ndim == 0 \
+        and v._dtype.name != "bool"
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) or hasattr(v, "dtype") and not hasattr(v, "_keys")
+
+
+_TAG_CHECKS = {
+    "Tensor": lambda v: hasattr(v, "_keys") or _is_number(v),
+    "int": _is_int,
+    "int[]": lambda v: _is_int(v) or isinstance(v, (tuple, list)) and all(map(_is_int, v)),
+    "bool": lambda v: isinstance(v, bool),
+    "float": _is_number,
+    "Scalar": lambda v: _is_number(v) or hasattr(v, "_keys") and v.ndim == 0,
+    "str": lambda v: isinstance(v, str),
+    "Tensor[]": lambda v: isinstance(v, (tuple, list)),
+}
+
+
+def _fits(tags, bound: tuple) -> bool:
+    """Whether bound values have the kinds their schema types ask for; overload selection uses
+    it where arity alone cannot tell overloads apart (``squeeze(dim)`` vs ``squeeze(dims)``)."""
+    for tag, v in zip(tags, bound):
+        if v is None and tag.endswith("?"):
+            continue
+        check = _TAG_CHECKS.get(tag.rstrip("?"))
+        if check is not None and not check(v):
+            return False
+    return True
 
 
 def _is_out(op: Op) -> bool:

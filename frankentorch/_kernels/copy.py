@@ -39,11 +39,11 @@ def _copy(src, s_off, s_st, dst, d_off, d_st, shape):
             dst[pd + j * di] = src[ps + j * si]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def copy_serial(src, s_off, s_st, dst, d_off, d_st, shape):
     _copy(src, s_off, s_st, dst, d_off, d_st, shape)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def copy_parallel(src, s_off, s_st, dst, d_off, d_st, shape):
     _copy(src, s_off, s_st, dst, d_off, d_st, shape)

@@ -80,19 +80,19 @@ def _binary(op, a, a_off, a_st, b, b_off, b_st, out, o_off, o_st, shape, alpha):
         _run(op, a, pa, ai, b, pb, bi, out, po, oi, inner, alpha)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def binary_serial(op, a, a_off, a_st, b, b_off, b_st, out, o_off, o_st, shape, alpha):
     """out[i] = op(a[i], b[i]) for small inputs (no thread start-up)."""
     _binary(op, a, a_off, a_st, b, b_off, b_st, out, o_off, o_st, shape, alpha)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def binary_parallel(op, a, a_off, a_st, b, b_off, b_st, out, o_off, o_st, shape, alpha):
     """out[i] = op(a[i], b[i]) split across threads (fixed chunks: thread-count independent)."""
     _binary(op, a, a_off, a_st, b, b_off, b_st, out, o_off, o_st, shape, alpha)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def binary_flat_serial(op, a, pa, ai, b, pb, bi, out, po, n, alpha):
     """One contiguous run: out[po + j] = op(a[pa + j*ai], b[pb + j*bi]) (ai/bi are 0 or 1)."""
     _run(op, a, pa, ai, b, pb, bi, out, po, 1, n, alpha)

@@ -89,11 +89,11 @@ def _sum(x, off, o_shape, o_st, r_shape, r_st, out, zero):
         out[k] = acc
 
 
-@njit(cache=True, fastmath={"reassoc"})
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def sum_serial(x, off, o_shape, o_st, r_shape, r_st, out, zero):
     _sum(x, off, o_shape, o_st, r_shape, r_st, out, zero)
 
 
-@njit(cache=True, parallel=True, fastmath={"reassoc"})
+@njit(cache=True, parallel=True, error_model="numpy", fastmath={"reassoc"})
 def sum_parallel(x, off, o_shape, o_st, r_shape, r_st, out, zero):
     _sum(x, off, o_shape, o_st, r_shape, r_st, out, zero)

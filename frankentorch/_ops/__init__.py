@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from .._dispatch.dispatcher import OPS
 from .._tensor import Tensor
-from . import arith, copy, creation, indexing, reduction, views  # noqa: F401  (registration)
+from . import arith, copy, creation, indexing, reduction, views
+
+_FAMILIES = (arith, copy, creation, indexing, reduction, views)
 
 __all__ = ["public_functions"]
 
@@ -28,16 +30,10 @@ def _bind_methods() -> None:
 
 
 def _bind_operators() -> None:
-    """Python operators of Tensor, mapped onto ops as PyTorch maps them."""
-    for name in ("add", "sub", "mul", "div"):
-        fn = OPS[name].function()
-        py = "truediv" if name == "div" else name
-        inplace = getattr(Tensor, name + "_")
-        setattr(Tensor, f"__{py}__", lambda self, other, fn=fn: fn(self, other))
-        setattr(Tensor, f"__r{py}__", lambda self, other, fn=fn: fn(other, self))
-        setattr(Tensor, f"__i{py}__", lambda self, other, fn=inplace: fn(self, other))
-    mul = OPS["mul"].function()
-    Tensor.__neg__ = lambda self: mul(self, -1)
+    """Python operators of Tensor: each op family lists the ones it provides."""
+    for module in _FAMILIES:
+        for name, fn in getattr(module, "OPERATORS", {}).items():
+            setattr(Tensor, name, fn)
 
 
 def _converter(dt_name: str):

@@ -34,8 +34,8 @@ def binary_dtype(name: str, a, b) -> D.dtype:
     dt = it.result_type(a, b)
     if name == "div" and not dt.is_floating_point:
         return D.get_default_dtype()
-    if name == "sub" and (getattr(a, "dtype", None) is D.bool_ or
-                          getattr(b, "dtype", None) is D.bool_):
+    if name == "sub" and any(x is True or x is False or getattr(x, "dtype", None) is D.bool_
+                             for x in (a, b)):
         if dt is D.bool_:
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                                "supported. Use the `^` or `logical_xor()` operator instead.")
@@ -53,37 +53,34 @@ def _check_alpha(dt: D.dtype, alpha) -> None:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
-def _scalar_for(x, cdt: D.dtype):
-    """Python number converted to the compute dtype, refusing values that do not fit."""
-    if isinstance(x, Tensor):
-        return x
-    try:
-        return cdt.np_dtype.type(x)
-    except OverflowError:
-        raise RuntimeError(f"value cannot be converted to type {cdt.name} without "
-                           "overflow") from None
+def _kernel_alpha(cdt: D.dtype, alpha):
+    """alpha as the kernel multiplies with it: the compute float type, or int64 for integer
+    types (so small unsigned types wrap instead of mixing signedness)."""
+    return cdt.np_dtype.type(alpha) if cdt.is_floating_point else np.int64(alpha)
 
 
 def run_binary(name: str, a, b, alpha, out: Tensor, dt: D.dtype) -> Tensor:
-    """Compute ``name(a, b)`` (common dtype ``dt``) into ``out``, which has the broadcast shape."""
+    """Compute ``name(a, b)`` into ``out`` (broadcast shape). Operands are first converted to
+    the common dtype ``dt``; halves then compute in float32 and round once to ``dt``."""
     shape = out._shape
     if numel_of(shape) == 0 or out._data is None:
         return out
+    a, b = it.convert_operand(a, dt), it.convert_operand(b, dt)
     cdt = it.compute_dtype(dt)
-    a = _scalar_for(a, cdt)
-    b = _scalar_for(b, cdt)
-    direct = out._dtype is cdt
+    if cdt is not dt:
+        a, b = it.convert_operand(a, cdt), it.convert_operand(b, cdt)
+    direct = out._dtype is cdt and dt is cdt
     target = out if direct else empty_tensor(shape, cdt, out._device,
-                                             it.elementwise_strides(shape, (out,)))
-    abuf, aoff, ast = it.operand_buffer(a, shape, cdt)
-    bbuf, boff, bst = it.operand_buffer(b, shape, cdt)
+                                             it.dense_like_strides(out))
+    abuf, aoff, ast = it.operand_buffer(a, shape)
+    bbuf, boff, bst = it.operand_buffer(b, shape)
     kshape, (ast, bst, ost) = it.coalesce(shape, [ast, bst, target._stride])
     K = _kernels()
     kernel = K.binary_parallel if numel_of(shape) >= it.PARALLEL_MIN else K.binary_serial
     kernel(_CODES[name], abuf, aoff, ast, bbuf, boff, bst, target._data, target._offset, ost,
-           kshape, cdt.np_dtype.type(alpha))
+           kshape, _kernel_alpha(cdt, alpha))
     if not direct:
-        copy_into(out, target)
+        copy_into(out, it.convert_operand(target, dt))
     return out
 
 
@@ -110,7 +107,7 @@ def _fast_binary(code: int, a, b, alpha):
     else:
         return None
     if dt not in _NATIVE or (code == 3 and dt not in _FLOATS) or \
-            (alpha.__class__ is float and dt not in _FLOATS):
+            not (alpha.__class__ is int or alpha.__class__ is float and dt in _FLOATS):
         return None
     n = a.numel()
     if n >= it.PARALLEL_MIN:
@@ -143,8 +140,9 @@ def _define(name: str, with_alpha: bool) -> None:
         if fast is not None:
             return fast
         shape, dt, dev = prepare(self, other, alpha)
-        out = it.new_output(shape, dt, dev, (self, other))
-        return run_binary(name, self, other, alpha, out, dt)
+        a, b = it.convert_operand(self, dt), it.convert_operand(other, dt)
+        out = it.new_output(shape, dt, dev, (a, b))
+        return run_binary(name, a, b, alpha, out, dt)
 
     def forward_inplace(self, other, alpha=1):
         shape, dt, _ = prepare(self, other, alpha)
@@ -152,6 +150,7 @@ def _define(name: str, with_alpha: bool) -> None:
             raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the "
                                f"broadcast shape {list(shape)}")
         check_can_cast(dt, self._dtype)
+        it.check_writable(self, (other,))
         run_binary(name, self, other, alpha, self, dt)
         self._bump_version()
         return self
@@ -160,6 +159,7 @@ def _define(name: str, with_alpha: bool) -> None:
         shape, dt, _ = prepare(self, other, alpha)
         check_can_cast(dt, out._dtype)
         resize_out(out, shape)
+        it.check_writable(out, (self, other))
         run_binary(name, self, other, alpha, out, dt)
         out._bump_version()
         return out
@@ -184,3 +184,21 @@ rsub = defop("rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tenso
 def _rsub(self, other, alpha=1):
     from .._dispatch.dispatcher import OPS
     return OPS["sub"](other, self, alpha=alpha)
+
+
+def _operators() -> dict:
+    """Python operators for the four arithmetic ops (reflected forms swap the operands)."""
+    from .._dispatch.dispatcher import OPS
+    table = {}
+    for name in ("add", "sub", "mul", "div"):
+        fn = OPS[name].function()
+        py = "truediv" if name == "div" else name
+        table[f"__{py}__"] = lambda self, other, fn=fn: fn(self, other)
+        table[f"__r{py}__"] = lambda self, other, fn=fn: fn(other, self)
+        table[f"__i{py}__"] = lambda self, other, name=name: getattr(self, name + "_")(other)
+    mul = OPS["mul"].function()
+    table["__neg__"] = lambda self: mul(self, -1)
+    return table
+
+
+OPERATORS = _operators()

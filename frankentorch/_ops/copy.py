@@ -76,7 +76,7 @@ def _copy_(self, src, non_blocking=False):
     if shape != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast "
                            f"shape {list(shape)}")
-    _check_no_internal_overlap(self)
+    it.check_writable(self, (src,))
     if src._device != self._device and src._data is None:
         raise NotImplementedError("Cannot copy out of meta tensor; no data!")
     if src._storage is self._storage and src._data is not None:
@@ -84,13 +84,6 @@ def _copy_(self, src, non_blocking=False):
     copy_into(self, src)
     self._bump_version()
     return self
-
-
-def _check_no_internal_overlap(t: Tensor) -> None:
-    if any(st == 0 and n > 1 for n, st in zip(t._shape, t._stride)):
-        raise RuntimeError("unsupported operation: more than one element of the written-to "
-                           "tensor refers to a single memory location. Please clone() the "
-                           "tensor before performing the operation.")
 
 
 def _materialize(t: Tensor) -> Tensor:
@@ -104,8 +97,8 @@ clone = defop("clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor
 @clone.impl("CPU", "Meta")
 def _clone(self, memory_format=None):
     """A copy with fresh storage; dense inputs keep their strides (preserve_format)."""
-    strides = it.elementwise_strides(self._shape, (self,)) if memory_format in (
-        None, "preserve_format") or getattr(memory_format, "name", None) == "preserve_format" \
+    strides = it.dense_like_strides(self) if memory_format is None or \
+        getattr(memory_format, "name", None) == "preserve_format" \
         else contiguous_strides(self._shape)
     out = empty_tensor(self._shape, self._dtype, self._device, strides)
     return copy_into(out, self)
@@ -133,8 +126,7 @@ def _to_copy_kernel(self, dtype=None, layout=None, device=None, pin_memory=None,
                     non_blocking=False, memory_format=None):
     dt = self._dtype if dtype is None else dtype
     dev = self._device if device is None else as_device(device)
-    strides = it.elementwise_strides(self._shape, (self,))
-    out = empty_tensor(self._shape, dt, dev, strides)
+    out = empty_tensor(self._shape, dt, dev, it.dense_like_strides(self))
     if dev.type == "meta":
         return out
     if self._data is None:

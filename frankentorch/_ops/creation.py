@@ -6,6 +6,7 @@ sizes, ``requires_grad`` and dtype inference from data.
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -17,6 +18,7 @@ from .._core.meta import contiguous_strides
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, empty_tensor, from_array
 from . import iterator as it
+from .args import int_list
 from .copy import copy_into
 
 __all__ = ["empty", "zeros", "ones", "full", "arange", "linspace", "logspace", "eye",
@@ -28,25 +30,52 @@ _FACTORY_KW = ("*, ScalarType? dtype=None, Layout? layout=None, Device? device=N
 
 
 def _sizes(name: str, size) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)) or \
-            (len(size) == 1 and type(size[0]).__name__ == "Size"):
+    """Sizes given as varargs or as one sequence; negative sizes are RuntimeErrors."""
+    if not size:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (), but "
+                        "expected one of:\n * (tuple of ints size, *, ...)")
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
-    out = []
-    for s in size:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but "
-                            f"found element of type {type(s).__name__} at pos {len(out)}")
+    sizes = int_list(name, "size", size)
+    for s in sizes:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
-        out.append(int(s))
-    return tuple(out)
+                               f"{list(sizes)}")
+    return sizes
 
 
 def _fill(t: Tensor, value) -> Tensor:
+    """Fill with a number, refusing values the integer dtype cannot hold (c10's rule)."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if t._dtype.kind in "ui":
+        value = _integral_values(np.array([value]), t._dtype)[0]
     if t._data is not None and t.numel():
         t._array()[...] = value
     return t
+
+
+_C_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+           "int64": "int64_t"}
+
+
+def _integral_values(values: np.ndarray, dt: D.dtype, c_name: bool = True) -> np.ndarray:
+    """``values`` converted to integer dtype ``dt`` as c10's checked conversion does: NaN and
+    out-of-range values are RuntimeErrors, except that unsigned types accept negatives down to
+    -max, which wrap (two's complement)."""
+    info = np.iinfo(dt.np_dtype)
+    lo = -int(info.max) if info.min == 0 else int(info.min)
+    name = _C_TYPE[dt.name] if c_name else dt.name
+    if values.dtype.kind == "f":
+        bad = ~np.isfinite(values) | (values < lo) | (values > info.max)
+        if values.size and bad.any():
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+        return values.astype(np.int64).astype(dt.np_dtype)
+    ints = [int(v) for v in values.reshape(-1).tolist()]
+    if any(v < lo or v > info.max for v in ints):
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return np.array([v & ((1 << (8 * dt.itemsize)) - 1) for v in ints],
+                    dtype=np.uint64).astype(dt.np_dtype).reshape(values.shape)
 
 
 _empty = defop(f"empty.memory_format(SymInt[] size, {_FACTORY_KW}, "
@@ -108,8 +137,7 @@ def _like(name: str, input: Tensor, dtype, device, memory_format) -> Tensor:
     dt = dtype or input._dtype
     dev = input._device if device is None else as_device(device)
     keep = memory_format is None or getattr(memory_format, "name", "") == "preserve_format"
-    strides = it.elementwise_strides(input._shape, (input,)) if keep else \
-        contiguous_strides(input._shape)
+    strides = it.dense_like_strides(input) if keep else contiguous_strides(input._shape)
     return empty_tensor(input._shape, dt, dev, strides)
 
 
@@ -154,19 +182,19 @@ def _arange_kernel(start, end, step=1, dtype=None, layout=None, device=None, pin
             raise TypeError(f"arange(): argument 'end' must be Number, not {type(v).__name__}")
     dt = dtype or it.result_type(start, end, step)
     if dt is D.bool_:
-        raise RuntimeError("\"arange_cpu\" not implemented for 'Bool'")
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     if not all(math.isfinite(float(v)) for v in (start, end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not dt.is_floating_point:  # integer ranges work on the truncated bounds and step
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
     if (step > 0 and end < start) or (step < 0 and end > start):
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if dt.is_floating_point:
-        n = math.ceil((end - start) / step)
-    else:
-        n = math.ceil((int(end) - int(start)) / int(step)) if all(
-            isinstance(v, int) for v in (start, end, step)) else math.ceil((end - start) / step)
-    n = max(int(n), 0)
+    n = max(math.ceil((end - start) / step), 0) if dt.is_floating_point else \
+        max(-((start - end) // step), 0)
     t = empty_tensor((n,), dt, as_device(device))
     if t._data is not None and n:
         if dt.is_floating_point:
@@ -192,7 +220,7 @@ _logspace = defop(f"logspace(Scalar start, Scalar end, int steps, float base=10.
 def _linspace_values(start, end, steps: int, dt: D.dtype) -> np.ndarray:
     """ATen's linspace: first half counts up from start, second half down from end, computed
     in the output's type (double for integer outputs)."""
-    calc = dt.np_dtype if dt in (D.float32, D.float64) else np.float64
+    calc = dt.np_dtype.type if dt in (D.float32, D.float64) else np.float64
     if dt in (D.float16, D.bfloat16):
         calc = np.float32
     s, e = calc(start), calc(end)
@@ -266,74 +294,89 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
 
 # ---------------------------------------------------------------- from data
 
-def _walk(data, depth: int, shape: list, flat: list, kinds: set) -> None:
-    """Flatten nested sequences, checking they are rectangular (torch's error wording)."""
-    if isinstance(data, Tensor):
-        if depth == len(shape):
-            shape.extend(data._shape)
-        kinds.add(data._dtype)
-        flat.extend(np.ravel(data._py_values()).tolist())
-        return
-    if isinstance(data, np.ndarray):
-        _walk(data.tolist() if data.ndim else data.item(), depth, shape, flat, kinds)
-        return
-    if isinstance(data, (list, tuple)):
-        n = len(data)
-        if depth == len(shape):
-            shape.append(n)
-        elif shape[depth] != n:
-            raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
-                             f"(got {n})")
-        for x in data:
-            _walk(x, depth + 1, shape, flat, kinds)
-        return
-    if depth < len(shape):
-        raise TypeError(f"expected sequence at dim {depth}, got {type(data).__name__}")
-    if isinstance(data, np.generic):
-        kinds.add(D.from_numpy_dtype(data.dtype))
-        flat.append(data.item())
-    elif isinstance(data, (bool, int, float)):
-        kinds.add(D.scalar_dtype(data))
-        flat.append(data)
+def _is_sequence(x) -> bool:
+    return isinstance(x, (list, tuple)) or (isinstance(x, (np.ndarray, Tensor)) and x.ndim > 0)
+
+
+def _data_shape(data) -> list[int]:
+    """Shape of nested data, read along the first elements (as torch.tensor does)."""
+    shape = []
+    while _is_sequence(data):
+        shape.append(len(data))
+        if not len(data):
+            break
+        data = data[0]
+    if isinstance(data, str):
+        raise ValueError("too many dimensions 'str'")
+    return shape
+
+
+def _leaf(x, flat: list, kinds: set) -> None:
+    if isinstance(x, (Tensor, np.ndarray)):  # 0-d
+        kinds.add(x._dtype if isinstance(x, Tensor) else D.from_numpy_dtype(x.dtype))
+        flat.append(x.item())
+    elif isinstance(x, np.generic):
+        kinds.add(D.from_numpy_dtype(x.dtype))
+        flat.append(x.item())
+    elif isinstance(x, (bool, int, float)):
+        kinds.add(D.scalar_dtype(x))
+        flat.append(x)
+    elif x is None:
+        raise RuntimeError("Could not infer dtype of NoneType")
+    elif isinstance(x, str):
+        raise ValueError("too many dimensions 'str'")
     else:
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
 
 
-def _inferred(kinds: set) -> D.dtype:
-    """torch.tensor's inference: default float if any float, else int64 if any int, else bool;
-    NumPy/tensor elements keep their own dtype when alone."""
-    if not kinds:
-        return D.get_default_dtype()
-    result = None
-    for k in kinds:
-        result = k if result is None else D.promote_types(result, k)
-    return result
+def _store(data, depth: int, shape: list, flat: list, kinds: set) -> None:
+    """Collect the scalars of rectangular nested data, with torch.tensor's error types."""
+    if depth == len(shape):
+        if _is_sequence(data):
+            raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
+                            "integer")
+        _leaf(data, flat, kinds)
+        return
+    if not _is_sequence(data):
+        raise TypeError("not a sequence")
+    if len(data) != shape[depth]:
+        raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
+                         f"(got {len(data)})")
+    for x in data:
+        _store(x, depth + 1, shape, flat, kinds)
+
+
+def _values_as(flat: list, dt: D.dtype) -> np.ndarray:
+    """Python scalars as a flat array of ``dt`` with c10's checked integer conversion."""
+    if any(isinstance(v, int) and not isinstance(v, bool) and not
+           -(1 << 63) <= v < (1 << 63) for v in flat):
+        raise ValueError("Overflow when unpacking long long")
+    has_float = any(isinstance(v, float) for v in flat)
+    values = np.array(flat, dtype=np.float64 if has_float else np.int64)
+    if dt.kind in "ui":
+        return _integral_values(values, dt, c_name=False)
+    return values.astype(dt.np_dtype)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor copying ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
     dev = as_device(device)
     if isinstance(data, np.ndarray):
-        src_dt = D.from_numpy_dtype(data.dtype)
-        arr = np.array(data, copy=True)
-        t = from_array(np.ascontiguousarray(arr), src_dt)
-        if dtype is not None and dtype is not src_dt:
-            t = copy_into(empty_tensor(t._shape, dtype), t)
+        t = from_array(np.array(data, copy=True, order="K"))
+        if dtype is not None:
+            t = t.to(dtype)
     elif isinstance(data, Tensor):
         t = data.detach().to(dtype=dtype, copy=True) if dtype else data.detach().clone()
     else:
-        shape: list = []
+        shape = _data_shape(data)
         flat: list = []
         kinds: set = set()
-        _walk(data, 0, shape, flat, kinds)
-        dt = dtype or _inferred(kinds)
+        _store(data, 0, shape, flat, kinds)
+        dt = dtype or (functools.reduce(D.promote_types, kinds) if kinds
+                       else D.get_default_dtype())
         t = empty_tensor(tuple(shape), dt)
         if flat:
-            try:
-                values = np.array(flat)
-            except OverflowError:
-                raise RuntimeError("Overflow when unpacking long") from None
-            t._array()[...] = values.reshape(shape).astype(dt.np_dtype)
+            t._array()[...] = _values_as(flat, dt).reshape(shape)
     if dev.type == "meta":
         t = t.to(device=dev)
     return _finish(t, requires_grad)

@@ -17,11 +17,16 @@ def _expand_key(key) -> tuple:
 
 def getitem(self: Tensor, key) -> Tensor:
     """``self[key]`` as a view, with PyTorch's errors for bad indices."""
+    if isinstance(key, slice) and key.step is not None and _index(key.step) == 0:
+        raise ValueError("slice step cannot be zero")  # a bare slice is unpacked first
     items = _expand_key(key)
     consumed = sum(1 for k in items if k is not None and k is not Ellipsis)
-    if sum(1 for k in items if k is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
     if consumed > self.ndim:
+        if self.ndim == 0 and any(not isinstance(k, slice) for k in items
+                                  if k is not None and k is not Ellipsis):
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
+                             "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
+                             "number")
         raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
     result = make_view(self, self._shape, self._stride, self._offset)
     dim = 0
@@ -30,10 +35,12 @@ def getitem(self: Tensor, key) -> Tensor:
             result = _unsqueeze(result, dim)
             dim += 1
         elif k is Ellipsis:
-            dim += self.ndim - consumed
+            dim += max(self.ndim - consumed, 0)
         elif isinstance(k, slice):
             step = 1 if k.step is None else _index(k.step)
-            if step <= 0:
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            if step < 0:
                 raise ValueError("step must be greater than zero")
             result = _slice(result, dim, None if k.start is None else _index(k.start),
                             None if k.stop is None else _index(k.stop), step)

@@ -14,8 +14,9 @@ from .._core.meta import broadcast_shapes, contiguous_strides
 from .._tensor import Tensor, empty_tensor
 
 __all__ = ["PARALLEL_MIN", "result_type", "common_device", "elementwise_strides", "coalesce",
-           "operand_buffer", "compute_dtype", "is_number", "new_output", "broadcast_strides",
-           "broadcast_operands_shape"]
+           "operand_buffer", "convert_operand", "scalar_array", "compute_dtype", "is_number",
+           "new_output", "broadcast_strides", "broadcast_operands_shape", "dense_like_strides",
+           "non_overlapping_and_dense", "check_writable"]
 
 # Below this many elements a kernel runs on one thread: starting the pool costs more than it
 # saves (measured crossover on a 2-core machine is ~30-60k float32 elements).
@@ -76,27 +77,10 @@ def _should_swap(a: int, b: int, shape, op_strides) -> int:
     return 0
 
 
-def elementwise_strides(shape, inputs) -> tuple[int, ...]:
-    """Strides PyTorch gives a freshly allocated elementwise output.
-
-    If every input has the output's shape and they are all contiguous, or all dense with the
-    same strides, the output copies that layout; otherwise dims are sorted by the inputs'
-    broadcast strides (TensorIterator's reorder_dimensions) and laid out densely in that order.
-    """
-    tensors = [x for x in inputs if isinstance(x, Tensor)]
+def _layout_strides(shape, op_strides) -> tuple[int, ...]:
+    """TensorIterator's reorder_dimensions: sort dims by the operands' strides (insertion sort
+    from the fastest dim), then lay the output out densely in that order."""
     nd = len(shape)
-    if nd == 0:
-        return ()
-    if tensors and len(tensors) == len(inputs) and all(t._shape == shape for t in tensors):
-        first = tensors[0]._stride
-        if all(t.is_contiguous() for t in tensors):
-            return contiguous_strides(shape)
-        if all(t._stride == first for t in tensors) and _non_overlapping_dense(shape, first):
-            return first
-    op_strides = []
-    for t in tensors:
-        off = nd - t.ndim
-        op_strides.append([0] * off + [0 if n == 1 else s for n, s in zip(t._shape, t._stride)])
     perm = list(range(nd - 1, -1, -1))
     for i in range(1, nd):
         d1 = i
@@ -115,16 +99,84 @@ def elementwise_strides(shape, inputs) -> tuple[int, ...]:
     return tuple(strides)
 
 
-def _non_overlapping_dense(shape, strides) -> bool:
-    order = sorted(range(len(shape)), key=lambda d: (strides[d], shape[d]))
+def elementwise_strides(shape, inputs) -> tuple[int, ...]:
+    """Strides PyTorch gives a freshly allocated elementwise output.
+
+    If every input has the output's shape and they are all contiguous, or all dense with the
+    same strides, the output copies that layout; otherwise dims are sorted by the inputs'
+    broadcast strides (TensorIterator's reorder_dimensions) and laid out densely in that order.
+    """
+    tensors = [x for x in inputs if isinstance(x, Tensor)]
+    if not shape:
+        return ()
+    if tensors and len(tensors) == len(inputs) and all(t._shape == shape for t in tensors):
+        first = tensors[0]._stride
+        if all(t.is_contiguous() for t in tensors):
+            return contiguous_strides(shape)
+        if all(t._stride == first for t in tensors) and non_overlapping_and_dense(shape, first):
+            return first
+    return _layout_strides(shape, [broadcast_strides(t._shape, t._stride, shape)
+                                   for t in tensors])
+
+
+def dense_like_strides(t: Tensor) -> tuple[int, ...]:
+    """Strides of ``empty_like(t)`` under preserve_format: t's own when it is dense without
+    overlap, else a dense layout following t's stride order."""
+    if non_overlapping_and_dense(t._shape, t._stride):
+        return t._stride
+    return _layout_strides(t._shape, [t._stride])
+
+
+def non_overlapping_and_dense(shape, strides) -> bool:
+    """c10's is_non_overlapping_and_dense: some permutation of the dims is contiguous (empty
+    tensors count as contiguous, hence dense)."""
+    if 0 in shape:
+        return True
+    nd = len(shape)
+    if nd == 1:
+        return shape[0] < 2 or strides[0] == 1
+    perm = sorted(range(nd), key=lambda d: (shape[d] < 2, strides[d] if shape[d] >= 2 else 0))
     expected = 1
-    for d in order:
-        if shape[d] == 1:
-            continue
+    for d in perm:
+        if shape[d] < 2:
+            return True
         if strides[d] != expected:
             return False
         expected *= shape[d]
     return True
+
+
+def _memory_span(t: Tensor) -> tuple[int, int]:
+    lo = t._offset
+    hi = lo + sum((n - 1) * st for n, st in zip(t._shape, t._stride))
+    return lo, hi
+
+
+def check_writable(out: Tensor, inputs=()) -> None:
+    """PyTorch's overlap checks before writing ``out``: no element of ``out`` may alias
+    another (internal overlap), and an input sharing its memory must alias it exactly or not
+    at all (partial overlap); both are RuntimeErrors."""
+    if not non_overlapping_and_dense(out._shape, out._stride) and \
+            any(st == 0 and n > 1 for n, st in zip(out._shape, out._stride)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+    if not out.numel():
+        return
+    for x in inputs:
+        if not isinstance(x, Tensor) or x._storage is not out._storage or x is out or \
+                not x.numel():
+            continue
+        if not (non_overlapping_and_dense(out._shape, out._stride) and
+                non_overlapping_and_dense(x._shape, x._stride)):
+            continue  # PyTorch gives up on such layouts ("too hard") and allows the write
+        a, b = _memory_span(out), _memory_span(x)
+        if a == b and out._stride == x._stride and out._shape == x._shape:
+            continue
+        if a[0] <= b[1] and b[0] <= a[1]:
+            raise RuntimeError("unsupported operation: some elements of the input tensor and "
+                               "the written-to tensor refer to a single memory location. "
+                               "Please clone() the tensor before performing the operation.")
 
 
 def coalesce(shape, strides_list):
@@ -159,19 +211,41 @@ def broadcast_strides(tshape, tstride, shape) -> tuple[int, ...]:
                               for i, (n, s) in enumerate(zip(tshape, tstride))])
 
 
-def operand_buffer(x, shape, cdt: D.dtype):
-    """Kernel view of an operand in compute dtype ``cdt``: (flat buffer, offset, strides).
+def convert_operand(x, dt: D.dtype):
+    """An operand in dtype ``dt``: tensors of another dtype are converted (keeping their
+    layout, as ``to`` does), Python numbers become a 1-element array (integers wrap)."""
+    if isinstance(x, Tensor):
+        if x._dtype is dt:
+            return x
+        out = empty_tensor(x._shape, dt, x._device, dense_like_strides(x))
+        if x._data is not None and x.numel():
+            out._array()[...] = x._array()
+        return out
+    if isinstance(x, np.ndarray):
+        return x.astype(dt.np_dtype)
+    return scalar_array(x, dt)
 
-    Tensors of another dtype, and Python numbers, are converted first (numbers become a single
-    element with zero strides).
-    """
-    np_dt = cdt.np_dtype
-    if not isinstance(x, Tensor):
-        return np.array([x], dtype=np_dt), 0, (0,) * len(shape)
-    if x._dtype is cdt:
-        return x._data, x._offset, broadcast_strides(x._shape, x._stride, shape)
-    arr = np.ascontiguousarray(x._array().astype(np_dt))
-    return arr.reshape(-1), 0, broadcast_strides(arr.shape, contiguous_strides(arr.shape), shape)
+
+def scalar_array(x, dt: D.dtype) -> np.ndarray:
+    """A Python number as a 1-element array of ``dt``; integers outside the type wrap modulo
+    2**bits (PyTorch's behaviour for wrapped scalars), integers outside uint64 overflow."""
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, int) and not isinstance(x, bool) and not dt.is_floating_point:
+        if not -(1 << 63) <= x < (1 << 64):
+            raise OverflowError("int too big to convert")
+        bits = dt.itemsize * 8
+        x &= (1 << bits) - 1
+        if dt.is_signed and x >= 1 << (bits - 1):
+            x -= 1 << bits
+    return np.array([x], dtype=dt.np_dtype)
+
+
+def operand_buffer(x, shape):
+    """Kernel view of a converted operand: (flat buffer, offset, strides broadcast to shape)."""
+    if isinstance(x, np.ndarray):
+        return x, 0, (0,) * len(shape)
+    return x._data, x._offset, broadcast_strides(x._shape, x._stride, shape)
 
 
 def new_output(shape, dt: D.dtype, dev: device, inputs) -> Tensor:

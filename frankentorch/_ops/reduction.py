@@ -24,6 +24,8 @@ def reduced_dims(self: Tensor, dim) -> tuple[int, ...]:
     if not dims:
         return tuple(range(nd))
     wrapped = [normalize_dim(d, nd) for d in dims]
+    if nd == 0:
+        return ()  # a 0-d tensor reduces over "dim 0" to itself
     seen = set()
     for d in wrapped:
         if d in seen:
@@ -144,7 +146,8 @@ def _into_out(result: Tensor, out: Tensor) -> Tensor:
 
 @sum_out.impl("CPU", "Meta")
 def _sum_out(self, dim, keepdim=False, dtype=None, out=None):
-    return _into_out(_reduce(self, dim, keepdim, dtype, mean=False), out)
+    # without dtype=, PyTorch sums in the out tensor's dtype
+    return _into_out(_reduce(self, dim, keepdim, dtype or out._dtype, mean=False), out)
 
 
 @mean_out.impl("CPU", "Meta")

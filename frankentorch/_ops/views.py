@@ -9,6 +9,7 @@ from .._core.meta import (compute_view_strides, contiguous_strides, normalize_di
 from .._core.mode import is_hardened
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, make_tensor
+from .args import as_int, int_list
 from .copy import _clone
 
 __all__ = ["make_view", "infer_size"]
@@ -18,16 +19,6 @@ def make_view(self: Tensor, shape, stride, offset: int, *, check: bool = False) 
     base = self._base if self._base is not None else self
     return make_tensor(self._storage, shape, stride, offset, self._dtype, self._device,
                        base=base, check=check or is_hardened())
-
-
-def _ints(name: str, values) -> tuple[int, ...]:
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not hasattr(v, "__index__"):
-            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, but found element "
-                            f"of type {type(v).__name__}")
-        out.append(v.__index__())
-    return tuple(out)
 
 
 def infer_size(shape, numel: int) -> tuple[int, ...]:
@@ -62,7 +53,7 @@ view = defop("view(Tensor(a) self, SymInt[] size) -> Tensor(a)", variants=("meth
 
 @view.impl("CompositeExplicitAutograd")
 def _view(self, size):
-    shape = infer_size(_ints("view", size), self.numel())
+    shape = infer_size(int_list("view", "size", size), self.numel())
     stride = compute_view_strides(self._shape, self._stride, shape)
     if stride is None:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
@@ -76,7 +67,7 @@ reshape = defop("reshape(Tensor(a) self, SymInt[] shape) -> Tensor(a)")
 
 @reshape.impl("CompositeImplicitAutograd")
 def _reshape(self, shape):
-    shape = infer_size(_ints("reshape", shape), self.numel())
+    shape = infer_size(int_list("reshape", "shape", shape), self.numel())
     stride = compute_view_strides(self._shape, self._stride, shape)
     if stride is not None:
         return make_view(self, shape, stride, self._offset)
@@ -117,7 +108,7 @@ permute = defop("permute(Tensor(a) self, int[] dims) -> Tensor(a)")
 @permute.impl("CompositeExplicitAutograd")
 def _permute(self, dims):
     nd = self.ndim
-    dims = _ints("permute", dims)
+    dims = int_list("permute", "dims", dims)
     if len(dims) != nd:
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does "
                            "not match the length of the desired ordering of dimensions i.e. "
@@ -134,6 +125,7 @@ narrow = defop("narrow(Tensor(a) self, int dim, SymInt start, SymInt length) -> 
 
 @narrow.impl("CompositeImplicitAutograd")
 def _narrow(self, dim, start, length):
+    start, length = as_int("narrow", "start", start), as_int("narrow", "length", length)
     if self.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     if length < 0:
@@ -174,7 +166,7 @@ def _slice(self, dim=0, start=None, end=None, step=1):
     n = (end - start + step - 1) // step
     shape, stride = list(self._shape), list(self._stride)
     shape[d] = n
-    offset = self._offset + start * stride[d] if n else self._offset
+    offset = self._offset + start * stride[d]
     stride[d] *= step
     return make_view(self, shape, stride, offset)
 
@@ -184,6 +176,7 @@ select = defop("select.int(Tensor(a) self, int dim, SymInt index) -> Tensor(a)")
 
 @select.impl("CompositeExplicitAutograd")
 def _select(self, dim, index):
+    index = as_int("select", "index", index)
     if self.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, self.ndim)
@@ -232,7 +225,8 @@ def _squeeze_dim(self, dim):
 
 @squeeze_dims.impl("CompositeExplicitAutograd")
 def _squeeze_dims_op(self, dim):
-    return _squeeze_dims(self, {normalize_dim(d, self.ndim) for d in _ints("squeeze", dim)})
+    dims = int_list("squeeze", "dim", dim)
+    return _squeeze_dims(self, {normalize_dim(d, self.ndim) for d in dims})
 
 
 expand = defop("expand(Tensor(a) self, SymInt[] size, *, bool implicit=False) -> Tensor(a)",
@@ -241,33 +235,38 @@ expand = defop("expand(Tensor(a) self, SymInt[] size, *, bool implicit=False) ->
 
 @expand.impl("CompositeExplicitAutograd")
 def _expand(self, size, implicit=False):
-    size = _ints("expand", size)
+    size = int_list("expand", "size", size)
     nd = self.ndim
     if len(size) < nd:
         raise RuntimeError(f"expand({_type_str(self)}{{{list(self._shape)}}}, size={list(size)}): "
                            f"the number of sizes provided ({len(size)}) must be greater or equal "
                            f"to the number of dimensions in the tensor ({nd})")
-    off = len(size) - nd
-    shape, stride = [], []
-    for i, s in enumerate(size):
-        if i < off:
-            if s < 0:
-                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+    n_out = len(size)
+    shape, stride = [0] * n_out, [0] * n_out
+    for i in range(n_out - 1, -1, -1):  # c10's inferExpandGeometry, from the last dim
+        dim = nd - n_out + i
+        n = self._shape[dim] if dim >= 0 else 1
+        # new leading dims continue the layout; a 0-d input expands with zero strides
+        st = self._stride[dim] if dim >= 0 else (
+            shape[i + 1] * stride[i + 1] if i + 1 < n_out else 0)
+        target = size[i]
+        if target == -1:
+            if dim < 0:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
                                    f"leading, non-existing dimension {i}")
-            shape.append(s)
-            stride.append(0)
-            continue
-        n, st = self._shape[i - off], self._stride[i - off]
-        if s == -1:
-            s = n
-        if n != s:
+            target = n
+        elif target < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({target}) isn't allowed in a "
+                               f"leading, non-existing dimension {i}" if dim < 0 else
+                               f"Trying to create tensor with negative dimension {target}: "
+                               f"{list(size)}")
+        if n != target:
             if n != 1:
-                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the "
+                raise RuntimeError(f"The expanded size of the tensor ({target}) must match the "
                                    f"existing size ({n}) at non-singleton dimension {i}.  Target "
                                    f"sizes: {list(size)}.  Tensor sizes: {list(self._shape)}")
             st = 0
-        shape.append(s)
-        stride.append(st)
+        shape[i], stride[i] = target, st
     return make_view(self, shape, stride, self._offset)
 
 
@@ -312,7 +311,7 @@ unflatten = defop("unflatten.int(Tensor(a) self, int dim, SymInt[] sizes) -> Ten
 @unflatten.impl("CompositeImplicitAutograd")
 def _unflatten(self, dim, sizes):
     d = normalize_dim(dim, self.ndim)
-    sizes = _ints("unflatten", sizes)
+    sizes = int_list("unflatten", "sizes", sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     n = self._shape[d]
@@ -332,7 +331,7 @@ as_strided = defop("as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, "
 
 @as_strided.impl("CompositeExplicitAutograd")
 def _as_strided(self, size, stride, storage_offset=None):
-    size, stride = _ints("as_strided", size), _ints("as_strided", stride)
+    size, stride = int_list("as_strided", "size", size), int_list("as_strided", "stride", stride)
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape")
     offset = self._offset if storage_offset is None else storage_offset
@@ -406,6 +405,8 @@ def _movedim(self, source, destination):
         raise RuntimeError(f"movedim: repeated dim in `source` ({list(source)})")
     if len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({list(destination)})")
+    if nd == 0:
+        return make_view(self, (), (), self._offset)
     order = [-1] * nd
     for s, d in zip(src, dst):
         order[d] = s
@@ -444,8 +445,10 @@ def _split(self, split_size, dim=0):
 
 @split_with_sizes.impl("CompositeExplicitAutograd")
 def _split_with_sizes(self, split_sizes, dim=0):
+    if self.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = normalize_dim(dim, self.ndim)
-    sizes = _ints("split_with_sizes", split_sizes)
+    sizes = int_list("split_with_sizes", "split_sizes", split_sizes)
     size = self._shape[d]
     if sum(sizes) != size or any(s < 0 for s in sizes):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
@@ -492,4 +495,4 @@ detach = defop("detach(Tensor(a) self) -> Tensor(a)")
 @detach.impl("CompositeExplicitAutograd")
 def _detach(self):
     return make_tensor(self._storage, self._shape, self._stride, self._offset, self._dtype,
-                       self._device, base=None, check=False)
+                       self._device, base=None, check=is_hardened())
