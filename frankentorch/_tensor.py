@@ -74,8 +74,10 @@ class Tensor(TensorMeta):
         return self._storage
 
     def data_ptr(self) -> int:
-        return self._storage.data_ptr() + self._offset * self._dtype.itemsize if \
-            self._storage.raw is not None else 0
+        """Address of the first element; 0 for storages without memory (empty or meta)."""
+        if self._storage.raw is None or not self._storage.nbytes():
+            return 0
+        return self._storage.data_ptr() + self._offset * self._dtype.itemsize
 
     def _is_view(self) -> bool:
         return self._base is not None

@@ -56,6 +56,8 @@ def _check_alpha(dt: D.dtype, alpha) -> None:
 def _kernel_alpha(cdt: D.dtype, alpha):
     """alpha as the kernel multiplies with it: the compute float type, or int64 for integer
     types (so small unsigned types wrap instead of mixing signedness)."""
+    if cdt is D.bool_:
+        return np.int64(bool(alpha))
     return cdt.np_dtype.type(alpha) if cdt.is_floating_point else np.int64(alpha)
 
 
@@ -103,7 +105,7 @@ def _fast_binary(code: int, a, b, alpha):
     elif b.__class__ is float and dt in _FLOATS or b.__class__ is int and dt in _NATIVE:
         if code == 3 and dt not in _FLOATS or not a.is_contiguous():
             return None
-        bbuf, boff, bi = np.array((b,), dt.np_dtype), 0, 0
+        bbuf, boff, bi = it.scalar_array(b, dt), 0, 0
     else:
         return None
     if dt not in _NATIVE or (code == 3 and dt not in _FLOATS) or \
@@ -114,7 +116,7 @@ def _fast_binary(code: int, a, b, alpha):
         return None
     out = empty_contiguous(a._shape, n, dt)
     _kernels().binary_flat_serial(code, a._data, a._offset, 1, bbuf, boff, bi, out._data, 0, n,
-                       dt.np_dtype.type(alpha))
+                                  _kernel_alpha(dt, alpha))
     return out
 
 

@@ -50,13 +50,19 @@ def _fill(t: Tensor, value) -> Tensor:
         value = value.item()
     if t._dtype.kind in "ui":
         value = _integral_values(np.array([value]), t._dtype)[0]
+    # c10 refuses overflowing floats in the vectorised fill, not the single-element one
+    if t._dtype.is_floating_point and t.numel() != 1 and isinstance(value, (int, float)) and \
+            math.isfinite(value) and abs(value) > D.finfo(t._dtype).max:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE[t._dtype.name]} "
+                           "without overflow")
     if t._data is not None and t.numel():
         t._array()[...] = value
     return t
 
 
 _C_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
-           "int64": "int64_t"}
+           "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+           "float32": "float", "float64": "double"}
 
 
 def _integral_values(values: np.ndarray, dt: D.dtype, c_name: bool = True) -> np.ndarray:
@@ -66,8 +72,8 @@ def _integral_values(values: np.ndarray, dt: D.dtype, c_name: bool = True) -> np
     info = np.iinfo(dt.np_dtype)
     lo = -int(info.max) if info.min == 0 else int(info.min)
     name = _C_TYPE[dt.name] if c_name else dt.name
-    if values.dtype.kind == "f":
-        bad = ~np.isfinite(values) | (values < lo) | (values > info.max)
+    if values.dtype.kind == "f":  # floats get no unsigned wrap-around
+        bad = ~np.isfinite(values) | (values < info.min) | (values > info.max)
         if values.size and bad.any():
             raise RuntimeError(f"value cannot be converted to type {name} without overflow")
         return values.astype(np.int64).astype(dt.np_dtype)
@@ -187,14 +193,15 @@ def _arange_kernel(start, end, step=1, dtype=None, layout=None, device=None, pin
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    if not dt.is_floating_point:  # integer ranges work on the truncated bounds and step
+    if dt is D.int64:  # int64 ranges work on the truncated bounds and step
         start, end, step = int(start), int(end), int(step)
         if step == 0:
             raise ValueError("step must be nonzero")
     if (step > 0 and end < start) or (step < 0 and end > start):
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    n = max(math.ceil((end - start) / step), 0) if dt.is_floating_point else \
-        max(-((start - end) // step), 0)
+    # the length comes from the bounds as given; other integer types then step by int(step)
+    n = max(-((start - end) // step), 0) if dt is D.int64 else \
+        max(math.ceil((end - start) / step), 0)
     t = empty_tensor((n,), dt, as_device(device))
     if t._data is not None and n:
         if dt.is_floating_point:
@@ -218,21 +225,55 @@ _logspace = defop(f"logspace(Scalar start, Scalar end, int steps, float base=10.
 
 
 def _linspace_values(start, end, steps: int, dt: D.dtype) -> np.ndarray:
-    """ATen's linspace: first half counts up from start, second half down from end, computed
-    in the output's type (double for integer outputs)."""
-    calc = dt.np_dtype.type if dt in (D.float32, D.float64) else np.float64
-    if dt in (D.float16, D.bfloat16):
-        calc = np.float32
-    s, e = calc(start), calc(end)
+    """ATen's linspace before the final store: bounds converted to the output type first
+    (integers wrap), the first half counting up from start and the second half down from end.
+    Integer outputs step in double; halves compute in float32 with a half-rounded step."""
     if steps == 1:
-        return np.array([s], dtype=calc)
-    step = (e - s) / calc(steps - 1)
+        return np.array([start], dtype=np.float64)
+    if dt.kind in "ui" or dt is D.bool_:
+        calc = np.float64
+        s, e = (calc(_integral_values(np.array([v]), dt)[0]) for v in (start, end))
+        step = (e - s) / calc(steps - 1)
+    else:
+        calc = np.float32 if dt.itemsize == 2 else dt.np_dtype.type
+        rnd = dt.np_dtype.type
+        s, e = calc(rnd(start)), calc(rnd(end))
+        step = calc(rnd((e - s) / calc(steps - 1)))
     idx = np.arange(steps, dtype=calc)
     half = steps // 2
     vals = np.empty(steps, dtype=calc)
     vals[:half] = s + step * idx[:half]
     vals[half:] = e - step * (calc(steps - 1) - idx[half:])
     return vals
+
+
+def _logspace_values(start, end, steps: int, base: float, dt: D.dtype) -> np.ndarray:
+    """ATen's logspace: exponents stepped in double from bounds converted to the output type
+    (integers wrap), powers in double, one rounding when stored."""
+    idx = np.arange(steps)
+    half = steps // 2
+    if steps == 1:
+        return np.power(np.float64(base), np.float64(start), dtype=np.float64).reshape(1)
+    if dt.kind in "ui" or dt is D.bool_:
+        s, e = (int(_integral_values(np.array([v]), dt)[0]) if dt is not D.bool_ else bool(v)
+                for v in (start, end))
+        step = float(e - s) / (steps - 1) if steps > 1 else 0.0
+        exps = np.where(idx < half, s + step * idx, e - step * (steps - idx - 1))
+        return np.power(base, exps)
+    s, e = (float(dt.np_dtype.type(v)) for v in (start, end))  # bounds in the output type
+    step = (e - s) / (steps - 1)
+    exps = np.where(idx < half, s + step * idx, e - step * (steps - idx - 1))
+    return np.power(base, exps)
+
+
+def _store_values(t: Tensor, vals: np.ndarray) -> None:
+    """Store computed doubles; integer outputs convert like a C cast on x86 (through int32
+    for types narrower than 64 bits, so out-of-range values become INT32_MIN's low bits)."""
+    if t._dtype.kind in "ui":
+        wide = np.int64 if t._dtype.itemsize == 8 else np.int32
+        with np.errstate(invalid="ignore"):
+            vals = vals.astype(wide).astype(t._dtype.np_dtype)
+    t._array()[...] = vals
 
 
 @_linspace.impl("CPU", "Meta")
@@ -242,7 +283,7 @@ def _linspace_kernel(start, end, steps, dtype=None, layout=None, device=None, pi
     dt = dtype or D.get_default_dtype()
     t = empty_tensor((steps,), dt, as_device(device))
     if t._data is not None and steps:
-        t._array()[...] = _linspace_values(_scalar_value(start), _scalar_value(end), steps, dt)
+        _store_values(t, _linspace_values(_scalar_value(start), _scalar_value(end), steps, dt))
     return t
 
 
@@ -254,8 +295,8 @@ def _logspace_kernel(start, end, steps, base=10.0, dtype=None, layout=None, devi
     dt = dtype or D.get_default_dtype()
     t = empty_tensor((steps,), dt, as_device(device))
     if t._data is not None and steps:
-        exps = _linspace_values(_scalar_value(start), _scalar_value(end), steps, D.float64)
-        t._array()[...] = np.power(float(base), exps)
+        _store_values(t, _logspace_values(_scalar_value(start), _scalar_value(end), steps,
+                                          float(base), dt))
     return t
 
 
@@ -311,7 +352,7 @@ def _data_shape(data) -> list[int]:
     return shape
 
 
-def _leaf(x, flat: list, kinds: set) -> None:
+def _leaf(x, flat: list, kinds: set, dtype) -> None:
     if isinstance(x, (Tensor, np.ndarray)):  # 0-d
         kinds.add(x._dtype if isinstance(x, Tensor) else D.from_numpy_dtype(x.dtype))
         flat.append(x.item())
@@ -321,6 +362,9 @@ def _leaf(x, flat: list, kinds: set) -> None:
     elif isinstance(x, (bool, int, float)):
         kinds.add(D.scalar_dtype(x))
         flat.append(x)
+    elif x is None and dtype is not None:
+        raise TypeError("must be real number, not NoneType" if dtype.is_floating_point
+                        else "'NoneType' object cannot be interpreted as an integer")
     elif x is None:
         raise RuntimeError("Could not infer dtype of NoneType")
     elif isinstance(x, str):
@@ -329,13 +373,13 @@ def _leaf(x, flat: list, kinds: set) -> None:
         raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
 
 
-def _store(data, depth: int, shape: list, flat: list, kinds: set) -> None:
+def _store(data, depth: int, shape: list, flat: list, kinds: set, dtype) -> None:
     """Collect the scalars of rectangular nested data, with torch.tensor's error types."""
     if depth == len(shape):
         if _is_sequence(data):
             raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
                             "integer")
-        _leaf(data, flat, kinds)
+        _leaf(data, flat, kinds, dtype)
         return
     if not _is_sequence(data):
         raise TypeError("not a sequence")
@@ -343,15 +387,16 @@ def _store(data, depth: int, shape: list, flat: list, kinds: set) -> None:
         raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
                          f"(got {len(data)})")
     for x in data:
-        _store(x, depth + 1, shape, flat, kinds)
+        _store(x, depth + 1, shape, flat, kinds, dtype)
 
 
 def _values_as(flat: list, dt: D.dtype) -> np.ndarray:
     """Python scalars as a flat array of ``dt`` with c10's checked integer conversion."""
-    if any(isinstance(v, int) and not isinstance(v, bool) and not
-           -(1 << 63) <= v < (1 << 63) for v in flat):
+    if dt.kind in "ui" and any(
+            isinstance(v, int) and not isinstance(v, bool) and not -(1 << 63) <= v < (1 << 63)
+            for v in flat):
         raise ValueError("Overflow when unpacking long long")
-    has_float = any(isinstance(v, float) for v in flat)
+    has_float = any(isinstance(v, float) for v in flat) or dt.kind not in "ui"
     values = np.array(flat, dtype=np.float64 if has_float else np.int64)
     if dt.kind in "ui":
         return _integral_values(values, dt, c_name=False)
@@ -371,7 +416,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         shape = _data_shape(data)
         flat: list = []
         kinds: set = set()
-        _store(data, 0, shape, flat, kinds)
+        _store(data, 0, shape, flat, kinds, dtype)
         dt = dtype or (functools.reduce(D.promote_types, kinds) if kinds
                        else D.get_default_dtype())
         t = empty_tensor(tuple(shape), dt)

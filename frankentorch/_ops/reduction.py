@@ -24,14 +24,12 @@ def reduced_dims(self: Tensor, dim) -> tuple[int, ...]:
     if not dims:
         return tuple(range(nd))
     wrapped = [normalize_dim(d, nd) for d in dims]
-    if nd == 0:
-        return ()  # a 0-d tensor reduces over "dim 0" to itself
     seen = set()
     for d in wrapped:
         if d in seen:
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         seen.add(d)
-    return tuple(sorted(seen))
+    return tuple(sorted(seen)) if nd else ()  # a 0-d tensor reduces over "dim 0" to itself
 
 
 def reduced_shape(shape, dims, keepdim: bool) -> tuple[int, ...]:
