@@ -58,3 +58,4 @@ def is_floating_point(input: Tensor) -> bool:
 
 
 from ._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: E402
+from . import linalg, nn  # noqa: E402

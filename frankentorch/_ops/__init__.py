@@ -3,20 +3,26 @@ from __future__ import annotations
 
 from .._dispatch.dispatcher import OPS
 from .._tensor import Tensor
-from . import arith, copy, creation, indexing, reduction, views
+from . import (arith, binary, copy, creation, index_ops, indexing, linalg, reduction, shape,
+               unary, views)
 
-_FAMILIES = (arith, copy, creation, indexing, reduction, views)
+_FAMILIES = (arith, binary, copy, creation, index_ops, indexing, linalg, reduction, shape, unary,
+             views)
 
-__all__ = ["public_functions"]
+__all__ = ["public_functions", "ALIASES"]
+
+# Other names PyTorch gives the same op (function and method alike).
+ALIASES = {"divide": "div", "multiply": "mul", "subtract": "sub", "true_divide": "div",
+           "swapaxes": "transpose", "swapdims": "transpose", "moveaxis": "movedim"}
+
 
 def _bind_methods() -> None:
     for name, packet in OPS.items():
         if "method" in packet.variants:
             setattr(Tensor, name, packet.method())
-    for alias, target in (("divide", "div"), ("multiply", "mul"), ("subtract", "sub"),
-                          ("true_divide", "div"), ("swapaxes", "transpose"),
-                          ("swapdims", "transpose"), ("moveaxis", "movedim")):
-        setattr(Tensor, alias, getattr(Tensor, target))
+    for alias, target in ALIASES.items():
+        if hasattr(Tensor, target):
+            setattr(Tensor, alias, getattr(Tensor, target))
     _bind_operators()
     Tensor.__pos__ = lambda self: self
     Tensor.__getitem__ = indexing.getitem
@@ -47,9 +53,7 @@ def public_functions() -> dict:
     out = {name: packet.function() for name, packet in OPS.items()
            if "function" in packet.variants}
     out.update({name: getattr(creation, name) for name in creation.__all__})
-    out.update(divide=out["div"], multiply=out["mul"], subtract=out["sub"],
-               true_divide=out["div"], swapaxes=out["transpose"], swapdims=out["transpose"],
-               moveaxis=out["movedim"])
+    out.update({alias: out[target] for alias, target in ALIASES.items() if target in out})
     return out
 
 

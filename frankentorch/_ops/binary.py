@@ -1,0 +1,1 @@
+"""Op family: binary (being filled in)."""

@@ -1,0 +1,1 @@
+"""Op family: index_ops (being filled in)."""

@@ -1,0 +1,1 @@
+"""Op family: unary (being filled in)."""

@@ -1,0 +1,2 @@
+"""Neural-network building blocks (``frankentorch.nn``)."""
+from . import functional  # noqa: F401
