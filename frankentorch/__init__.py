@@ -11,7 +11,7 @@ from ._core.dtype import (dtype, bool_ as bool, uint8, int8, int16, int32, int64
 from ._core.device import device
 from ._core.layout import (layout, strided, memory_format, contiguous_format,
                            preserve_format)
-from ._core.mode import set_mode, get_mode, mode
+from ._core.mode import set_mode, get_mode, using_mode
 from ._core.size import Size
 from ._core.storage import Storage as UntypedStorage
 from ._tensor import Tensor
@@ -58,4 +58,6 @@ def is_floating_point(input: Tensor) -> bool:
 
 
 from ._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: E402
-from . import linalg, nn  # noqa: E402
+from . import autograd, linalg, nn  # noqa: E402
+from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
+                       is_grad_enabled, is_inference_mode_enabled)

@@ -24,7 +24,7 @@ class Tensor(TensorMeta):
     """A strided view of a storage, with PyTorch's Tensor interface."""
 
     __slots__ = ("_storage", "_data", "_keys", "_requires_grad", "grad", "grad_fn", "_base",
-                 "_contig", "__weakref__", "__dict__")
+                 "_contig", "_output_nr", "__weakref__", "__dict__")
 
     # ---------------------------------------------------------------- metadata
 
@@ -50,6 +50,12 @@ class Tensor(TensorMeta):
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            if value:
+                return
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
         if value and not (self._dtype.is_floating_point):
             raise RuntimeError("only Tensors of floating point and complex dtype can require "
                                "gradients")
@@ -62,6 +68,56 @@ class Tensor(TensorMeta):
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    # ---------------------------------------------------------------- autograd
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate the gradient of this tensor into the leaves' ``.grad``."""
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self.grad_fn is None:
+            hooks = self.__dict__.setdefault("_tensor_hooks", [])
+            hooks.append(hook)
+            from .autograd.graph import _RemovableHandle
+            return _RemovableHandle(hooks, hook)
+        nr = self._output_nr
+
+        def pre_hook(grads):
+            r = hook(grads[nr])
+            if r is None:
+                return None
+            return grads[:nr] + (r,) + grads[nr + 1:]
+        return self.grad_fn.register_prehook(pre_hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self.__dict__.get("_retains_grad"):
+            return
+        self.__dict__["_retains_grad"] = True
+
+        def keep(grad):
+            g = grad.detach()
+            self.grad = g.clone() if self.grad is None else self.grad + g
+        self.register_hook(keep)
+
+    @property
+    def retains_grad(self) -> bool:
+        return bool(self.__dict__.get("_retains_grad"))
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
 
     @property
     def _version(self) -> int:
@@ -210,6 +266,7 @@ def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
     t.grad_fn = None
     t._base = base
     t._contig = None
+    t._output_nr = 0
     return t
 
 
@@ -230,6 +287,7 @@ def empty_contiguous(shape: tuple, n: int, dt: _dt.dtype) -> Tensor:
     t.grad_fn = None
     t._base = None
     t._contig = True
+    t._output_nr = 0
     return t
 
 

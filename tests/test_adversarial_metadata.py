@@ -226,7 +226,7 @@ def test_view_out_of_range(fn):
 
 @pytest.mark.parametrize("fn", list(VIEW_CASES.values()), ids=list(VIEW_CASES))
 def test_view_out_of_range_hardened(fn):
-    with ft.mode("hardened"):
+    with ft.using_mode("hardened"):
         check_like_torch(fn)
 
 
@@ -401,7 +401,7 @@ TAMPERED_VIEWS = {
 @pytest.mark.parametrize("make,fn", list(TAMPERED_VIEWS.values()), ids=list(TAMPERED_VIEWS))
 def test_hardened_refuses_views_of_tampered_tensors(make, fn):
     x = make()
-    with ft.mode("hardened"):
+    with ft.using_mode("hardened"):
         with pytest.raises(RuntimeError):
             fn(x)
 
@@ -444,7 +444,7 @@ def test_hardened_validates_each_view_and_accepts_legit_ones(fn, monkeypatch):
     x = base(ft)
     counter = _Counter(ft_tensor.check_geometry)
     monkeypatch.setattr(ft_tensor, "check_geometry", counter)
-    with ft.mode("hardened"):
+    with ft.using_mode("hardened"):
         got = fn(ft, x)
     n_views = len(got) if isinstance(got, tuple) else 1
     assert counter.calls >= n_views, (counter.calls, n_views)
@@ -454,6 +454,6 @@ def test_hardened_validates_each_view_and_accepts_legit_ones(fn, monkeypatch):
 def test_hardened_mode_restored_after_views():
     before = ft.get_mode()
     with pytest.raises(RuntimeError):
-        with ft.mode("hardened"):
+        with ft.using_mode("hardened"):
             _tampered_1d().view(2, 8)
     assert ft.get_mode() == before

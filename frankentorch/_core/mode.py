@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-__all__ = ["set_mode", "get_mode", "mode", "MODES"]
+__all__ = ["set_mode", "get_mode", "using_mode", "MODES"]
 
 MODES = ("strict", "hardened")
 
@@ -33,7 +33,7 @@ def is_hardened() -> bool:
 
 
 @contextlib.contextmanager
-def mode(name: str):
+def using_mode(name: str):
     """Run a block in the given mode and restore the previous one afterwards."""
     previous = get_mode()
     set_mode(name)

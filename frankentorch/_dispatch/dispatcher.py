@@ -10,13 +10,16 @@ cost of dispatch is one bind call, a few integer ops and one dict lookup.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Callable
 
+from .._core import grad_mode as _grad_mode
 from .._core import mode as _mode
 from . import keys as K
 from .schema import parse_schema, FunctionSchema
 
-__all__ = ["Op", "OpPacket", "defop", "OPS", "tensor_keyset_bits"]
+__all__ = ["Op", "OpPacket", "Backward", "defop", "OPS", "tensor_keyset_bits",
+           "set_autograd_fallback"]
 
 DK = K.DispatchKey
 
@@ -42,11 +45,23 @@ def _symbols() -> dict:
             "double": D.float64, "Mean": 1, "Sum": 2, "None_": 0}
 
 
+class Backward:
+    """A derivative formula declared next to its op (the derivatives.yaml entry):
+    ``fn(grads, args)`` returns the gradients of the differentiable inputs; ``name`` is
+    PyTorch's node name; ``saves`` names the tensor arguments the formula reads."""
+
+    __slots__ = ("name", "fn", "saves", "save_result", "inputs")
+
+    def __init__(self, name: str, fn: Callable, saves, save_result: bool, inputs) -> None:
+        self.name, self.fn, self.saves = name, fn, frozenset(saves)
+        self.save_result, self.inputs = save_result, inputs
+
+
 class Op:
     """One overload: schema, binders, kernels per key and a resolution cache."""
 
     __slots__ = ("schema", "name", "bind", "bind_method", "kernels", "_cache", "_tensor_pos",
-                 "_list_pos", "_device_pos", "__weakref__")
+                 "_list_pos", "_device_pos", "derivative", "_autograd_mask", "__weakref__")
 
     def __init__(self, text: str) -> None:
         self.name = text.split("(", 1)[0].strip()
@@ -55,6 +70,19 @@ class Op:
         self.bind_method = self._first_bind_method
         self.kernels: dict[int, Callable] = {}
         self._cache: dict[int, Callable] = {}
+        self.derivative: Backward | None = None
+        # bits dropped when no argument requires grad: the autograd fallback would only
+        # redispatch, so skip it (ops with their own autograd kernels keep c10's routing)
+        self._autograd_mask = _NOT_AUTOGRAD
+
+    def backward(self, name: str, *, saves=(), save_result: bool = False,
+                 inputs: tuple[str, ...] | None = None) -> Callable[[Callable], Callable]:
+        """Decorator declaring ``fn(grads, args)`` as this op's derivative; ``inputs`` names
+        the differentiable tensor arguments (default: all)."""
+        def register(fn: Callable) -> Callable:
+            self.derivative = Backward(name, fn, saves, save_result, inputs)
+            return fn
+        return register
 
     def _materialize(self) -> None:
         if not isinstance(self.schema, str):
@@ -84,7 +112,10 @@ class Op:
         """Decorator registering ``fn`` as this op's kernel for the named dispatch keys."""
         def register(fn: Callable) -> Callable:
             for name in keys:
-                self.kernels[K.key_from_name(name)] = fn
+                key = K.key_from_name(name)
+                self.kernels[key] = fn
+                if key == DK.Autograd or K.is_runtime_key(key) and K.is_autograd_key(key):
+                    self._autograd_mask = -1
             self._cache.clear()
             return fn
         return register
@@ -94,24 +125,41 @@ class Op:
     def keyset_bits(self, args: tuple) -> int:
         """Dispatch key set of a bound call: union of the tensor arguments' keys (or the
         ``device`` argument's backend for factories), then the thread-local include/exclude."""
+        return self._bits(args)[0]
+
+    def _bits(self, args: tuple) -> tuple[int, bool]:
+        """The call's key-set bits and whether any tensor argument requires grad."""
         bits = 0
+        grad = False
         for i in self._tensor_pos:
-            bits |= getattr(args[i], "_keys", 0)
+            t = args[i]
+            bits |= getattr(t, "_keys", 0)
+            grad = grad or getattr(t, "_requires_grad", False)
         for i in self._list_pos:
-            for t in args[i] or ():
+            seq = args[i]
+            if seq is None:
+                continue
+            if not isinstance(seq, (list, tuple)):
+                raise TypeError(f"{self.name.split('.')[0]}(): argument '"
+                                f"{self.schema.arguments[i].name}' (position {i + 1}) must be "
+                                f"tuple of Tensors, not {type(seq).__name__}")
+            for t in seq:
                 bits |= getattr(t, "_keys", 0)
+                grad = grad or getattr(t, "_requires_grad", False)
         if not bits:
             from .._core.device import as_device
             dev = args[self._device_pos] if self._device_pos is not None else None
             bits = tensor_keyset_bits(as_device(dev))
-        return K.compute_dispatch_keyset_bits(bits)
+        return K.compute_dispatch_keyset_bits(bits), grad
 
     def __call__(self, *args, **kwargs):
         return self.run(self.bind(*args, **kwargs))
 
     def run(self, a: tuple):
         """Dispatch already-bound arguments (hardened mode re-validates every key set)."""
-        bits = self.keyset_bits(a)
+        bits, grad = self._bits(a)
+        if not (grad and _grad_mode._state.enabled):
+            bits &= self._autograd_mask
         kernel = self._cache.get(bits)
         if kernel is None:
             bits = self._without_cpu_scalars(bits, a)
@@ -131,7 +179,10 @@ class Op:
         for t in tensors:
             if hasattr(t, "_keys") and not (t.ndim == 0 and t.device.type == "cpu"):
                 others |= t._keys
-        return K.compute_dispatch_keyset_bits(others) if others else bits
+        if not others:
+            return bits
+        # the call's functionality keys, with the backend of the non-scalar tensors
+        return (bits & ~_ALL_BACKENDS) | (others & _ALL_BACKENDS)
 
     def redispatch(self, a: tuple, bits: int):
         """Run with already-bound arguments and an explicit key set (e.g. below autograd)."""
@@ -174,6 +225,8 @@ class Op:
             if fn is None and not any(K.is_backend_dispatch_key(k) or
                                       k == DK.CompositeExplicitAutograd for k in kernels):
                 fn = kernels.get(DK.CompositeImplicitAutograd)
+            if fn is None and _autograd_fallback is not None:
+                fn = _autograd_fallback(self)
             return fn
         return None
 
@@ -200,18 +253,13 @@ class OpPacket:
             return plain[0]
         choose_plain = self._chooser("bind", plain)
         choose_out = self._chooser("bind", outs)
-        if len(plain) == 1:
-            op = plain[0]
 
-            def call(*args, **kwargs):
+        def call(*args, **kwargs):
+            if kwargs:
+                kwargs = _python_kwargs(kwargs)
                 if "out" in kwargs:
                     return choose_out(*args, **kwargs)
-                return op.run(op.bind(*args, **kwargs))
-        else:
-            def call(*args, **kwargs):
-                if "out" in kwargs:
-                    return choose_out(*args, **kwargs)
-                return choose_plain(*args, **kwargs)
+            return choose_plain(*args, **kwargs)
         call.__name__ = self.name
         return call
 
@@ -225,14 +273,22 @@ class OpPacket:
                 return run(op.bind_method(*args, **kwargs))
             method.__name__ = self.name
             return method
-        return self._chooser("bind_method", self.overloads)
+        choose = self._chooser("bind_method", self.overloads)
+
+        def call(*args, **kwargs):
+            return choose(*args, **_python_kwargs(kwargs)) if kwargs else choose(*args)
+        call.__name__ = self.name
+        return call
 
     def _chooser(self, binder: str, ops: list) -> Callable:
+        if len(ops) == 1 and not any(_is_out(op) for op in ops):
+            op = ops[0]
+            return lambda *args, **kwargs: op.run(getattr(op, binder)(*args, **kwargs))
 
         def call(*args, **kwargs):
             for op in ops:
                 try:
-                    a = getattr(op, binder)(*args, **kwargs)
+                    a = getattr(op, binder)(*args, **_out_kwargs(op, kwargs))
                 except TypeError:
                     continue
                 if _fits(op.schema.arg_tags, a):
@@ -253,6 +309,21 @@ class OpPacket:
 
     def __repr__(self) -> str:
         return f"<op packet aten::{self.name} ({len(self.overloads)} overloads)>"
+
+
+_NOT_AUTOGRAD = ~K.autograd_dispatch_keyset.raw
+_ALL_BACKENDS = K.FULL_BACKEND_MASK
+_autograd_fallback: Callable | None = None
+
+
+def set_autograd_fallback(factory: Callable) -> None:
+    """Install ``factory(op) -> kernel`` for autograd keys of ops without their own autograd
+    kernel (c10's autograd fallback); set once by ``frankentorch.autograd``."""
+    global _autograd_fallback
+    _autograd_fallback = factory
+    for packet in OPS.values():
+        for op in packet.overloads:
+            op._cache.clear()
 
 
 def _is_int(v) -> bool:
@@ -289,9 +360,40 @@ def _fits(tags, bound: tuple) -> bool:
     return True
 
 
+def _python_kwargs(kwargs: dict) -> dict:
+    """Keyword conventions of PyTorch's Python binding: ``out=None`` means no out tensor and
+    ``axis=`` is another name for ``dim=``."""
+    if "out" in kwargs and kwargs["out"] is None or "axis" in kwargs:
+        kwargs = dict(kwargs)
+        if kwargs.get("out", 0) is None:
+            del kwargs["out"]
+        if "axis" in kwargs and "dim" not in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+    return kwargs
+
+
+def _out_kwargs(op: Op, kwargs: dict) -> dict:
+    """``out=(a, b)`` given to an op with several out arguments names them one by one."""
+    out = kwargs.get("out")
+    if isinstance(out, (tuple, list)):
+        op._materialize()
+        names = [op.schema.arguments[i].name for i in op.schema.out_indices]
+        if len(names) == len(out) and names != ["out"]:
+            kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+            kwargs.update(zip(names, out))
+    return kwargs
+
+
+_KWARG_MARK = re.compile(r"(?:\(|, )\*(?:,|\))")
+
+
 def _is_out(op: Op) -> bool:
-    """Out overloads end in ``out`` (``add.out``, ``sum.IntList_out``)."""
-    return op.name.endswith("out") and "." in op.name
+    """Out overloads write keyword-only arguments (``add.out``'s ``out``, ``sort.values``'
+    ``values, indices``); read from the schema text, so nothing is parsed at import."""
+    text = op.schema if isinstance(op.schema, str) else str(op.schema)
+    args = text.split(") ->", 1)[0]
+    parts = _KWARG_MARK.split(args, 1)
+    return len(parts) == 2 and "!)" in parts[1]
 
 
 OPS: dict[str, OpPacket] = {}

@@ -97,3 +97,158 @@ def sum_serial(x, off, o_shape, o_st, r_shape, r_st, out, zero):
 @njit(cache=True, parallel=True, error_model="numpy", fastmath={"reassoc"})
 def sum_parallel(x, off, o_shape, o_st, r_shape, r_st, out, zero):
     _sum(x, off, o_shape, o_st, r_shape, r_st, out, zero)
+
+
+# ---------------------------------------------------------------- column sums (outer reductions)
+
+COLS = 256  # output columns one task accumulates (vectors of partial sums)
+LEVELS = 4
+
+
+@njit(inline="always")
+def _add_row(acc, lvl, x, q, cst, w):
+    if cst == 1:
+        for j in range(w):
+            acc[lvl, j] += x[q + j]
+    else:
+        for j in range(w):
+            acc[lvl, j] += x[q + j * cst]
+
+
+@njit(inline="always")
+def _sum_cols(x, off, o_shape, o_st, r_shape, r_st, out, zero):
+    """Reductions whose innermost kept dim is the fastest-moving one (e.g. dim 0 of a row-major
+    matrix): walk the reduced rows in order, accumulating vectors of column sums with
+    PyTorch's cascade (``multi_row_sum`` in SumKernel.cpp: 4 levels of accumulators, 2^p rows
+    per level-0 run). Elementwise across columns, so the result is independent of vector width
+    and thread count."""
+    nk = o_shape.shape[0]
+    m = o_shape[nk - 1]
+    cst = o_st[nk - 1]
+    outer = 1
+    for d in range(nk - 1):
+        outer *= o_shape[d]
+    rd = r_shape.shape[0]
+    rows = 1
+    for d in range(rd):
+        rows *= r_shape[d]
+    lg = 0
+    while (1 << lg) < rows:
+        lg += 1
+    power = max(4, lg // LEVELS)
+    step = 1 << power
+    lmask = step - 1
+    nch = (m + COLS - 1) // COLS
+    for t in prange(outer * nch):
+        k = t // nch
+        c0 = (t % nch) * COLS
+        w = min(COLS, m - c0)
+        rem = k
+        p = off + c0 * cst
+        for d in range(nk - 2, -1, -1):
+            idx = rem % o_shape[d]
+            rem //= o_shape[d]
+            p += idx * o_st[d]
+        acc = np.zeros((LEVELS, COLS), dtype=out.dtype)
+        i = 0
+        while i + step <= rows:
+            for _ in range(step):
+                rr = i
+                q = p
+                for d in range(rd - 1, -1, -1):
+                    idx = rr % r_shape[d]
+                    rr //= r_shape[d]
+                    q += idx * r_st[d]
+                _add_row(acc, 0, x, q, cst, w)
+                i += 1
+            for lvl in range(1, LEVELS):
+                for j in range(w):
+                    acc[lvl, j] += acc[lvl - 1, j]
+                    acc[lvl - 1, j] = zero
+                if (i & (lmask << (lvl * power))) != 0:
+                    break
+        while i < rows:
+            rr = i
+            q = p
+            for d in range(rd - 1, -1, -1):
+                idx = rr % r_shape[d]
+                rr //= r_shape[d]
+                q += idx * r_st[d]
+            _add_row(acc, 0, x, q, cst, w)
+            i += 1
+        base = k * m + c0
+        for j in range(w):
+            s = acc[0, j]
+            for lvl in range(1, LEVELS):
+                s += acc[lvl, j]
+            out[base + j] = s
+
+
+@njit(cache=True, error_model="numpy")
+def sum_cols_serial(x, off, o_shape, o_st, r_shape, r_st, out, zero):
+    _sum_cols(x, off, o_shape, o_st, r_shape, r_st, out, zero)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def sum_cols_parallel(x, off, o_shape, o_st, r_shape, r_st, out, zero):
+    _sum_cols(x, off, o_shape, o_st, r_shape, r_st, out, zero)
+
+
+# ---------------------------------------------------------------- softmax over rows (float32)
+
+SOFTMAX_ROWS = 16  # rows per task
+_LOG2E = np.float32(1.4426950408889634)
+_LN2 = np.float32(0.6931471805599453)
+
+
+@njit(inline="always")
+def _softmax_rows(x, out, log):
+    """softmax / log_softmax of each row of a C-contiguous float32 matrix.
+
+    exp is a vectorisable float32 exp2 (range reduction to [-0.5, 0.5], degree-6 polynomial,
+    the power of two built from exponent bits), accurate to ~2 ulp.
+    """
+    nr, n = x.shape
+    ntask = (nr + SOFTMAX_ROWS - 1) // SOFTMAX_ROWS
+    for t in prange(ntask):
+        ibits = np.empty(n, dtype=np.int32)
+        pow2 = ibits.view(np.float32)
+        for r in range(t * SOFTMAX_ROWS, min(nr, (t + 1) * SOFTMAX_ROWS)):
+            xr = x[r]
+            orow = out[r]
+            m = np.float32(-np.inf)
+            for j in range(n):
+                m = max(m, xr[j])
+            for j in range(n):
+                v = (xr[j] - m) * _LOG2E
+                v = max(v, np.float32(-127.0))
+                k = np.floor(v + np.float32(0.5))
+                f = (v - k) * _LN2
+                p = np.float32(1.0) + f * (np.float32(1.0) + f * (np.float32(0.5) + f * (
+                    np.float32(1.0 / 6) + f * (np.float32(1.0 / 24) + f * (
+                        np.float32(1.0 / 120) + f * np.float32(1.0 / 720))))))
+                ibits[j] = (np.int32(k) + np.int32(127)) << np.int32(23)
+                orow[j] = p
+            s = np.float32(0.0)
+            for j in range(n):
+                e = orow[j] * pow2[j]
+                orow[j] = e
+                s += e
+            if log:
+                ls = m + np.log(s)
+                for j in range(n):
+                    orow[j] = xr[j] - ls
+            else:
+                inv = np.float32(1.0) / s
+                for j in range(n):
+                    orow[j] = orow[j] * inv
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def softmax_rows_serial(x, out, log):
+    _softmax_rows(x, out, log)
+
+
+@njit(cache=True, parallel=True, error_model="numpy", fastmath={"reassoc"})
+def softmax_rows_parallel(x, out, log):
+    _softmax_rows(x, out, log)

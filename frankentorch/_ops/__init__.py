@@ -52,7 +52,8 @@ def public_functions() -> dict:
     """``frankentorch.<name>`` callables: every op with a function variant, plus factories."""
     out = {name: packet.function() for name, packet in OPS.items()
            if "function" in packet.variants}
-    out.update({name: getattr(creation, name) for name in creation.__all__})
+    for module in _FAMILIES:  # Python-level functions over the ops (einsum, tensordot, ...)
+        out.update(getattr(module, "FUNCTIONS", {}))
     out.update({alias: out[target] for alias, target in ALIASES.items() if target in out})
     return out
 

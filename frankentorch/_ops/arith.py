@@ -61,32 +61,61 @@ def _kernel_alpha(cdt: D.dtype, alpha):
     return cdt.np_dtype.type(alpha) if cdt.is_floating_point else np.int64(alpha)
 
 
-def run_binary(name: str, a, b, alpha, out: Tensor, dt: D.dtype) -> Tensor:
-    """Compute ``name(a, b)`` into ``out`` (broadcast shape). Operands are first converted to
-    the common dtype ``dt``; halves then compute in float32 and round once to ``dt``."""
+def kernel_dtype(d: D.dtype) -> D.dtype:
+    """The dtype a kernel computes in: the integer types themselves (so in-place ops on
+    self-overlapping views read earlier writes, as PyTorch's do), int64 for bool (a bool
+    output array selects the comparison kernels), float32 for the half types (computed in
+    float32, rounded once), float32/float64 themselves."""
+    if d is D.bool_:
+        return D.int64
+    return D.float32 if d is D.float16 or d is D.bfloat16 else d
+
+
+def kernel_operand(x, dt: D.dtype, kdt: D.dtype):
+    """``x`` converted to the op's dtype ``dt`` (scalars wrap/round there), then to ``kdt``."""
+    x = it.convert_operand(x, dt)
+    return x if kdt is dt else it.convert_operand(x, kdt)
+
+
+_INT_DIVISIONS = frozenset((4, 5, 6, 7))
+
+
+def _has_zero(x) -> bool:
+    arr = x if isinstance(x, np.ndarray) else x._array()
+    return bool((arr == 0).any())
+
+
+def run_binary(name, a, b, alpha, out: Tensor, dt: D.dtype) -> Tensor:
+    """Compute op ``name`` (a name of _CODES or an elementwise op code) of ``a`` and ``b`` into
+    ``out`` (broadcast shape). Operands are first converted to the common dtype ``dt``, then
+    to the kernel dtype; the result is rounded/wrapped to ``dt`` (bool for comparisons, codes
+    >= 20) before it is written to ``out``."""
+    code = _CODES[name] if isinstance(name, str) else name
     shape = out._shape
     if numel_of(shape) == 0 or out._data is None:
         return out
-    a, b = it.convert_operand(a, dt), it.convert_operand(b, dt)
-    cdt = it.compute_dtype(dt)
-    if cdt is not dt:
-        a, b = it.convert_operand(a, cdt), it.convert_operand(b, cdt)
-    direct = out._dtype is cdt and dt is cdt
-    target = out if direct else empty_tensor(shape, cdt, out._device,
+    kdt = kernel_dtype(dt)
+    a, b = kernel_operand(a, dt, kdt), kernel_operand(b, dt, kdt)
+    if code in _INT_DIVISIONS and not kdt.is_floating_point and _has_zero(b):
+        raise RuntimeError("ZeroDivisionError")
+    compare = code >= 20
+    rdt = D.bool_ if compare else kdt
+    direct = out._dtype is rdt and (compare or dt is kdt)
+    target = out if direct else empty_tensor(shape, rdt, out._device,
                                              it.dense_like_strides(out))
     abuf, aoff, ast = it.operand_buffer(a, shape)
     bbuf, boff, bst = it.operand_buffer(b, shape)
     kshape, (ast, bst, ost) = it.coalesce(shape, [ast, bst, target._stride])
     K = _kernels()
     kernel = K.binary_parallel if numel_of(shape) >= it.PARALLEL_MIN else K.binary_serial
-    kernel(_CODES[name], abuf, aoff, ast, bbuf, boff, bst, target._data, target._offset, ost,
-           kshape, _kernel_alpha(cdt, alpha))
+    kernel(code, abuf, aoff, ast, bbuf, boff, bst, target._data, target._offset, ost,
+           kshape, _kernel_alpha(kdt, bool(alpha) if dt is D.bool_ else alpha))
     if not direct:
-        copy_into(out, it.convert_operand(target, dt))
+        copy_into(out, target if compare else it.convert_operand(target, dt))
     return out
 
 
-_NATIVE = frozenset(d for d in D.ALL_DTYPES if d.kind != "b" and d not in (D.float16, D.bfloat16))
+_NATIVE = frozenset((D.int64, D.float32, D.float64))  # dtypes kernels compute in
 _FLOATS = (D.float32, D.float64)
 
 
@@ -179,6 +208,63 @@ def _define(name: str, with_alpha: bool) -> None:
 for _name, _alpha in (("add", True), ("sub", True), ("mul", False), ("div", False)):
     _define(_name, _alpha)
 
+_MODE_CODES = {"trunc": 5, "floor": 4}
+
+
+def _div_mode(a, b, rounding_mode):
+    """(op code, result dtype) of ``div(a, b, rounding_mode=...)``."""
+    _check_operands("div", a, b)
+    if rounding_mode is None:
+        return 3, binary_dtype("div", a, b)
+    if rounding_mode not in _MODE_CODES:
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
+    dt = it.result_type(a, b)
+    if dt is D.bool_:
+        raise NotImplementedError(f'"div_{rounding_mode}_cpu" not implemented for \'Bool\'')
+    return _MODE_CODES[rounding_mode], dt
+
+
+div_mode = defop("div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor")
+div_mode_ = defop("div_.Tensor_mode(Tensor(a!) self, Tensor other, *, str? rounding_mode) -> "
+                  "Tensor(a!)", variants=("method",))
+div_out_mode = defop("div.out_mode(Tensor self, Tensor other, *, str? rounding_mode, "
+                     "Tensor(a!) out) -> Tensor(a!)")
+
+
+@div_mode.impl("CPU", "Meta")
+def _div_mode_fn(self, other, rounding_mode=None):
+    code, dt = _div_mode(self, other, rounding_mode)
+    shape = it.broadcast_operands_shape(self, other)
+    out = it.new_output(shape, dt, it.common_device(self, other), (self, other))
+    return run_binary(code, self, other, 1, out, dt)
+
+
+@div_mode_.impl("CPU", "Meta")
+def _div_mode_inplace(self, other, rounding_mode=None):
+    code, dt = _div_mode(self, other, rounding_mode)
+    shape = it.broadcast_operands_shape(self, other)
+    if shape != self._shape:
+        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the "
+                           f"broadcast shape {list(shape)}")
+    check_can_cast(dt, self._dtype)
+    it.check_writable(self, (other,))
+    run_binary(code, self, other, 1, self, dt)
+    self._bump_version()
+    return self
+
+
+@div_out_mode.impl("CPU", "Meta")
+def _div_mode_out(self, other, rounding_mode=None, out=None):
+    code, dt = _div_mode(self, other, rounding_mode)
+    check_can_cast(dt, out._dtype)
+    resize_out(out, it.broadcast_operands_shape(self, other))
+    it.check_writable(out, (self, other))
+    run_binary(code, self, other, 1, out, dt)
+    out._bump_version()
+    return out
+
+
 rsub = defop("rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor")
 
 
@@ -198,8 +284,6 @@ def _operators() -> dict:
         table[f"__{py}__"] = lambda self, other, fn=fn: fn(self, other)
         table[f"__r{py}__"] = lambda self, other, fn=fn: fn(other, self)
         table[f"__i{py}__"] = lambda self, other, name=name: getattr(self, name + "_")(other)
-    mul = OPS["mul"].function()
-    table["__neg__"] = lambda self: mul(self, -1)
     return table
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .._core import dtype as D
 from .._core.device import as_device, device
+from .._core.layout import contiguous_format
 from .._core.meta import broadcast_shapes, contiguous_strides, numel_of
 from .._core.storage import Storage
 from .._dispatch.dispatcher import defop
@@ -112,8 +113,7 @@ contiguous = defop("contiguous(Tensor(a) self, *, MemoryFormat memory_format=con
 def _contiguous(self, memory_format=None):
     if self.is_contiguous():
         return self
-    out = empty_tensor(self._shape, self._dtype, self._device)
-    return copy_into(out, self)
+    return clone(self, memory_format=contiguous_format)
 
 
 _to_copy = defop("_to_copy(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, "
@@ -167,3 +167,22 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
     if same and not copy:
         return self
     return _to_copy(self, dtype=dtype, device=dev)
+
+
+# ---------------------------------------------------------------- derivatives
+
+@clone.backward("CloneBackward0")
+def _clone_backward(grad, args):
+    return grad
+
+
+@_to_copy.backward("ToCopyBackward0")
+def _to_copy_backward(grad, args):
+    return grad.to(args.self.dtype)
+
+
+@copy_.backward("CopyBackwards")
+def _copy_backward(grad, args):
+    from .creation import zeros_like
+    from .iterator import sum_to
+    return zeros_like(grad), sum_to(grad, args.src.shape).to(args.src.dtype)

@@ -447,3 +447,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         t = from_numpy(data)
         return t if dtype is None or dtype is t._dtype else t.to(dtype)
     return tensor(data, dtype=dtype, device=device)
+
+
+# the Python-level factories, exported as frankentorch.<name>
+FUNCTIONS = {name: globals()[name] for name in __all__}

@@ -254,3 +254,17 @@ def new_output(shape, dt: D.dtype, dev: device, inputs) -> Tensor:
 
 def broadcast_operands_shape(*operands) -> tuple[int, ...]:
     return broadcast_shapes(*(x._shape for x in operands if isinstance(x, Tensor)))
+
+
+def sum_to(grad: Tensor, shape) -> Tensor:
+    """Sum ``grad`` over the dims broadcasting added or expanded to reach its shape (how a
+    gradient returns to a broadcast input's shape)."""
+    shape = tuple(shape)
+    lead = grad.ndim - len(shape)
+    dims = list(range(lead)) + [lead + i for i, n in enumerate(shape)
+                                if n == 1 and grad.shape[lead + i] != 1]
+    if dims:
+        grad = grad.sum(dims, keepdim=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad

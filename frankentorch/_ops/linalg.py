@@ -1,1 +1,1048 @@
-"""Op family: linalg (being filled in)."""
+"""Linear algebra: mm, bmm, matmul, mv, dot, vdot, outer/ger, addmm, addmv, baddbmm, einsum,
+tensordot, linalg_solve, linalg_inv/inverse, linalg_det/det, linalg_cholesky/cholesky.
+
+Every op checks its arguments the way ATen does (same order, same exception types and
+messages), allocates its result, and — for real (non-meta) tensors — hands strided NumPy
+views to ``_kernels.linalg`` (BLAS/LAPACK underneath). Results of the product family are
+contiguous, as PyTorch's are; factorization results use LAPACK's column-major batches.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+
+from .._core import dtype as D
+from .._core.meta import broadcast_shapes, contiguous_strides, numel_of
+from .._dispatch.dispatcher import OPS, defop
+from .._tensor import Tensor, empty_contiguous, empty_tensor
+from . import iterator as it
+from .copy import check_can_cast, copy_into, resize_out
+
+__all__ = ["LinAlgError", "OPERATORS", "FUNCTIONS", "einsum", "tensordot"]
+
+
+class LinAlgError(RuntimeError):
+    """PyTorch's ``torch.linalg.LinAlgError``: a factorization failed on singular or
+    non-positive-definite input. A RuntimeError, as in PyTorch."""
+
+
+LinAlgError.__module__ = "frankentorch.linalg"
+
+
+@functools.cache
+def _K():
+    from .._kernels import linalg
+    return linalg
+
+
+# ---------------------------------------------------------------------------- helpers
+
+_LONG = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+         "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+         "float64": "Double"}
+_CXX = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+        "int32": "int", "int64": "long int", "float16": "c10::Half",
+        "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+_HALVES = (D.float16, D.bfloat16)
+
+
+def _long(dt: D.dtype) -> str:
+    return _LONG[dt.name]
+
+
+def _cxx(dt: D.dtype) -> str:
+    return _CXX[dt.name]
+
+
+def _not_impl(kernel: str, dt: D.dtype):
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_long(dt)}\'')
+
+
+def _view(t: Tensor) -> np.ndarray:
+    """A strided NumPy view of ``t`` (cheaper than ``Tensor._array`` for the common cases)."""
+    data = t._data
+    shape = t._shape
+    if t._contig or (t._contig is None and t.is_contiguous()):
+        n = numel_of(shape)
+        return data[t._offset:t._offset + n].reshape(shape)
+    if 0 in shape:
+        return np.empty(shape, data.dtype)
+    item = data.itemsize
+    strides = tuple(s * item if n > 1 else 0 for n, s in zip(shape, t._stride))
+    return np.ndarray(shape, data.dtype, data, t._offset * item, strides)
+
+
+def _new(shape, dt: D.dtype, dev) -> Tensor:
+    if dev.type == "cpu":
+        return empty_contiguous(tuple(shape), numel_of(shape), dt)
+    return empty_tensor(shape, dt, dev)
+
+
+def _check_tensor(name: str, arg: str, pos: int, x) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
+def _dim_str(t: Tensor) -> str:
+    return "x".join(str(n) for n in t._shape)
+
+
+def _scalar(v, dt: D.dtype):
+    """A Scalar argument (beta/alpha) as the op's dtype sees it: truncated for integers."""
+    if isinstance(v, Tensor):
+        v = v.item()
+    if dt is D.bool_:
+        return bool(v)
+    if not dt.is_floating_point:
+        return int(v)
+    return float(v)
+
+
+def _finish_out(result: Tensor, out: Tensor, *, dot_style: bool = False) -> Tensor:
+    """Write ``result`` into an out= tensor: same dtype required, resized to the result."""
+    if out._dtype is not result._dtype:
+        if dot_style:
+            raise RuntimeError(f"result dtype {_long(out._dtype)} does not match input dtype "
+                               f"{_long(result._dtype)}")
+        raise RuntimeError(f"Expected out tensor to have dtype {_cxx(result._dtype)}, but got "
+                           f"{_cxx(out._dtype)} instead")
+    if out._shape != result._shape:
+        if out.numel():
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out._shape)}, which does not match the required output shape "
+                          f"{list(result._shape)}. This behavior is deprecated, and in a future "
+                          "PyTorch release outputs will not be resized unless they have zero "
+                          "elements. You can explicitly reuse an out tensor t by resizing it, "
+                          "inplace, to zero elements with t.resize_(0).", UserWarning)
+        resize_out(out, result._shape)
+    it.check_writable(out)
+    copy_into(out, result)
+    out._bump_version()
+    return out
+
+
+def _expand_error(target, shape) -> RuntimeError:
+    off = len(target) - len(shape)
+    for i in range(len(shape) - 1, -1, -1):
+        n, m = shape[i], target[off + i] if off + i >= 0 else None
+        if m is None or (n != 1 and n != m):
+            return RuntimeError(
+                f"The expanded size of the tensor ({m}) must match the existing size ({n}) at "
+                f"non-singleton dimension {off + i}.  Target sizes: {list(target)}.  Tensor "
+                f"sizes: {list(shape)}")
+    return RuntimeError("expand failed")
+
+
+def _check_expand(shape, target) -> None:
+    if len(shape) > len(target):
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(target)}): the number of "
+            "sizes provided (%d) must be greater or equal to the number of dimensions in the "
+            "tensor (%d)" % (len(target), len(shape)))
+    off = len(target) - len(shape)
+    for i, n in enumerate(shape):
+        if n != 1 and n != target[off + i]:
+            raise _expand_error(target, shape)
+
+
+# ---------------------------------------------------------------------------- checks
+
+def _mm_checks(a: Tensor, b: Tensor) -> None:
+    if a.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if a._shape[1] != b._shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dim_str(a)} and "
+                           f"{_dim_str(b)})")
+    if a._dtype is not b._dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_cxx(a._dtype)} != {_cxx(b._dtype)}")
+    if a._dtype is D.bool_:
+        raise _not_impl("addmm_impl_cpu_", D.bool_)
+
+
+def _addmv_checks(inp_shape, inp_dt, mat: Tensor, vec: Tensor) -> None:
+    if not (mat.ndim == 2 and vec.ndim == 1 and len(inp_shape) <= 1):
+        raise RuntimeError(f"vector + matrix @ vector expected, got {len(inp_shape)}, "
+                           f"{mat.ndim}, {vec.ndim}")
+    n_in = numel_of(inp_shape)
+    if not (mat._shape[1] == vec._shape[0] and (mat._shape[0] == n_in or n_in == 1)):
+        if not inp_shape:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        raise RuntimeError(f"size mismatch, got input ({inp_shape[0]}), mat ({_dim_str(mat)}), "
+                           f"vec ({vec._shape[0]})")
+    if not (inp_dt is mat._dtype is vec._dtype):
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{_long(inp_dt)}, {_long(mat._dtype)}, and {_long(vec._dtype)}")
+    if mat._dtype is D.bool_:
+        raise _not_impl("addmv_impl_cpu", D.bool_)
+
+
+def _bmm_checks(a: Tensor, b: Tensor, kernel: str = "bmm") -> None:
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    _bmm_shape_checks(a._shape, b._shape, a._dtype, b._dtype, kernel)
+    it.common_device(a, b)
+
+
+def _bmm_shape_checks(sa, sb, da, db, kernel="bmm") -> None:
+    if sb[0] != sa[0] or sb[1] != sa[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
+    if da is not db:
+        raise RuntimeError(f"expected scalar type {_long(da)} but found {_long(db)}")
+    if da is D.bool_:
+        raise _not_impl(kernel, D.bool_)
+
+
+def _dot_checks(a: Tensor, b: Tensor) -> None:
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a._dtype is not b._dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_long(a._dtype)} and {_long(b._dtype)}")
+    if a._shape[0] != b._shape[0]:
+        n, m = a._shape[0], b._shape[0]
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to "
+                           f"have the same number of elements, but got {n} and {m} elements "
+                           "respectively")
+    if a._dtype is D.bool_:
+        raise _not_impl("dot", D.bool_)
+
+
+# ---------------------------------------------------------------------------- products
+
+_BLAS_NATIVE = frozenset(d for d in D.ALL_DTYPES if d not in _HALVES and d is not D.bool_)
+
+
+def _product(a: Tensor, b: Tensor, shape) -> Tensor:
+    """``a @ b`` (NumPy matmul semantics, shapes already checked) into a new contiguous
+    tensor of ``shape``."""
+    dt = a._dtype
+    if a._device.type == "cpu":
+        n = numel_of(shape)
+        out = empty_contiguous(shape, n, dt)
+        if n:
+            o = out._data.reshape(shape)
+            if dt in _BLAS_NATIVE:
+                np.matmul(_view(a), _view(b), out=o)
+            else:
+                _K().matmul_into(_view(a), _view(b), o)
+        return out
+    out = empty_tensor(shape, dt, a._device)
+    if a._data is not None and out.numel():
+        _K().matmul_into(_view(a), _view(b), _view(out))
+    return out
+
+
+def _mm(self, mat2):
+    if self.__class__ is Tensor and mat2.__class__ is Tensor and self._dtype is mat2._dtype \
+            and len(self._shape) == 2 and len(mat2._shape) == 2 \
+            and self._shape[1] == mat2._shape[0] and self._dtype is not D.bool_ \
+            and self._device is mat2._device:
+        m, n = self._shape[0], mat2._shape[1]
+        if self._dtype in _BLAS_NATIVE and self._data is not None and m and n:
+            out = empty_contiguous((m, n), m * n, self._dtype)
+            np.matmul(_view(self), _view(mat2), out=out._data.reshape(m, n))
+            return out
+        return _product(self, mat2, (m, n))
+    _check_tensor("mm", "input", 1, self)
+    _check_tensor("mm", "mat2", 2, mat2)
+    _mm_checks(self, mat2)
+    it.common_device(self, mat2)
+    return _product(self, mat2, (self._shape[0], mat2._shape[1]))
+
+
+def _bmm(self, mat2):
+    _check_tensor("bmm", "input", 1, self)
+    _check_tensor("bmm", "mat2", 2, mat2)
+    _bmm_checks(self, mat2)
+    return _product(self, mat2, (self._shape[0], self._shape[1], mat2._shape[2]))
+
+
+def _mv(self, vec):
+    _check_tensor("mv", "input", 1, self)
+    _check_tensor("mv", "vec", 2, vec)
+    inp = (self._shape[0],) if self.ndim >= 1 else ()
+    _addmv_checks(inp, vec._dtype, self, vec)
+    it.common_device(self, vec)
+    return _product(self, vec, (self._shape[0],))
+
+
+def _dot(self, tensor):
+    _check_tensor("dot", "input", 1, self)
+    _check_tensor("dot", "tensor", 2, tensor)
+    _dot_checks(self, tensor)
+    it.common_device(self, tensor)
+    return _product(self, tensor, ())
+
+
+def _should_fold(t1: Tensor, t2: Tensor, has_out: bool) -> bool:
+    """ATen's should_fold: fold the larger operand's batch into mm/mv rows when that needs
+    no copy (decides which kernel — hence which error message — a call reaches)."""
+    d1, d2 = t1.ndim, t2.ndim
+    larger = t1 if d1 >= d2 else t2.mT
+    dl, ds = larger.ndim, (d2 if d1 >= d2 else d1)
+    if not (dl >= 3 and ds <= 2):
+        return False
+    if larger.requires_grad and not has_out:
+        return True
+    if d1 == 2:
+        return False
+    if larger.numel() == 0:
+        return True
+    sh, st = larger._shape, larger._stride
+    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(dl - 2))
+
+
+def _matmul_shape(t1: Tensor, t2: Tensor, has_out: bool = False):
+    """Validate ``matmul(t1, t2)`` as ATen's matmul would (the kernel each case reaches
+    raises its own message) and return the result shape."""
+    d1, d2 = t1.ndim, t2.ndim
+    it.common_device(t1, t2)
+    if d1 == 0 or d2 == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{d1}D and {d2}D")
+    if d1 == 1 and d2 == 1:
+        _dot_checks(t1, t2)
+        return ()
+    if d1 == 2 and d2 == 1:
+        _addmv_checks((t1._shape[0],), t2._dtype, t1, t2)
+        return (t1._shape[0],)
+    if d1 == 1 and d2 == 2:
+        _mm_checks(_S((1,) + t1._shape, t1._dtype), t2)
+        return (t2._shape[1],)
+    if d1 == 2 and d2 == 2:
+        _mm_checks(t1, t2)
+        return (t1._shape[0], t2._shape[1])
+    if _should_fold(t1, t2, has_out):
+        transpose = d2 > d1
+        a = t2.mT if transpose else t1
+        b = t1 if transpose else t2
+        lead = a._shape[:-1]
+        rows = numel_of(lead)
+        folded = _S((rows, a._shape[-1]), a._dtype)
+        if b.ndim == 2:
+            _mm_checks(folded, b)
+            shape = lead + (b._shape[1],)
+            return shape[:-2] + (shape[-1], shape[-2]) if transpose else shape
+        _addmv_checks((rows,), b._dtype, folded, b)
+        return lead
+    n = t1._shape[-2] if d1 > 1 else 1
+    m1 = t1._shape[-1]
+    m2 = t2._shape[-2] if d2 > 1 else t2._shape[0]
+    p = t2._shape[-1] if d2 > 1 else 1
+    batch = broadcast_shapes(t1._shape[:max(d1 - 2, 0)], t2._shape[:max(d2 - 2, 0)])
+    B = numel_of(batch)
+    _bmm_shape_checks((B, n, m1), (B, m2, p), t1._dtype, t2._dtype)
+    it.common_device(t1, t2)
+    return batch + ((n,) if d1 > 1 else ()) + ((p,) if d2 > 1 else ())
+
+
+def _matmul(self, other):
+    if self.__class__ is Tensor and other.__class__ is Tensor and self._dtype is other._dtype \
+            and len(self._shape) == 2 and len(other._shape) == 2 \
+            and self._shape[1] == other._shape[0] and self._dtype is not D.bool_ \
+            and self._device is other._device:
+        m, n = self._shape[0], other._shape[1]
+        if self._dtype in _BLAS_NATIVE and self._data is not None and m and n:
+            out = empty_contiguous((m, n), m * n, self._dtype)
+            np.matmul(_view(self), _view(other), out=out._data.reshape(m, n))
+            return out
+        return _product(self, other, (m, n))
+    _check_tensor("matmul", "input", 1, self)
+    _check_tensor("matmul", "other", 2, other)
+    return _product(self, other, _matmul_shape(self, other))
+
+
+def _vdot(self, other):
+    _check_tensor("vdot", "input", 1, self)
+    _check_tensor("vdot", "other", 2, other)
+    _dot_checks(self, other)
+    it.common_device(self, other)
+    return _product(self, other, ())
+
+
+def _outer(self, vec2, name="outer"):
+    _check_tensor(name, "input", 1, self)
+    _check_tensor(name, "vec2", 2, vec2)
+    if self.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {self.ndim}-D")
+    if vec2.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2.ndim}-D")
+    return OPS["mul"].function()(self.reshape((self._shape[0], 1)), vec2)
+
+
+def _blend(mat1: Tensor, mat2: Tensor, shape, inp: Tensor, beta, alpha) -> Tensor:
+    """beta * inp + alpha * (mat1 @ mat2), computed in the op's (widened) dtype and rounded
+    once; beta == 0 ignores inp entirely (NaN included) and alpha == 0 ignores the product,
+    as BLAS does."""
+    dt = mat1._dtype
+    out = _new(shape, dt, mat1._device)
+    if mat1._data is None or not out.numel():
+        return out
+    b, a = _scalar(beta, dt), _scalar(alpha, dt)
+    K = _K()
+    if a == 0:
+        val = np.zeros(shape, it.compute_dtype(dt).np_dtype)
+    else:
+        val = np.matmul(K.widen(_view(mat1)), K.widen(_view(mat2)))
+        if a != 1:
+            val = val * a
+    if b:
+        x = K.widen(_view(inp))
+        val = val + (x * b if b != 1 else x)
+    _view(out)[...] = np.broadcast_to(val, shape)
+    return out
+
+
+class _S:
+    """Shape and dtype of an operand ATen would reshape before checking it."""
+    __slots__ = ("_shape", "_dtype", "ndim")
+
+    def __init__(self, shape, dtype):
+        self._shape, self._dtype, self.ndim = tuple(shape), dtype, len(shape)
+
+
+def _addmm(self, mat1, mat2, beta=1, alpha=1):
+    for i, (x, n) in enumerate(((self, "input"), (mat1, "mat1"), (mat2, "mat2"))):
+        _check_tensor("addmm", n, i + 1, x)
+    if mat1.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor")
+    if mat2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
+    if self._dtype is not mat2._dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{_long(self._dtype)} and {_long(mat2._dtype)}")
+    if mat1._dtype is not mat2._dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{_long(mat1._dtype)} and {_long(mat2._dtype)}")
+    if mat1._shape[1] != mat2._shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dim_str(mat1)} and "
+                           f"{_dim_str(mat2)})")
+    shape = (mat1._shape[0], mat2._shape[1])
+    _check_expand(self._shape, shape)
+    if self._dtype is D.bool_:
+        raise _not_impl("addmm_impl_cpu_", D.bool_)
+    it.common_device(self, mat1, mat2)
+    return _blend(mat1, mat2, shape, self, beta, alpha)
+
+
+def _addmv(self, mat, vec, beta=1, alpha=1):
+    for i, (x, n) in enumerate(((self, "input"), (mat, "mat"), (vec, "vec"))):
+        _check_tensor("addmv", n, i + 1, x)
+    _addmv_checks(self._shape, self._dtype, mat, vec)
+    it.common_device(self, mat, vec)
+    return _blend(mat, vec, (mat._shape[0],), self, beta, alpha)
+
+
+def _baddbmm(self, batch1, batch2, beta=1, alpha=1):
+    for i, (x, n) in enumerate(((self, "input"), (batch1, "batch1"), (batch2, "batch2"))):
+        _check_tensor("baddbmm", n, i + 1, x)
+    if self._dtype is not batch1._dtype:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_cxx(self._dtype)}, "
+                           f"batch1: {_cxx(batch1._dtype)}, batch2: {_cxx(batch2._dtype)}")
+    if batch1.ndim >= 2 and batch2.ndim >= 3:
+        shape = (batch1._shape[0], batch1._shape[1], batch2._shape[2])
+        _check_expand(self._shape, shape)
+    if batch1.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if batch2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    shape = (batch1._shape[0], batch1._shape[1], batch2._shape[2])
+    _bmm_shape_checks(batch1._shape, batch2._shape, batch1._dtype, batch2._dtype, "baddbmm")
+    it.common_device(self, batch1, batch2)
+    return _blend(batch1, batch2, shape, self, beta, alpha)
+
+
+# ---------------------------------------------------------------------------- registration
+
+def _register(schema_fn: str, schema_out: str, fn, *, variants=("function", "method"),
+              dot_style=False, inplace: str | None = None):
+    functional = defop(schema_fn, variants=variants)
+    functional.impl("CPU", "Meta")(fn)
+    if schema_out:
+        out_op = defop(schema_out, variants=variants)
+
+        @out_op.impl("CPU", "Meta")
+        def forward_out(*args):
+            *rest, out = args
+            return _finish_out(fn(*rest), out, dot_style=dot_style)
+    if inplace:
+        in_op = defop(inplace, variants=("method",))
+
+        @in_op.impl("CPU", "Meta")
+        def forward_inplace(self, *rest):
+            result = fn(self, *rest)
+            if result._shape != self._shape:
+                raise RuntimeError(f"The expanded size of the tensor ({self._shape[-1] if self._shape else 0})"
+                                   f" must match the existing size ({result._shape[-1]}) at "
+                                   f"non-singleton dimension {self.ndim - 1}.  Target sizes: "
+                                   f"{list(self._shape)}.  Tensor sizes: {list(result._shape)}")
+            it.check_writable(self, rest)
+            copy_into(self, result)
+            self._bump_version()
+            return self
+
+
+_register("mm(Tensor self, Tensor mat2) -> Tensor",
+          "mm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)", _mm)
+_register("bmm(Tensor self, Tensor mat2) -> Tensor",
+          "bmm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)", _bmm)
+_register("matmul(Tensor self, Tensor other) -> Tensor",
+          "matmul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)", _matmul)
+_register("mv(Tensor self, Tensor vec) -> Tensor",
+          "mv.out(Tensor self, Tensor vec, *, Tensor(a!) out) -> Tensor(a!)", _mv)
+_register("dot(Tensor self, Tensor tensor) -> Tensor",
+          "dot.out(Tensor self, Tensor tensor, *, Tensor(a!) out) -> Tensor(a!)", _dot,
+          dot_style=True)
+_register("vdot(Tensor self, Tensor other) -> Tensor",
+          "vdot.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)", _vdot,
+          dot_style=True)
+_register("outer(Tensor self, Tensor vec2) -> Tensor", "", _outer)
+_register("ger(Tensor self, Tensor vec2) -> Tensor", "",
+          lambda self, vec2: _outer(self, vec2, "ger"))
+_register("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> "
+          "Tensor",
+          "addmm.out(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1, "
+          "Tensor(a!) out) -> Tensor(a!)", _addmm,
+          inplace="addmm_(Tensor(a!) self, Tensor mat1, Tensor mat2, *, Scalar beta=1, "
+                  "Scalar alpha=1) -> Tensor(a!)")
+_register("addmv(Tensor self, Tensor mat, Tensor vec, *, Scalar beta=1, Scalar alpha=1) -> "
+          "Tensor",
+          "addmv.out(Tensor self, Tensor mat, Tensor vec, *, Scalar beta=1, Scalar alpha=1, "
+          "Tensor(a!) out) -> Tensor(a!)", _addmv,
+          inplace="addmv_(Tensor(a!) self, Tensor mat, Tensor vec, *, Scalar beta=1, "
+                  "Scalar alpha=1) -> Tensor(a!)")
+_register("baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, "
+          "Scalar alpha=1) -> Tensor",
+          "baddbmm.out(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, "
+          "Scalar alpha=1, Tensor(a!) out) -> Tensor(a!)", _baddbmm,
+          inplace="baddbmm_(Tensor(a!) self, Tensor batch1, Tensor batch2, *, Scalar beta=1, "
+                  "Scalar alpha=1) -> Tensor(a!)")
+
+_outer_out = defop("outer.out(Tensor self, Tensor vec2, *, Tensor(a!) out) -> Tensor(a!)")
+_ger_out = defop("ger.out(Tensor self, Tensor vec2, *, Tensor(a!) out) -> Tensor(a!)")
+
+
+@_outer_out.impl("CPU", "Meta")
+@_ger_out.impl("CPU", "Meta")
+def _outer_into(self, vec2, out):
+    _outer(self, vec2)
+    return OPS["mul"].function()(self.reshape((self._shape[0], 1)), vec2, out=out)
+
+
+# ---------------------------------------------------------------------------- tensordot
+
+_tensordot = defop("tensordot(Tensor self, Tensor other, int[] dims_self, int[] dims_other) "
+                   "-> Tensor", variants=("function",))
+_tensordot_out = defop("tensordot.out(Tensor self, Tensor other, int[] dims_self, "
+                       "int[] dims_other, *, Tensor(a!) out) -> Tensor(a!)",
+                       variants=("function",))
+
+
+@_tensordot.impl("CPU", "Meta")
+def _tensordot_kernel(self, other, dims_self, dims_other):
+    from .._core.meta import normalize_dim
+    if len(dims_self) != len(dims_other):
+        raise RuntimeError("both dimension lists should have same length")
+    if self._dtype is not other._dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    it.common_device(self, other)
+    d1 = [normalize_dim(d, self.ndim) for d in dims_self]
+    d2 = [normalize_dim(d, other.ndim) for d in dims_other]
+    a, b = self, other
+    sum_a, sum_b = [], []
+    for x, y in zip(d1, d2):
+        s1, s2 = a._shape[x], b._shape[y]
+        if s2 == 1:
+            sum_a.append(x)
+        elif s1 == 1:
+            sum_b.append(y)
+        elif s1 != s2:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {s1} "
+                               f"in dim {x} and second has size {s2} in dim {y}")
+    if self._dtype is D.bool_ and d1:
+        raise _not_impl("addmm_impl_cpu_", D.bool_)
+    free_a = [i for i in range(a.ndim) if i not in d1]
+    free_b = [i for i in range(b.ndim) if i not in d2]
+    shape = tuple(a._shape[i] for i in free_a) + tuple(b._shape[i] for i in free_b)
+    out = _new(shape, self._dtype, self._device)
+    if self._data is None or not out.numel():
+        if out._data is not None:
+            out._data[:] = 0
+        return out
+    K = _K()
+    av, bv = K.widen(_view(a)), K.widen(_view(b))
+    if sum_a:
+        av = av.sum(axis=tuple(sum_a), keepdims=True, dtype=av.dtype)
+    if sum_b:
+        bv = bv.sum(axis=tuple(sum_b), keepdims=True, dtype=bv.dtype)
+    pa = [x for x in d1 if x not in sum_a and d2[d1.index(x)] not in sum_b]
+    pb = [d2[d1.index(x)] for x in pa]
+    res = np.tensordot(av, bv, axes=(pa, pb)) if pa else np.tensordot(av, bv, axes=0)
+    # dims summed above stay as size-1 axes: drop them (they are not in the result)
+    res = res.reshape(shape)
+    _view(out)[...] = res
+    return out
+
+
+@_tensordot_out.impl("CPU", "Meta")
+def _tensordot_out_kernel(self, other, dims_self, dims_other, out):
+    return _finish_out(_tensordot_kernel(self, other, dims_self, dims_other), out)
+
+
+def tensordot(a, b, dims=2, out=None):
+    """``torch.tensordot``: ``dims`` is an int (last dims of a with first dims of b), a pair
+    of dim lists, or a tensor holding either."""
+    if isinstance(dims, Tensor):
+        dims = dims.item() if dims.numel() == 1 and dims.ndim == 0 else dims.tolist()
+    if isinstance(dims, (list, tuple)):
+        if len(dims) != 2:
+            raise RuntimeError("tensordot expects dims to be a pair of lists of dims")
+        ds, do = dims
+        ds = [ds] if isinstance(ds, int) else list(ds)
+        do = [do] if isinstance(do, int) else list(do)
+    elif isinstance(dims, int) and not isinstance(dims, bool):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        ds = list(range(a.ndim - dims, a.ndim))
+        do = list(range(dims))
+    else:
+        raise RuntimeError(f"tensordot expects dims to be int or (List[int], List[int]) or "
+                           f"List[List[int]] containing two lists, but got dims={dims}")
+    if out is None:
+        return OPS["tensordot"].function()(a, b, ds, do)
+    return OPS["tensordot"].function()(a, b, ds, do, out=out)
+
+
+# ---------------------------------------------------------------------------- einsum
+
+_einsum = defop("einsum(str equation, Tensor[] tensors, *, int[]? path=None) -> Tensor",
+                variants=())
+
+
+def _parse_einsum(eq: str, ops):
+    """Parse like ATen's einsum: returns per-operand label lists (ints; -1 marks the
+    ellipsis) and the output label list, raising ATen's messages."""
+    eq = eq.replace(" ", "")
+    arrow = eq.find("->")
+    lhs = eq if arrow < 0 else eq[:arrow]
+    terms = lhs.split(",")
+    n_ops = len(ops)
+    if len(terms) > n_ops:
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    if len(terms) < n_ops:
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation")
+
+    def labels_of(term: str, start: int, what: str):
+        out, i = [], 0
+        while i < len(term):
+            c = term[i]
+            if c == ".":
+                if term[i:i + 3] != "..." or -1 in out:
+                    raise RuntimeError(f"einsum(): found '.' for {what} that is not part of "
+                                       "any ellipsis")
+                out.append(-1)
+                i += 3
+                continue
+            if not c.isascii() or not c.isalpha():
+                raise RuntimeError(f"einsum(): invalid subscript given at index {start + i} in "
+                                   "the equation string, subscripts must be in [a-zA-Z]")
+            out.append(ord(c))
+            i += 1
+        return out
+
+    in_labels, pos = [], 0
+    for k, term in enumerate(terms):
+        in_labels.append(labels_of(term, pos, f"operand {k}"))
+        pos += len(term) + 1
+    out_labels = None
+    if arrow >= 0:
+        out_labels = labels_of(eq[arrow + 2:], arrow + 2, "output subscript")
+        if "->" in eq[arrow + 2:]:
+            raise RuntimeError(f"einsum(): invalid subscript given at index "
+                               f"{arrow + 2 + eq[arrow + 2:].index('-')} in the equation "
+                               "string, subscripts must be in [a-zA-Z]")
+    return in_labels, out_labels
+
+
+def _einsum_kernel(equation, tensors, path=None):
+    ops = list(tensors)
+    for t in ops:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"einsum(): argument 'tensors' must be tuple of Tensors, not "
+                            f"{type(t).__name__}")
+    if not ops:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    in_labels, out_labels = _parse_einsum(equation, ops)
+    # sizes per label; ellipsis dims get fresh labels, right-aligned and broadcast
+    sizes: dict[int, int] = {}
+    ell_ndim = 0
+    per_op = []
+    for k, (t, labels) in enumerate(zip(ops, in_labels)):
+        has_ell = -1 in labels
+        nlab = len(labels) - has_ell
+        if (not has_ell and nlab != t.ndim) or (has_ell and nlab > t.ndim):
+            if has_ell:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({nlab}) is more than the number of dimensions "
+                                   f"({t.ndim}) for operand {k}")
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({nlab}) "
+                               f"does not match the number of dimensions ({t.ndim}) for "
+                               f"operand {k} and no ellipsis was given")
+        ne = t.ndim - nlab if has_ell else 0
+        ell_ndim = max(ell_ndim, ne)
+        full = []
+        for lab in labels:
+            if lab == -1:
+                full.extend(-(i + 2) for i in range(ne))  # placeholder, fixed below
+            else:
+                full.append(lab)
+        per_op.append((full, ne))
+    ell_labels = [1000 + i for i in range(ell_ndim)]  # right-aligned ellipsis labels
+    resolved = []
+    for k, (t, (full, ne)) in enumerate(zip(ops, per_op)):
+        labs = []
+        ell_i = 0
+        for lab in full:
+            if lab < 0:
+                labs.append(ell_labels[ell_ndim - ne + ell_i])
+                ell_i += 1
+            else:
+                labs.append(lab)
+        seen = {}
+        for d, lab in enumerate(labs):
+            n = t._shape[d]
+            if lab in seen and lab < 1000:
+                if t._shape[seen[lab]] != n:
+                    raise RuntimeError(f"einsum(): subscript {chr(lab)} is repeated for operand "
+                                       f"{k} but the sizes don't match, {n} != "
+                                       f"{t._shape[seen[lab]]}")
+                continue
+            seen[lab] = d
+            prev = sizes.get(lab)
+            if prev is None or prev == 1:
+                sizes[lab] = n
+            elif n != 1 and n != prev:
+                name = chr(lab) if lab < 1000 else "..."
+                raise RuntimeError(f"einsum(): subscript {name} has size {n} for operand {k} "
+                                   f"which does not broadcast with previously seen size {prev}")
+        resolved.append(labs)
+    counts: dict[int, int] = {}
+    for labs in resolved:
+        for lab in labs:
+            if lab < 1000:
+                counts[lab] = counts.get(lab, 0) + 1
+    if out_labels is None:
+        out = ell_labels + sorted(lab for lab in counts if counts[lab] == 1 and
+                                  sum(lab in labs for labs in resolved) == 1)
+    else:
+        out = []
+        for lab in out_labels:
+            if lab == -1:
+                out.extend(ell_labels)
+                continue
+            if lab in out:
+                raise RuntimeError(f"einsum(): output subscript {chr(lab)} appears more than "
+                                   "once in the output")
+            if lab not in counts:
+                raise RuntimeError(f"einsum(): output subscript {chr(lab)} does not appear in "
+                                   "the equation for any input operand")
+            out.append(lab)
+    out_shape = tuple(sizes.get(lab, 1) for lab in out)
+    summed = [lab for lab in sizes if lab not in out]
+    # result dtype, as ATen's sum/mul/bmm chain gives it
+    dts = [t._dtype for t in ops]
+    if len(ops) == 1:
+        dt = dts[0]
+        if summed and not dt.is_floating_point:
+            dt = D.int64
+    else:
+        contracted = [lab for lab in summed if sum(lab in labs for labs in resolved) > 1]
+        if contracted:
+            for x in dts[1:]:
+                if x is not dts[0]:
+                    raise RuntimeError(f"expected scalar type {_long(dts[0])} but found "
+                                       f"{_long(x)}")
+            if dts[0] is D.bool_:
+                raise _not_impl("bmm", D.bool_)
+            dt = dts[0]
+        else:
+            dt = it.result_type(*ops)
+            if summed and not dt.is_floating_point:
+                dt = D.int64
+    dev = it.common_device(*ops)
+    result = _new(out_shape, dt, dev)
+    if any(t._data is None for t in ops) or not result.numel():
+        if result._data is not None:
+            result._data[:] = 0
+        return result
+    # NumPy einsum with single-letter subscripts; broadcast size-1 dims explicitly
+    letters = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    sym = {lab: next(letters) for lab in sizes}
+    cdt = it.compute_dtype(dt)
+    arrays, subs = [], []
+    for t, labs in zip(ops, resolved):
+        a = _view(t)
+        target = tuple(sizes[lab] if n == 1 else n for lab, n in zip(labs, t._shape))
+        if target != a.shape:
+            a = np.broadcast_to(a, target)
+        arrays.append(a.astype(cdt.np_dtype, copy=False) if a.dtype != cdt.np_dtype else a)
+        subs.append("".join(sym[lab] for lab in labs))
+    expr = ",".join(subs) + "->" + "".join(sym[lab] for lab in out)
+    res = np.einsum(expr, *arrays, optimize=len(arrays) > 1)
+    _view(result)[...] = res
+    return result
+
+
+_einsum.impl("CPU", "Meta")(_einsum_kernel)
+
+
+def einsum(*args, **kwargs):
+    """``torch.einsum(equation, *operands)``; operands may also come as one list, or in the
+    sublist format ``einsum(op1, [0, 1], op2, [1, 2], [0, 2])``."""
+    if not args:
+        raise RuntimeError("einsum(): must specify the equation string and at least one "
+                           "operand, or at least one operand and its subscripts list")
+    if not isinstance(args[0], str):
+        args = (_sublist_equation(args),) + tuple(args[0:-1:2] if len(args) % 2 else
+                                                  args[0::2])
+    eq, ops = args[0], args[1:]
+    if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
+        ops = tuple(ops[0])
+    return OPS["einsum"].function()(eq, list(ops), **kwargs)
+
+
+def _sublist_equation(args) -> str:
+    def letter(i: int) -> str:
+        if i is Ellipsis:
+            return "..."
+        if not 0 <= i < 52:
+            raise ValueError(f"einsum(): subscript in subscript list is not within the valid "
+                             f"range [0, 52)")
+        return chr(ord("A") + i) if i < 26 else chr(ord("a") + i - 26)
+    terms = ["".join(letter(i) for i in args[k]) for k in range(1, len(args) - len(args) % 2
+                                                                 , 2)]
+    eq = ",".join(terms)
+    if len(args) % 2:
+        eq += "->" + "".join(letter(i) for i in args[-1])
+    return eq
+
+
+# ---------------------------------------------------------------------------- factorizations
+
+def _square_checks(name: str, A: Tensor, *, floats=True, low_prec=False) -> None:
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if A._shape[-1] != A._shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
+                           f"{A._shape[-2]} by {A._shape[-1]} matrices")
+    if floats and not A._dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
+                           f"Got {_long(A._dtype)}")
+    if low_prec and A._dtype in _HALVES:
+        raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {_long(A._dtype)}")
+
+
+def _fortran(shape, dt: D.dtype, dev) -> Tensor:
+    """A new tensor with LAPACK's layout: contiguous batches of column-major matrices."""
+    if len(shape) < 2:
+        return empty_tensor(shape, dt, dev)
+    st = list(contiguous_strides(shape))
+    m, n = shape[-2], shape[-1]
+    st[-2], st[-1] = 1, max(m, 1)
+    return empty_tensor(shape, dt, dev, tuple(st))
+
+
+def _raise_failure(prefix: str, batched: bool, failure, fmt: str):
+    b, info = failure
+    where = f"(Batch element {b}): " if batched else ""
+    raise LinAlgError(f"{prefix}: {where}{fmt.format(info=info)}")
+
+
+_INV_MSG = ("The diagonal element {info} is zero, the inversion could not be completed "
+            "because the input matrix is singular.")
+_CHOL_MSG = ("The factorization could not be completed because the input is not "
+             "positive-definite (the leading minor of order {info} is not positive-definite).")
+
+
+def _inv_impl(A, name="linalg.inv"):
+    _square_checks(name, A, low_prec=True)
+    out = _fortran(A._shape, A._dtype, A._device)
+    if A._data is None or not out.numel():
+        return out
+    res, failure = _K().inv(_view(A))
+    if failure is not None:
+        _raise_failure(name, A.ndim > 2, failure, _INV_MSG)
+    _view(out)[...] = res
+    return out
+
+
+def _det_impl(A):
+    _square_checks("linalg.det", A)
+    if A._dtype in _HALVES:
+        raise _not_impl("lu_cpu", A._dtype)
+    out = empty_tensor(A._shape[:-2], A._dtype, A._device)
+    if A._data is None or not out.numel():
+        return out
+    _view(out)[...] = _K().det(_view(A))
+    return out
+
+
+def _cholesky_impl(A, upper=False, name="linalg.cholesky"):
+    if name == "cholesky":
+        if A.ndim < 2:
+            raise RuntimeError("cholesky: The input tensor A must have at least 2 dimensions.")
+        if A._shape[-1] != A._shape[-2]:
+            raise RuntimeError(f"cholesky: A must be batches of square matrices, but they are "
+                               f"{A._shape[-2]} by {A._shape[-1]} matrices")
+        if not A._dtype.is_floating_point or A._dtype in _HALVES:
+            raise _not_impl("cholesky_cpu", A._dtype)
+    else:
+        _square_checks(name, A)
+        if A._dtype in _HALVES:
+            raise _not_impl("cholesky_cpu", A._dtype)
+    out = _fortran(A._shape, A._dtype, A._device)
+    if A._data is None or not out.numel():
+        return out
+    a = _view(A)
+    if upper:
+        a = np.swapaxes(a, -1, -2)  # U of A from its upper triangle = (L of A^T)^T
+    res, failure = _K().cholesky(a)
+    if failure is not None:
+        _raise_failure(name, A.ndim > 2, failure, _CHOL_MSG)
+    _view(out)[...] = np.swapaxes(res, -1, -2) if upper else res
+    return out
+
+
+def _solve_impl(A, B, left=True):
+    name = "linalg.solve"
+    _check_tensor("linalg_solve", "A", 1, A)
+    _check_tensor("linalg_solve", "B", 2, B)
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if not A._dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
+                           f"Got {_long(A._dtype)}")
+    if A._dtype is not B._dtype:
+        raise RuntimeError(f"{name}: Expected A and B to have the same dtype, but found A of "
+                           f"type {_long(A._dtype)} and B of type {_long(B._dtype)} instead")
+    if A._shape[-1] != A._shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
+                           f"{A._shape[-2]} by {A._shape[-1]} matrices")
+    if A._dtype in _HALVES:
+        raise _not_impl("lu_cpu", A._dtype)
+    it.common_device(A, B)
+    vector = B.ndim == 1 or (A.ndim - 1 == B.ndim and B._shape == A._shape[:-1])
+    n = A._shape[-1]
+    Bm_shape = B._shape + (1,) if vector else B._shape
+    if len(Bm_shape) < 2:
+        Bm_shape = (1,) + Bm_shape
+    if left:
+        if Bm_shape[-2] != n:
+            raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation AX = B "
+                               f"({A._shape[-2]}x{n} and {Bm_shape[-2]}x{Bm_shape[-1]})")
+    elif vector or Bm_shape[-1] != n:
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation XA = B "
+                           f"({A._shape[-2]}x{n} and {Bm_shape[-2]}x{Bm_shape[-1]})")
+    batch = broadcast_shapes(Bm_shape[:-2], A._shape[:-2])
+    res_shape = batch + Bm_shape[-2:]
+    out_shape = res_shape[:-1] if vector else res_shape
+    out = _fortran(out_shape, A._dtype, A._device) if left and not vector else \
+        empty_tensor(out_shape, A._dtype, A._device)
+    if A._data is None or not out.numel():
+        return out
+    a = np.broadcast_to(_view(A), batch + (n, n))
+    b = np.broadcast_to(_view(B).reshape(Bm_shape), batch + Bm_shape[-2:])
+    if not left:
+        a, b = np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)
+    res, failure = _K().solve(a, b)
+    if failure is not None:
+        _raise_failure("torch.linalg.solve", len(batch) > 0, failure,
+                       "The solver failed because the input matrix is singular.")
+    if not left:
+        res = np.swapaxes(res, -1, -2)
+    _view(out)[...] = res.reshape(out_shape)
+    return out
+
+
+def _register_linalg(schema, schema_out, fn, variants=()):
+    op = defop(schema, variants=variants)
+    op.impl("CPU", "Meta")(fn)
+    if schema_out:
+        out_op = defop(schema_out, variants=variants)
+
+        @out_op.impl("CPU", "Meta")
+        def forward_out(*args, **kwargs):
+            *rest, out = args
+            result = fn(*rest)
+            resized = out._shape != result._shape
+            _finish_out(result, out)
+            if resized and out._stride != result._stride and out.numel():
+                # LAPACK-layout results give a resized out= tensor their own strides
+                out._stride, out._contig = result._stride, None
+                copy_into(out, result)
+            return out
+
+
+_register_linalg("linalg_inv(Tensor A) -> Tensor",
+                 "linalg_inv.out(Tensor A, *, Tensor(a!) out) -> Tensor(a!)", _inv_impl)
+_register_linalg("inverse(Tensor self) -> Tensor",
+                 "inverse.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)",
+                 lambda self: _inv_impl(self), variants=("function", "method"))
+_register_linalg("linalg_det(Tensor A) -> Tensor",
+                 "linalg_det.out(Tensor A, *, Tensor(a!) out) -> Tensor(a!)", _det_impl)
+_register_linalg("det(Tensor self) -> Tensor", "", _det_impl, variants=("function", "method"))
+_register_linalg("linalg_cholesky(Tensor self, *, bool upper=False) -> Tensor",
+                 "linalg_cholesky.out(Tensor self, *, bool upper=False, Tensor(a!) out) -> "
+                 "Tensor(a!)", _cholesky_impl)
+
+
+def _cholesky_deprecated(self, upper=False):
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+                  "removed in a future PyTorch release.", UserWarning, stacklevel=3)
+    return _cholesky_impl(self, upper, name="cholesky")
+
+
+_register_linalg("cholesky(Tensor self, bool upper=False) -> Tensor",
+                 "cholesky.out(Tensor self, bool upper=False, *, Tensor(a!) out) -> Tensor(a!)",
+                 _cholesky_deprecated, variants=("function", "method"))
+_register_linalg("linalg_solve(Tensor A, Tensor B, *, bool left=True) -> Tensor",
+                 "linalg_solve.out(Tensor A, Tensor B, *, bool left=True, Tensor(a!) out) -> "
+                 "Tensor(a!)", _solve_impl)
+
+
+# ---------------------------------------------------------------------------- operators
+
+def _operators() -> dict:
+    matmul = OPS["matmul"].function()
+
+    def __matmul__(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return matmul(other, self)
+
+    return {"__matmul__": __matmul__, "__rmatmul__": __rmatmul__}
+
+
+OPERATORS = _operators()
+
+# Python-level functions of the torch namespace whose signature is not a native schema
+# (torch.functional's einsum and tensordot); frankentorch.linalg installs them.
+FUNCTIONS = {"einsum": einsum, "tensordot": tensordot}

@@ -61,7 +61,10 @@ def sum_into(self: Tensor, dims, acc: D.dtype) -> np.ndarray:
         out[:] = 0
         return out[:n_out]
     from .._kernels import reduce as K
-    kernel = K.sum_parallel if self.numel() >= it.PARALLEL_MIN else K.sum_serial
+    big = self.numel() >= it.PARALLEL_MIN
+    kernel = K.sum_parallel if big else K.sum_serial
+    if keep and red and o_shape[-1] > 1 and o_st[-1] < min(src._stride[i] for i in red):
+        kernel = K.sum_cols_parallel if big else K.sum_cols_serial  # walk rows, sum columns
     kernel(src._data, src._offset, np.array(o_shape, np.int64), np.array(o_st, np.int64),
            np.array(r_shape, np.int64), np.array(r_st, np.int64), out, acc.np_dtype.type(0))
     return out[:n_out]
@@ -151,3 +154,948 @@ def _sum_out(self, dim, keepdim=False, dtype=None, out=None):
 @mean_out.impl("CPU", "Meta")
 def _mean_out(self, dim, keepdim=False, dtype=None, out=None):
     return _into_out(_reduce(self, dim, keepdim, dtype, mean=True), out)
+
+
+# =====================================================================================
+# Other reductions: prod, nansum, nanmean, max/min, amax/amin, argmax/argmin, aminmax,
+# var/std(_mean), norm / linalg_vector_norm, logsumexp, all/any, count_nonzero,
+# cumsum/cumprod/cummax/cummin, median, mode, softmax/log_softmax.
+#
+# Values are computed on NumPy views of the strided data (halves widened to float32, float
+# accumulations where PyTorch uses double); sums, dim-0 sums and softmax use Numba kernels.
+# =====================================================================================
+
+import math as _math
+import warnings as _warnings
+
+from .. import return_types as _rt
+from .._dispatch.dispatcher import OPS
+
+_HALF = (D.float16, D.bfloat16)
+
+
+def _tname(d: D.dtype) -> str:
+    return _LONG_NAMES[d.name]
+
+
+def _vals(t: Tensor, np_dt=None) -> np.ndarray:
+    """Values of ``t`` as an ndarray (halves as float32, or ``np_dt`` when given)."""
+    a = t._array()
+    if np_dt is not None:
+        return a.astype(np_dt, copy=False)
+    if t._dtype in _HALF:
+        return a.astype(np.float32)
+    return a
+
+
+def _wrap(arr, dt: D.dtype, shape, dev) -> Tensor:
+    """A new contiguous tensor of ``shape``/``dt`` holding ``arr`` (None: meta, no values)."""
+    res = empty_tensor(shape, dt, dev)
+    if arr is not None and res._data is not None and res.numel():
+        res._array()[...] = np.asarray(arr).reshape(shape)
+    return res
+
+
+def _check_tensor(name: str, x) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
+def _one_dim(self: Tensor, dim: int) -> int:
+    return normalize_dim(dim, self.ndim)
+
+
+def _axes(self: Tensor, dims) -> tuple:
+    return tuple(dims) if self.ndim else ()
+
+
+def _red_count(self: Tensor, dims) -> int:
+    return numel_of(self._shape[i] for i in dims)
+
+
+def _nonempty_dims(name: str, self: Tensor, dims, specified: bool, sep: str = "():") -> None:
+    """PyTorch's errors for reductions without identity over empty inputs."""
+    if self.numel() != 0:
+        return
+    if not specified:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                           "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                           "argument.")
+    for d in dims:
+        if self._shape[d] == 0:
+            raise IndexError(f"{name}{sep} Expected reduction dim {d} to have non-zero size.")
+
+
+def _to_dtype(self: Tensor, dtype) -> Tensor:
+    return self if dtype is None or dtype is self._dtype else _cast(self, dtype)
+
+
+# ------------------------------------------------------------------ prod / nansum / nanmean
+
+prod_all = defop("prod(Tensor self, *, ScalarType? dtype=None) -> Tensor")
+prod_dim = defop("prod.dim_int(Tensor self, int dim, bool keepdim=False, *, "
+                 "ScalarType? dtype=None) -> Tensor")
+prod_out = defop("prod.int_out(Tensor self, int dim, bool keepdim=False, *, "
+                 "ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)")
+nansum_op = defop("nansum(Tensor self, int[1]? dim=None, bool keepdim=False, *, "
+                  "ScalarType? dtype=None) -> Tensor")
+nansum_out = defop("nansum.out(Tensor self, int[1]? dim=None, bool keepdim=False, *, "
+                   "ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)")
+nanmean_op = defop("nanmean(Tensor self, int[1]? dim=None, bool keepdim=False, *, "
+                   "ScalarType? dtype=None) -> Tensor")
+nanmean_out = defop("nanmean.out(Tensor self, int[1]? dim=None, bool keepdim=False, *, "
+                    "ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)")
+
+
+def _int_promoted(self: Tensor, dtype) -> D.dtype:
+    if dtype is not None:
+        return dtype
+    return self._dtype if self._dtype.is_floating_point else D.int64
+
+
+def _prod(self, dim, keepdim, dtype):
+    _check_tensor("prod", self)
+    out_dt = _int_promoted(self, dtype)
+    dims = reduced_dims(self, dim)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None:
+        return empty_tensor(shape, out_dt, self._device)
+    src = _to_dtype(self, dtype)
+    acc = _accumulate_dtype(src._dtype).np_dtype
+    v = np.prod(_vals(src, acc), axis=_axes(self, dims), dtype=acc)
+    return _wrap(v, out_dt, shape, self._device)
+
+
+@prod_all.impl("CPU", "Meta")
+def _prod_all(self, dtype=None):
+    return _prod(self, None, False, dtype)
+
+
+@prod_dim.impl("CPU", "Meta")
+def _prod_dim(self, dim, keepdim=False, dtype=None):
+    return _prod(self, dim, keepdim, dtype)
+
+
+@prod_out.impl("CPU", "Meta")
+def _prod_out(self, dim, keepdim=False, dtype=None, out=None):
+    return _into_out(_prod(self, dim, keepdim, dtype or out._dtype), out)
+
+
+def _nansum(self, dim, keepdim, dtype, name="nansum"):
+    _check_tensor(name, self)
+    out_dt = _int_promoted(self, dtype)
+    dims = reduced_dims(self, dim)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None:
+        return empty_tensor(shape, out_dt, self._device)
+    src = _to_dtype(self, dtype)
+    if not src._dtype.is_floating_point:
+        return _reduce(src, dim, keepdim, out_dt, mean=False)
+    acc = _accumulate_dtype(src._dtype).np_dtype
+    v = np.nansum(_vals(src, acc), axis=_axes(self, dims), dtype=acc)
+    return _wrap(v, out_dt, shape, self._device)
+
+
+def _nanmean(self, dim, keepdim, dtype):
+    _check_tensor("nanmean", self)
+    if not self._dtype.is_floating_point:
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_tname(self._dtype)}")
+    out_dt = dtype or self._dtype
+    dims = reduced_dims(self, dim)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None:
+        return empty_tensor(shape, out_dt, self._device)
+    src = _to_dtype(self, dtype)
+    acc = _accumulate_dtype(src._dtype).np_dtype
+    a = _vals(src, acc)
+    ax = _axes(self, dims)
+    s = np.nansum(a, axis=ax, dtype=acc)
+    n = np.sum(~np.isnan(a), axis=ax)
+    with np.errstate(all="ignore"):
+        v = (s / n.astype(acc)).astype(acc)
+    return _wrap(v, out_dt, shape, self._device)
+
+
+@nansum_op.impl("CPU", "Meta")
+def _nansum_k(self, dim=None, keepdim=False, dtype=None):
+    return _nansum(self, dim, keepdim, dtype)
+
+
+@nansum_out.impl("CPU", "Meta")
+def _nansum_out(self, dim=None, keepdim=False, dtype=None, out=None):
+    return _into_out(_nansum(self, dim, keepdim, dtype or out._dtype), out)
+
+
+@nanmean_op.impl("CPU", "Meta")
+def _nanmean_k(self, dim=None, keepdim=False, dtype=None):
+    return _nanmean(self, dim, keepdim, dtype)
+
+
+@nanmean_out.impl("CPU", "Meta")
+def _nanmean_out(self, dim=None, keepdim=False, dtype=None, out=None):
+    return _into_out(_nanmean(self, dim, keepdim, dtype), out)
+
+
+# ------------------------------------------------------------------ max / min / amax / amin
+
+def _np_extreme(a: np.ndarray, axis, is_max: bool):
+    return (np.max if is_max else np.min)(a, axis=axis)
+
+
+def _full_extreme(self, is_max):
+    name = "max" if is_max else "min"
+    _check_tensor(name, self)
+    _nonempty_dims(name, self, (), False)
+    if self._data is None:
+        return empty_tensor((), self._dtype, self._device)
+    return _wrap(_np_extreme(_vals(self), None, is_max), self._dtype, (), self._device)
+
+
+def _arg_extreme(a: np.ndarray, axis: int, is_max: bool) -> np.ndarray:
+    """First index of the max/min along ``axis``; NaN wins (its first index)."""
+    if a.dtype == np.bool_:
+        a = a.view(np.uint8)
+    return (np.argmax if is_max else np.argmin)(a, axis=axis)
+
+
+def _dim_extreme(self, dim, keepdim, is_max):
+    name = "max" if is_max else "min"
+    _check_tensor(name, self)
+    d = _one_dim(self, dim)
+    dims = (d,) if self.ndim else ()
+    _nonempty_dims(name, self, dims, True)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    cls = _rt.max if is_max else _rt.min
+    if self._data is None or self.numel() == 0:
+        return cls((empty_tensor(shape, self._dtype, self._device),
+                    empty_tensor(shape, D.int64, self._device)))
+    a = _vals(self)
+    if not self.ndim:
+        return cls((_wrap(a, self._dtype, (), self._device),
+                    _wrap(np.zeros(()), D.int64, (), self._device)))
+    idx = _arg_extreme(a, d, is_max)
+    v = np.take_along_axis(a, np.expand_dims(idx, d), d)
+    return cls((_wrap(v, self._dtype, shape, self._device),
+                _wrap(idx, D.int64, shape, self._device)))
+
+
+def _amax(self, dim, keepdim, is_max):
+    name = "amax" if is_max else "amin"
+    _check_tensor(name, self)
+    dims = reduced_dims(self, dim)
+    specified = dim is not None and (isinstance(dim, int) or len(tuple(dim)) > 0)
+    _nonempty_dims(name, self, dims, specified)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None or numel_of(shape) == 0:
+        return empty_tensor(shape, self._dtype, self._device)
+    return _wrap(_np_extreme(_vals(self), _axes(self, dims), is_max), self._dtype, shape,
+                 self._device)
+
+
+max_all = defop("max(Tensor self) -> Tensor")
+max_dim = defop("max.dim(Tensor self, int dim, bool keepdim=False) -> "
+                "(Tensor values, Tensor indices)")
+max_other = defop("max.other(Tensor self, Tensor other) -> Tensor")
+max_uout = defop("max.unary_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)")
+min_all = defop("min(Tensor self) -> Tensor")
+min_dim = defop("min.dim(Tensor self, int dim, bool keepdim=False) -> "
+                "(Tensor values, Tensor indices)")
+min_other = defop("min.other(Tensor self, Tensor other) -> Tensor")
+min_uout = defop("min.unary_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)")
+amax_op = defop("amax(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor")
+amax_out = defop("amax.out(Tensor self, int[1] dim=[], bool keepdim=False, *, "
+                 "Tensor(a!) out) -> Tensor(a!)")
+amin_op = defop("amin(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor")
+amin_out = defop("amin.out(Tensor self, int[1] dim=[], bool keepdim=False, *, "
+                 "Tensor(a!) out) -> Tensor(a!)")
+
+
+@max_all.impl("CPU", "Meta")
+def _max_all(self):
+    return _full_extreme(self, True)
+
+
+@min_all.impl("CPU", "Meta")
+def _min_all(self):
+    return _full_extreme(self, False)
+
+
+@max_dim.impl("CPU", "Meta")
+def _max_dim(self, dim, keepdim=False):
+    return _dim_extreme(self, dim, keepdim, True)
+
+
+@min_dim.impl("CPU", "Meta")
+def _min_dim(self, dim, keepdim=False):
+    return _dim_extreme(self, dim, keepdim, False)
+
+
+def _delegate(name):
+    def run(self, other):
+        packet = OPS.get(name)
+        if packet is None:
+            raise NotImplementedError(f"aten::{name} is not available")
+        return packet.function()(self, other)
+    return run
+
+
+max_other.impl("CompositeImplicitAutograd")(_delegate("maximum"))
+min_other.impl("CompositeImplicitAutograd")(_delegate("minimum"))
+
+
+@max_uout.impl("CPU", "Meta")
+def _max_uout(self, out=None):
+    return _into_out(_full_extreme(self, True), out)
+
+
+@min_uout.impl("CPU", "Meta")
+def _min_uout(self, out=None):
+    return _into_out(_full_extreme(self, False), out)
+
+
+@amax_op.impl("CPU", "Meta")
+def _amax_k(self, dim=(), keepdim=False):
+    return _amax(self, dim, keepdim, True)
+
+
+@amin_op.impl("CPU", "Meta")
+def _amin_k(self, dim=(), keepdim=False):
+    return _amax(self, dim, keepdim, False)
+
+
+@amax_out.impl("CPU", "Meta")
+def _amax_out(self, dim=(), keepdim=False, out=None):
+    return _into_out(_amax(self, dim, keepdim, True), out)
+
+
+@amin_out.impl("CPU", "Meta")
+def _amin_out(self, dim=(), keepdim=False, out=None):
+    return _into_out(_amax(self, dim, keepdim, False), out)
+
+
+# ------------------------------------------------------------------ argmax / argmin / aminmax
+
+argmax_op = defop("argmax(Tensor self, int? dim=None, bool keepdim=False) -> Tensor")
+argmax_out = defop("argmax.out(Tensor self, int? dim=None, bool keepdim=False, *, "
+                   "Tensor(a!) out) -> Tensor(a!)")
+argmin_op = defop("argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor")
+argmin_out = defop("argmin.out(Tensor self, int? dim=None, bool keepdim=False, *, "
+                   "Tensor(a!) out) -> Tensor(a!)")
+
+
+def _argext(self, dim, keepdim, is_max):
+    name = "argmax" if is_max else "argmin"
+    _check_tensor(name, self)
+    if self._dtype is D.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if dim is None:
+        if self.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0.")
+        shape = (1,) * self.ndim if keepdim else ()
+        if self._data is None:
+            return empty_tensor(shape, D.int64, self._device)
+        return _wrap(_arg_extreme(_vals(self).reshape(-1), 0, is_max), D.int64, shape,
+                     self._device)
+    d = _one_dim(self, dim)
+    dims = (d,) if self.ndim else ()
+    _nonempty_dims(name, self, dims, True)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None or numel_of(shape) == 0:
+        return empty_tensor(shape, D.int64, self._device)
+    if not self.ndim:
+        return _wrap(0, D.int64, shape, self._device)
+    return _wrap(_arg_extreme(_vals(self), d, is_max), D.int64, shape, self._device)
+
+
+@argmax_op.impl("CPU", "Meta")
+def _argmax_k(self, dim=None, keepdim=False):
+    return _argext(self, dim, keepdim, True)
+
+
+@argmin_op.impl("CPU", "Meta")
+def _argmin_k(self, dim=None, keepdim=False):
+    return _argext(self, dim, keepdim, False)
+
+
+@argmax_out.impl("CPU", "Meta")
+def _argmax_out(self, dim=None, keepdim=False, out=None):
+    return _into_out(_argext(self, dim, keepdim, True), out)
+
+
+@argmin_out.impl("CPU", "Meta")
+def _argmin_out(self, dim=None, keepdim=False, out=None):
+    return _into_out(_argext(self, dim, keepdim, False), out)
+
+
+aminmax_op = defop("aminmax(Tensor self, *, int? dim=None, bool keepdim=False) -> "
+                   "(Tensor min, Tensor max)")
+
+
+@aminmax_op.impl("CPU", "Meta")
+def _aminmax(self, dim=None, keepdim=False):
+    _check_tensor("aminmax", self)
+    if dim is None:
+        if self.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
+                               "the operation has no identity.")
+        dims = tuple(range(self.ndim))
+    else:
+        d = _one_dim(self, dim)
+        dims = (d,) if self.ndim else ()
+        _nonempty_dims("aminmax", self, dims, True, sep=":")
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None or numel_of(shape) == 0:
+        return _rt.aminmax((empty_tensor(shape, self._dtype, self._device),
+                            empty_tensor(shape, self._dtype, self._device)))
+    a = _vals(self)
+    ax = _axes(self, dims)
+    return _rt.aminmax((_wrap(np.min(a, axis=ax), self._dtype, shape, self._device),
+                        _wrap(np.max(a, axis=ax), self._dtype, shape, self._device)))
+
+
+# ------------------------------------------------------------------ var / std / *_mean
+
+def _var_impl(self, dim, correction, keepdim, name, take_sqrt, with_mean):
+    _check_tensor(name, self)
+    if not self._dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dims = reduced_dims(self, dim)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    dt = self._dtype
+    if correction is None:
+        correction = 1
+    elif isinstance(correction, Tensor):
+        correction = correction.item()
+    n = _red_count(self, dims)
+    if self._data is None:
+        r = empty_tensor(shape, dt, self._device)
+        return (r, empty_tensor(shape, dt, self._device)) if with_mean else r
+    dof = n - correction
+    if dof <= 0:
+        _warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly "
+                       "less than the reduction factor (input numel divided by output numel).",
+                       UserWarning, stacklevel=4)
+    a = _vals(self, np.float64)
+    ax = _axes(self, dims)
+    with np.errstate(all="ignore"):
+        m = np.mean(a, axis=ax, keepdims=True) if n else np.full(
+            reduced_shape(self._shape, dims, True), np.nan)
+        dev2 = np.sum(np.square(a - m), axis=ax)
+        v = dev2 / max(0, dof)
+        if take_sqrt:
+            v = np.sqrt(v)
+    r = _wrap(v, dt, shape, self._device)
+    if with_mean:
+        # PyTorch's Welford update turns an infinite running mean into NaN once a later
+        # element arrives (inf - inf); approximated as: NaN variance with infinite mean -> NaN
+        m = np.where(np.isinf(m) & np.isnan(v.reshape(m.shape)), np.nan, m)
+        return r, _wrap(m, dt, shape, self._device)
+    return r
+
+
+def _def_var_family(name, take_sqrt, with_mean):
+    ret = "(Tensor, Tensor)" if with_mean else "Tensor"
+    a = defop(f"{name}(Tensor self, bool unbiased=True) -> {ret}")
+    b = defop(f"{name}.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False)"
+              f" -> {ret}")
+    c = defop(f"{name}.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
+              f"bool keepdim=False) -> {ret}")
+
+    @a.impl("CPU", "Meta")
+    def _a(self, unbiased=True):
+        return _var_impl(self, None, int(unbiased), False, name, take_sqrt, with_mean)
+
+    @b.impl("CPU", "Meta")
+    def _b(self, dim, unbiased=True, keepdim=False):
+        return _var_impl(self, dim, int(unbiased), keepdim, name, take_sqrt, with_mean)
+
+    @c.impl("CPU", "Meta")
+    def _c(self, dim=None, correction=None, keepdim=False):
+        return _var_impl(self, dim, correction, keepdim, name, take_sqrt, with_mean)
+
+    if with_mean:
+        return
+    o1 = defop(f"{name}.out(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False, "
+               "*, Tensor(a!) out) -> Tensor(a!)")
+    o2 = defop(f"{name}.correction_out(Tensor self, int[1]? dim=None, *, Scalar? "
+               "correction=None, bool keepdim=False, Tensor(a!) out) -> Tensor(a!)")
+
+    @o1.impl("CPU", "Meta")
+    def _o1(self, dim, unbiased=True, keepdim=False, out=None):
+        return _into_out(_var_impl(self, dim, int(unbiased), keepdim, name, take_sqrt, False),
+                         out)
+
+    @o2.impl("CPU", "Meta")
+    def _o2(self, dim=None, correction=None, keepdim=False, out=None):
+        return _into_out(_var_impl(self, dim, correction, keepdim, name, take_sqrt, False), out)
+
+
+_def_var_family("var", False, False)
+_def_var_family("std", True, False)
+_def_var_family("var_mean", False, True)
+_def_var_family("std_mean", True, True)
+
+
+# ------------------------------------------------------------------ norms
+
+def _fmt_ord(p) -> str:
+    if isinstance(p, float) and p.is_integer():
+        return str(int(p))
+    return str(p)
+
+
+def _vector_norm(self, ord=2, dim=None, keepdim=False, dtype=None, name="linalg.vector_norm"):
+    _check_tensor("linalg_vector_norm", self)
+    if isinstance(ord, Tensor):
+        ord = ord.item()
+    if not self._dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
+                           f"Got {_tname(self._dtype)}")
+    if dtype is not None:
+        if not dtype.is_floating_point:
+            raise RuntimeError(f"{name}: dtype should be floating point or complex. Got "
+                               f"{_tname(dtype)}")
+        if D.promote_types(self._dtype, dtype) is not dtype:
+            raise RuntimeError(f"{name}: the dtype of the input ({_tname(self._dtype)}) should "
+                               "be convertible without narrowing to the specified dtype "
+                               f"({_tname(dtype)})")
+    dims = reduced_dims(self, dim)
+    p = float(ord)
+    if (p < 0 or p == _math.inf) and any(self._shape[d] == 0 for d in dims) or \
+            (p < 0 or p == _math.inf) and self.numel() == 0 and not dims:
+        raise RuntimeError(f"{name} cannot compute the {_fmt_ord(ord)} norm on an empty tensor "
+                           "because the operation does not have an identity")
+    out_dt = dtype or self._dtype
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None:
+        return empty_tensor(shape, out_dt, self._device)
+    src = _to_dtype(self, dtype)
+    acc = it.compute_dtype(src._dtype).np_dtype
+    a = np.abs(_vals(src, acc))
+    ax = _axes(self, dims)
+    with np.errstate(all="ignore"):
+        if p == _math.inf:
+            v = np.max(a, axis=ax) if a.size else np.zeros(())
+        elif p == -_math.inf:
+            v = np.min(a, axis=ax)
+        elif p == 0:
+            v = np.sum(a != 0, axis=ax).astype(acc)
+        elif p == 1:
+            v = np.sum(a, axis=ax, dtype=acc)
+        elif p == 2:
+            v = np.sqrt(np.sum(a * a, axis=ax, dtype=acc))
+        else:
+            pp = acc.type(p)
+            v = np.power(np.sum(np.power(a, pp), axis=ax, dtype=acc), acc.type(1.0) / pp)
+    return _wrap(np.asarray(v, dtype=acc), out_dt, shape, self._device)
+
+
+lvn = defop("linalg_vector_norm(Tensor self, Scalar ord=2, int[1]? dim=None, bool "
+            "keepdim=False, *, ScalarType? dtype=None) -> Tensor", variants=("function",))
+lvn_out = defop("linalg_vector_norm.out(Tensor self, Scalar ord=2, int[1]? dim=None, bool "
+                "keepdim=False, *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)",
+                variants=("function",))
+
+
+@lvn.impl("CPU", "Meta")
+def _lvn(self, ord=2, dim=None, keepdim=False, dtype=None):
+    return _vector_norm(self, ord, dim, keepdim, dtype)
+
+
+@lvn_out.impl("CPU", "Meta")
+def _lvn_out(self, ord=2, dim=None, keepdim=False, dtype=None, out=None):
+    return _into_out(_vector_norm(self, ord, dim, keepdim, dtype), out)
+
+
+norm_s = defop("norm.Scalar(Tensor self, Scalar p=2) -> Tensor")
+norm_sd = defop("norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False)"
+                " -> Tensor")
+norm_sdd = defop("norm.ScalarOpt_dim_dtype(Tensor self, Scalar? p, int[1] dim, bool keepdim, "
+                 "*, ScalarType dtype) -> Tensor")
+norm_sdt = defop("norm.ScalarOpt_dtype(Tensor self, Scalar? p, *, ScalarType dtype) -> Tensor")
+# torch.norm / Tensor.norm are Python functions in PyTorch (torch.functional.norm): p may be a
+# number, None or 'fro', dim and dtype optional. These two overloads give that binding.
+norm_py = defop("norm.ft_py(Tensor self, Scalar? p=2, int[1]? dim=None, bool keepdim=False, *, "
+                "ScalarType? dtype=None) -> Tensor")
+norm_pystr = defop("norm.ft_str(Tensor self, str p, int[1]? dim=None, bool keepdim=False, *, "
+                   "ScalarType? dtype=None) -> Tensor")
+norm_out = defop("norm.out(Tensor self, Scalar? p, int[1] dim, bool keepdim=False, *, "
+                 "Tensor(a!) out) -> Tensor(a!)")
+norm_dout = defop("norm.dtype_out(Tensor self, Scalar? p, int[1] dim, bool keepdim, *, "
+                  "ScalarType dtype, Tensor(a!) out) -> Tensor(a!)")
+
+
+def _norm(self, p=2, dim=None, keepdim=False, dtype=None):
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(tuple(dim)) <= 2):
+            p = 2
+        elif p == "nuc":
+            raise NotImplementedError("norm(p='nuc') needs linalg.matrix_norm")
+        else:
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    if isinstance(dim, (tuple, list)) and not dim:
+        dim = None
+    return _vector_norm(self, 2 if p is None else p, dim, keepdim, dtype)
+
+
+@norm_s.impl("CPU", "Meta")
+def _norm_s(self, p=2):
+    return _norm(self, p)
+
+
+@norm_sd.impl("CPU", "Meta")
+def _norm_sd(self, p, dim, keepdim=False):
+    return _norm(self, p, dim, keepdim)
+
+
+@norm_sdd.impl("CPU", "Meta")
+def _norm_sdd(self, p, dim, keepdim, dtype):
+    return _norm(self, p, dim, keepdim, dtype)
+
+
+@norm_sdt.impl("CPU", "Meta")
+def _norm_sdt(self, p, dtype):
+    return _norm(self, p, None, False, dtype)
+
+
+@norm_py.impl("CPU", "Meta")
+def _norm_py(self, p=2, dim=None, keepdim=False, dtype=None):
+    return _norm(self, p, dim, keepdim, dtype)
+
+
+@norm_pystr.impl("CPU", "Meta")
+def _norm_pystr(self, p, dim=None, keepdim=False, dtype=None):
+    return _norm(self, p, dim, keepdim, dtype)
+
+
+@norm_out.impl("CPU", "Meta")
+def _norm_out(self, p, dim, keepdim=False, out=None):
+    return _into_out(_norm(self, p, dim, keepdim), out)
+
+
+@norm_dout.impl("CPU", "Meta")
+def _norm_dout(self, p, dim, keepdim, dtype, out=None):
+    return _into_out(_norm(self, p, dim, keepdim, dtype), out)
+
+
+# ------------------------------------------------------------------ logsumexp
+
+lse = defop("logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor")
+lse_out = defop("logsumexp.out(Tensor self, int[1] dim, bool keepdim=False, *, "
+                "Tensor(a!) out) -> Tensor(a!)")
+
+
+def _logsumexp(self, dim, keepdim):
+    _check_tensor("logsumexp", self)
+    src = self if self._dtype.is_floating_point else _cast(self, D.get_default_dtype())
+    if isinstance(dim, (tuple, list)) and not dim and self.ndim and self.numel() and not keepdim:
+        raise RuntimeError("output with shape [] doesn't match the broadcast shape "
+                           f"[{', '.join(['1'] * self.ndim)}]")
+    dims = reduced_dims(self, dim)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None:
+        return empty_tensor(shape, src._dtype, self._device)
+    a = _vals(src)
+    ax = _axes(self, dims)
+    with np.errstate(all="ignore"):
+        if a.size and _red_count(self, dims):
+            m = np.max(a, axis=ax, keepdims=True)
+            m = np.where(np.isinf(m), 0, m).astype(a.dtype)
+        else:
+            m = np.zeros(reduced_shape(self._shape, dims, True), a.dtype)
+        v = np.log(np.sum(np.exp(a - m), axis=ax, keepdims=True)) + m
+    return _wrap(v, src._dtype, shape, self._device)
+
+
+@lse.impl("CPU", "Meta")
+def _lse(self, dim, keepdim=False):
+    return _logsumexp(self, dim, keepdim)
+
+
+@lse_out.impl("CPU", "Meta")
+def _lse_out(self, dim, keepdim=False, out=None):
+    return _into_out(_logsumexp(self, dim, keepdim), out)
+
+
+# ------------------------------------------------------------------ all / any / count_nonzero
+
+def _logical(self, dim, keepdim, is_all):
+    _check_tensor("all" if is_all else "any", self)
+    out_dt = D.uint8 if self._dtype is D.uint8 else D.bool_
+    # all.dims / any.dims: an empty list reduces nothing
+    dims = () if isinstance(dim, (tuple, list)) and not dim else reduced_dims(self, dim)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None:
+        return empty_tensor(shape, out_dt, self._device)
+    a = _vals(self) != 0
+    v = (np.all if is_all else np.any)(a, axis=_axes(self, dims))
+    return _wrap(v, out_dt, shape, self._device)
+
+
+def _def_logical(name, is_all):
+    ops = [defop(f"{name}(Tensor self) -> Tensor"),
+           defop(f"{name}.dim(Tensor self, int dim, bool keepdim=False) -> Tensor"),
+           defop(f"{name}.dims(Tensor self, int[]? dim=None, bool keepdim=False) -> Tensor"),
+           defop(f"{name}.out(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) out) -> "
+                 "Tensor(a!)"),
+           defop(f"{name}.dims_out(Tensor self, int[]? dim=None, bool keepdim=False, *, "
+                 "Tensor(a!) out) -> Tensor(a!)"),
+           defop(f"{name}.all_out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)")]
+    ops[0].impl("CPU", "Meta")(lambda self: _logical(self, None, False, is_all))
+    for op in ops[1:3]:
+        op.impl("CPU", "Meta")(
+            lambda self, dim=None, keepdim=False: _logical(self, dim, keepdim, is_all))
+    for op in ops[3:5]:
+        op.impl("CPU", "Meta")(lambda self, dim=None, keepdim=False, out=None: _into_out(
+            _logical(self, dim, keepdim, is_all), out))
+    ops[5].impl("CPU", "Meta")(
+        lambda self, out=None: _into_out(_logical(self, None, False, is_all), out))
+
+
+_def_logical("all", True)
+_def_logical("any", False)
+
+cnz_list = defop("count_nonzero.dim_IntList(Tensor self, int[] dim) -> Tensor")
+cnz = defop("count_nonzero(Tensor self, int? dim=None) -> Tensor")
+
+
+def _count_nonzero(self, dim):
+    _check_tensor("count_nonzero", self)
+    dims = reduced_dims(self, dim)
+    shape = reduced_shape(self._shape, dims, False)
+    if self._data is None:
+        return empty_tensor(shape, D.int64, self._device)
+    return _wrap(np.count_nonzero(_vals(self), axis=_axes(self, dims)), D.int64, shape,
+                 self._device)
+
+
+cnz_list.impl("CPU", "Meta")(lambda self, dim: _count_nonzero(self, dim))
+cnz.impl("CPU", "Meta")(lambda self, dim=None: _count_nonzero(self, dim))
+
+
+# ------------------------------------------------------------------ cumulative ops
+
+def _cum(self, dim, dtype, name, is_sum):
+    _check_tensor(name, self)
+    d = _one_dim(self, dim)
+    out_dt = _int_promoted(self, dtype)
+    if self._data is None:
+        return empty_tensor(self._shape, out_dt, self._device)
+    src = _to_dtype(self, dtype)
+    acc = np.float64 if src._dtype.is_floating_point else np.int64
+    a = _vals(src, acc)
+    if self.ndim:
+        v = (np.cumsum if is_sum else np.cumprod)(a, axis=d, dtype=acc)
+    else:
+        v = a
+    return _wrap(v, out_dt, self._shape, self._device)
+
+
+def _def_cum(name, is_sum):
+    f = defop(f"{name}(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor")
+    o = defop(f"{name}.out(Tensor self, int dim, *, ScalarType? dtype=None, Tensor(a!) out) -> "
+              "Tensor(a!)")
+    f.impl("CPU", "Meta")(lambda self, dim, dtype=None: _cum(self, dim, dtype, name, is_sum))
+    o.impl("CPU", "Meta")(lambda self, dim, dtype=None, out=None: _into_out(
+        _cum(self, dim, dtype or out._dtype, name, is_sum), out))
+
+
+_def_cum("cumsum", True)
+_def_cum("cumprod", False)
+
+
+def _cum_extreme(self, dim, is_max):
+    name = "cummax" if is_max else "cummin"
+    _check_tensor(name, self)
+    d = _one_dim(self, dim)
+    cls = _rt.cummax if is_max else _rt.cummin
+    vals = empty_tensor(self._shape, self._dtype, self._device)
+    idx = empty_tensor(self._shape, D.int64, self._device)
+    if self._data is None or self.numel() == 0:
+        return cls((vals, idx))
+    a = _vals(self)
+    if not self.ndim:
+        return cls((_wrap(a, self._dtype, (), self._device),
+                    _wrap(0, D.int64, (), self._device)))
+    a = np.moveaxis(a, d, 0)
+    out_v = np.empty(a.shape, a.dtype)
+    out_i = np.empty(a.shape, np.int64)
+    cur, cur_i = a[0].copy(), np.zeros(a.shape[1:], np.int64)
+    isf = a.dtype.kind == "f"
+    for i in range(a.shape[0]):
+        x = a[i]
+        better = (x >= cur) if is_max else (x <= cur)
+        if isf:
+            better = np.isnan(x) | (~np.isnan(cur) & better)
+        cur = np.where(better, x, cur)
+        cur_i = np.where(better, i, cur_i)
+        out_v[i], out_i[i] = cur, cur_i
+    return cls((_wrap(np.moveaxis(out_v, 0, d), self._dtype, self._shape, self._device),
+                _wrap(np.moveaxis(out_i, 0, d), D.int64, self._shape, self._device)))
+
+
+cummax_op = defop("cummax(Tensor self, int dim) -> (Tensor values, Tensor indices)")
+cummin_op = defop("cummin(Tensor self, int dim) -> (Tensor values, Tensor indices)")
+cummax_op.impl("CPU", "Meta")(lambda self, dim: _cum_extreme(self, dim, True))
+cummin_op.impl("CPU", "Meta")(lambda self, dim: _cum_extreme(self, dim, False))
+
+
+# ------------------------------------------------------------------ median / mode
+
+median_all = defop("median(Tensor self) -> Tensor")
+median_dim = defop("median.dim(Tensor self, int dim, bool keepdim=False) -> "
+                   "(Tensor values, Tensor indices)")
+mode_op = defop("mode(Tensor self, int dim=-1, bool keepdim=False) -> "
+                "(Tensor values, Tensor indices)")
+
+
+def _no_bool(name, self):
+    if self._dtype is D.bool_:
+        raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+
+
+def _lower_median_idx(a: np.ndarray, axis: int) -> np.ndarray:
+    """Index (along ``axis``) of the lower median; NaN rows give their first NaN."""
+    n = a.shape[axis]
+    order = np.argsort(a, axis=axis, kind="stable")  # NaNs sort last
+    idx = np.take(order, (n - 1) // 2, axis=axis)
+    if a.dtype.kind == "f":
+        nan = np.isnan(a)
+        has = nan.any(axis=axis)
+        idx = np.where(has, np.argmax(nan, axis=axis), idx)
+    return idx
+
+
+@median_all.impl("CPU", "Meta")
+def _median_all(self):
+    _check_tensor("median", self)
+    if self.numel():
+        _no_bool("median_cpu", self)
+    if self._data is None:
+        return empty_tensor((), self._dtype, self._device)
+    a = _vals(self).reshape(-1)
+    if a.size == 0:
+        v = np.nan if self._dtype.is_floating_point else np.iinfo(np.int64).min
+        with np.errstate(all="ignore"):
+            v = np.array(np.nan).astype(self._dtype.np_dtype if self._dtype not in _HALF
+                                        else np.float32)
+        return _wrap(v, self._dtype, (), self._device)
+    return _wrap(a[_lower_median_idx(a, 0)], self._dtype, (), self._device)
+
+
+def _dim_select(self, dim, keepdim, name, cls, pick):
+    _check_tensor(name, self)
+    d = _one_dim(self, dim)
+    dims = (d,) if self.ndim else ()
+    _nonempty_dims(name, self, dims, True)
+    if name == "median":
+        _no_bool("median_out", self)
+    shape = reduced_shape(self._shape, dims, keepdim)
+    if self._data is None or numel_of(shape) == 0:
+        return cls((empty_tensor(shape, self._dtype, self._device),
+                    empty_tensor(shape, D.int64, self._device)))
+    a = _vals(self)
+    if not self.ndim:
+        return cls((_wrap(a, self._dtype, (), self._device),
+                    _wrap(0, D.int64, (), self._device)))
+    idx = pick(a, d)
+    v = np.take_along_axis(a, np.expand_dims(idx, d), d)
+    return cls((_wrap(v, self._dtype, shape, self._device),
+                _wrap(idx, D.int64, shape, self._device)))
+
+
+@median_dim.impl("CPU", "Meta")
+def _median_dim(self, dim, keepdim=False):
+    return _dim_select(self, dim, keepdim, "median", _rt.median, _lower_median_idx)
+
+
+def _mode_idx(a: np.ndarray, axis: int) -> np.ndarray:
+    """Index of the most frequent value (smallest value on ties; its last occurrence)."""
+    m = np.moveaxis(a, axis, -1)
+    rows = m.reshape(-1, m.shape[-1])
+    out = np.empty(rows.shape[0], np.int64)
+    n = rows.shape[1]
+    for r in range(rows.shape[0]):
+        row = rows[r]
+        order = np.argsort(row, kind="stable")
+        s = row[order]
+        best, best_f, i = 0, 0, 0
+        while i < n:
+            j = i + 1
+            while j < n and s[j] == s[i]:
+                j += 1
+            if j - i > best_f:
+                best_f, best = j - i, order[i:j].max()
+            i = j
+        out[r] = best
+    return out.reshape(m.shape[:-1])
+
+
+@mode_op.impl("CPU", "Meta")
+def _mode(self, dim=-1, keepdim=False):
+    return _dim_select(self, dim, keepdim, "mode", _rt.mode, _mode_idx)
+
+
+# ------------------------------------------------------------------ softmax / log_softmax
+
+def _softmax_impl(self, dim, dtype, log):
+    name = "log_softmax" if log else "softmax"
+    _check_tensor(name, self)
+    d = _one_dim(self, dim)
+    src = _to_dtype(self, dtype)
+    if not src._dtype.is_floating_point and self.numel():
+        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                                  f"'{_tname(src._dtype)}'")
+    out = empty_tensor(self._shape, src._dtype, self._device)
+    if self._data is None or self.numel() == 0:
+        return out
+    if not self.ndim:
+        return _wrap(0.0 if log else 1.0, src._dtype, (), self._device)
+    a = _vals(src)
+    if d == self.ndim - 1 and a.dtype == np.float32:
+        from .._kernels import reduce as K
+        x = np.ascontiguousarray(a).reshape(-1, self._shape[-1])
+        res = out._data.reshape(x.shape) if src._dtype not in _HALF else np.empty_like(x)
+        kern = K.softmax_rows_parallel if x.size >= it.PARALLEL_MIN else K.softmax_rows_serial
+        kern(x, res, log)
+        if src._dtype in _HALF:
+            out._array()[...] = res.reshape(self._shape)
+        return out
+    with np.errstate(all="ignore"):
+        m = np.max(a, axis=d, keepdims=True)
+        e = a - m
+        if log:
+            v = e - np.log(np.sum(np.exp(e), axis=d, keepdims=True))
+        else:
+            ex = np.exp(e)
+            v = ex / np.sum(ex, axis=d, keepdims=True)
+    out._array()[...] = v
+    return out
+
+
+softmax_op = defop("softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor")
+softmax_out = defop("softmax.int_out(Tensor self, int dim, ScalarType? dtype=None, *, "
+                    "Tensor(a!) out) -> Tensor(a!)")
+log_softmax_op = defop("log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor")
+log_softmax_out = defop("log_softmax.int_out(Tensor self, int dim, ScalarType? dtype=None, *, "
+                        "Tensor(a!) out) -> Tensor(a!)")
+_softmax_op = defop("_softmax(Tensor self, int dim, bool half_to_float) -> Tensor",
+                    variants=("function",))
+_log_softmax_op = defop("_log_softmax(Tensor self, int dim, bool half_to_float) -> Tensor",
+                        variants=("function",))
+
+softmax_op.impl("CPU", "Meta")(lambda self, dim, dtype=None: _softmax_impl(self, dim, dtype,
+                                                                           False))
+log_softmax_op.impl("CPU", "Meta")(lambda self, dim, dtype=None: _softmax_impl(self, dim, dtype,
+                                                                               True))
+softmax_out.impl("CPU", "Meta")(lambda self, dim, dtype=None, out=None: _into_out(
+    _softmax_impl(self, dim, dtype, False), out))
+log_softmax_out.impl("CPU", "Meta")(lambda self, dim, dtype=None, out=None: _into_out(
+    _softmax_impl(self, dim, dtype, True), out))
+_softmax_op.impl("CPU", "Meta")(lambda self, dim, half_to_float: _softmax_impl(
+    self, dim, D.float32 if half_to_float else None, False))
+_log_softmax_op.impl("CPU", "Meta")(lambda self, dim, half_to_float: _softmax_impl(
+    self, dim, D.float32 if half_to_float else None, True))

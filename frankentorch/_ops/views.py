@@ -5,12 +5,14 @@ view in hardened mode) re-validates geometry against the storage.
 """
 from __future__ import annotations
 
-from .._core.meta import (compute_view_strides, contiguous_strides, normalize_dim, numel_of)
+from .._core.meta import compute_view_strides, normalize_dim, numel_of
 from .._core.mode import is_hardened
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, make_tensor
+from .creation import zeros
 from .args import as_int, int_list
-from .copy import _clone
+from .copy import clone
+from .._core.layout import contiguous_format
 
 __all__ = ["make_view", "infer_size"]
 
@@ -70,10 +72,21 @@ def _reshape(self, shape):
     shape = infer_size(int_list("reshape", "shape", shape), self.numel())
     stride = compute_view_strides(self._shape, self._stride, shape)
     if stride is not None:
-        return make_view(self, shape, stride, self._offset)
-    copy = _clone(self, memory_format="contiguous_format")
-    return make_tensor(copy._storage, shape, contiguous_strides(shape), 0, copy._dtype,
-                       copy._device, check=False)
+        return view(self, shape)
+    return unsafe_view(clone(self, memory_format=contiguous_format), shape)
+
+
+unsafe_view = defop("_unsafe_view(Tensor self, SymInt[] size) -> Tensor", variants=())
+
+
+@unsafe_view.impl("CompositeExplicitAutograd")
+def _unsafe_view(self, size):
+    """A reshaped alias of a fresh contiguous tensor that is not tracked as a view (how
+    reshape returns its copy)."""
+    shape = infer_size(int_list("_unsafe_view", "size", size), self.numel())
+    return make_tensor(self._storage, shape, compute_view_strides(self._shape, self._stride,
+                                                                  shape), self._offset,
+                       self._dtype, self._device, base=None, check=is_hardened())
 
 
 transpose = defop("transpose.int(Tensor(a) self, int dim0, int dim1) -> Tensor(a)")
@@ -140,7 +153,7 @@ def _narrow(self, dim, start, length):
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({size}).")
-    return _slice(self, d, start, start + length, 1)
+    return slice_op(self, d, start, start + length, 1)
 
 
 slice_op = defop("slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, "
@@ -284,7 +297,7 @@ expand_as = defop("expand_as(Tensor(a) self, Tensor other) -> Tensor(a)", varian
 
 @expand_as.impl("CompositeImplicitAutograd")
 def _expand_as(self, other):
-    return _expand(self, other._shape)
+    return expand(self, other._shape)
 
 
 flatten = defop("flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> "
@@ -298,11 +311,11 @@ def _flatten(self, start_dim=0, end_dim=-1):
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if nd == 0:
-        return _reshape(self, (1,))
+        return reshape(self, (1,))
     if s == e:
         return self
     shape = self._shape[:s] + (numel_of(self._shape[s:e + 1]),) + self._shape[e + 1:]
-    return _reshape(self, shape)
+    return reshape(self, shape)
 
 
 unflatten = defop("unflatten.int(Tensor(a) self, int dim, SymInt[] sizes) -> Tensor(a)")
@@ -322,7 +335,7 @@ def _unflatten(self, dim, sizes):
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({n}) in the input tensor")
     sizes = infer_size(sizes, n)
-    return _view(self, self._shape[:d] + sizes + self._shape[d + 1:])
+    return view(self, self._shape[:d] + sizes + self._shape[d + 1:])
 
 
 as_strided = defop("as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, "
@@ -412,7 +425,7 @@ def _movedim(self, source, destination):
         order[d] = s
     rest = iter(i for i in range(nd) if i not in src)
     order = [o if o != -1 else next(rest) for o in order]
-    return _permute(self, order)
+    return permute(self, order)
 
 
 def _split_sizes(size: int, split_size: int) -> list[int]:
@@ -435,12 +448,19 @@ split_with_sizes = defop("split_with_sizes(Tensor(a -> *) self, SymInt[] split_s
 
 @split.impl("CompositeExplicitAutograd")
 def _split(self, split_size, dim=0):
-    if not isinstance(split_size, int):
-        return _split_with_sizes(self, split_size, dim)
     if self.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = normalize_dim(dim, self.ndim)
     return _split_with_sizes(self, _split_sizes(self._shape[d], split_size), d)
+
+
+split_sizes = defop("split.sizes(Tensor(a -> *) self, SymInt[] split_size, int dim=0) -> "
+                    "Tensor(a)[]")
+
+
+@split_sizes.impl("CompositeImplicitAutograd")
+def _split_by_sizes(self, split_size, dim=0):
+    return split_with_sizes(self, split_size, dim)
 
 
 @split_with_sizes.impl("CompositeExplicitAutograd")
@@ -456,7 +476,7 @@ def _split_with_sizes(self, split_sizes, dim=0):
                            f"{list(sizes)}")
     out, start = [], 0
     for s in sizes:
-        out.append(_narrow(self, d, start, s))
+        out.append(_slice(self, d, start, start + s, 1))
         start += s
     return tuple(out)
 
@@ -474,8 +494,8 @@ def _chunk(self, chunks, dim=0):
     size = self._shape[d]
     split_size = (size + chunks - 1) // chunks
     if split_size == 0 and size == 0:
-        return _split_with_sizes(self, [0] * chunks, d)
-    return _split(self, split_size, d)
+        return split_with_sizes(self, [0] * chunks, d)
+    return split(self, split_size, d)
 
 
 unbind = defop("unbind.int(Tensor(a -> *) self, int dim=0) -> Tensor(a)[]")
@@ -496,3 +516,118 @@ detach = defop("detach(Tensor(a) self) -> Tensor(a)")
 def _detach(self):
     return make_tensor(self._storage, self._shape, self._stride, self._offset, self._dtype,
                        self._device, base=None, check=is_hardened())
+
+
+# ---------------------------------------------------------------- derivatives
+# (names and formulas as PyTorch's derivatives.yaml declares them)
+
+def _scatter_into_zeros(grad: Tensor, args, select_view) -> Tensor:
+    """Gradient of a view that picks part of its input: zeros with ``grad`` written into the
+    same part."""
+    out = zeros(args.self.shape, dtype=grad.dtype, device=grad.device)
+    select_view(out).copy_(grad)
+    return out
+
+
+@view.backward("ViewBackward0")
+def _view_backward(grad, args):
+    return grad.reshape(args.self.shape)
+
+
+@unsafe_view.backward("UnsafeViewBackward0")
+def _unsafe_view_backward(grad, args):
+    return grad.reshape(args.self.shape)
+
+
+@transpose.backward("TransposeBackward0")
+def _transpose_backward(grad, args):
+    return grad.transpose(args.dim0, args.dim1)
+
+
+@t.backward("TBackward0")
+def _t_backward(grad, args):
+    return grad.t()
+
+
+@permute.backward("PermuteBackward0")
+def _permute_backward(grad, args):
+    dims = [normalize_dim(d, len(args.self.shape)) for d in args.dims]
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return grad.permute(inverse)
+
+
+@slice_op.backward("SliceBackward0")
+def _slice_backward(grad, args):
+    return _scatter_into_zeros(grad, args, lambda z: _slice(z, args.dim, args.start, args.end,
+                                                            args.step))
+
+
+@select.backward("SelectBackward0")
+def _select_backward(grad, args):
+    return _scatter_into_zeros(grad, args, lambda z: _select(z, args.dim, args.index))
+
+
+@diagonal.backward("DiagonalBackward0")
+def _diagonal_backward(grad, args):
+    return _scatter_into_zeros(grad, args, lambda z: _diagonal(z, args.offset, args.dim1,
+                                                               args.dim2))
+
+
+@unsqueeze.backward("UnsqueezeBackward0")
+def _unsqueeze_backward(grad, args):
+    return grad.squeeze(args.dim)
+
+
+@squeeze.backward("SqueezeBackward0")
+def _squeeze_backward(grad, args):
+    return grad.reshape(args.self.shape)
+
+
+@squeeze_dim.backward("SqueezeBackward1")
+def _squeeze_dim_backward(grad, args):
+    return grad.reshape(args.self.shape)
+
+
+@squeeze_dims.backward("SqueezeBackward2")
+def _squeeze_dims_backward(grad, args):
+    return grad.reshape(args.self.shape)
+
+
+@expand.backward("ExpandBackward0")
+def _expand_backward(grad, args):
+    from .iterator import sum_to
+    return sum_to(grad, args.self.shape)
+
+
+def _pieces_backward(grads, args, pieces) -> Tensor:
+    """Gradient of a split into views: each piece's gradient written back into its place."""
+    out = zeros(args.self.shape, dtype=grads[0].dtype, device=grads[0].device)
+    for g, piece in zip(grads, pieces(out)):
+        piece.copy_(g)
+    return out
+
+
+@split.backward("SplitBackward0")
+def _split_backward(grads, args):
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    return _pieces_backward(grads, args, lambda z: _split(z, args.split_size, args.dim))
+
+
+@split_with_sizes.backward("SplitWithSizesBackward0")
+def _split_with_sizes_backward(grads, args):
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    return _pieces_backward(grads, args,
+                            lambda z: _split_with_sizes(z, args.split_sizes, args.dim))
+
+
+@unbind.backward("UnbindBackward0")
+def _unbind_backward(grads, args):
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    return _pieces_backward(grads, args, lambda z: _unbind(z, args.dim))
+
+
+@detach.backward("DetachBackward0", inputs=())
+def _detach_backward(grad, args):  # detach is not differentiable: no input takes a gradient
+    return ()

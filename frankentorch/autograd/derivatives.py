@@ -1,0 +1,171 @@
+"""The autograd kernel: runs an op below autograd and records its derivative formula.
+
+Formulas are declared next to their ops with ``@op.backward("MulBackward0", saves=...)``
+(``_dispatch.dispatcher.Backward``); a formula gets the output gradients and the bound
+arguments by name (saved tensors unpacked with their version checked, other tensors as
+shape-only stand-ins). Ops without a formula get PyTorch's behaviour: outputs that need grad
+carry a node that raises when backward reaches it.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .._core import grad_mode as _grad_mode
+from .._dispatch import dispatcher as _dispatch
+from .._dispatch import keys as K
+from .._tensor import Tensor
+from .._ops.iterator import sum_to
+from .graph import Node, SavedTensor, gradient_edge
+
+__all__ = ["OpBackward"]
+
+_AFTER_AUTOGRAD = ~K.autograd_dispatch_keyset.raw
+
+
+class _Meta:
+    """Shape/dtype/device of a tensor argument that was not saved."""
+
+    __slots__ = ("shape", "dtype", "device", "ndim")
+
+    def __init__(self, t: Tensor) -> None:
+        self.shape, self.dtype, self.device, self.ndim = t.shape, t.dtype, t.device, t.ndim
+
+
+class _Args:
+    """The bound arguments of the forward call, by schema name, for a formula."""
+
+    def __init__(self, node: "OpBackward") -> None:
+        for name, value in node._args.items():
+            setattr(self, name, value.unpack() if isinstance(value, SavedTensor) else value)
+        if node._result is not None:
+            r = node._result
+            self.result = tuple(x.unpack() for x in r) if isinstance(r, tuple) else r.unpack()
+
+
+class OpBackward(Node):
+    """Backward node of one op call (named as PyTorch names it, e.g. ``MulBackward0``)."""
+
+    __slots__ = ("_formula", "_args", "_result", "_input_metas", "num_outputs", "_output_metas")
+
+    def name(self) -> str:
+        return self._formula.name
+
+    def apply(self, grads: tuple) -> tuple:
+        if self._released and (self._formula.saves or self._formula.save_result):
+            raise RuntimeError(_FREED)
+        grads = tuple(g if g is not None else _zeros(m) for g, m in zip(grads,
+                                                                        self._output_metas))
+        out = self._formula.fn(grads if len(grads) > 1 else grads[0], _Args(self))
+        if not isinstance(out, tuple):
+            out = (out,)
+        return tuple(_fit(g, m) if g is not None and m is not None else None
+                     for g, m in zip(out, self._input_metas))
+
+    def release_variables(self) -> None:
+        super().release_variables()
+        self._args = {k: v for k, v in self._args.items() if not isinstance(v, SavedTensor)}
+        self._result = None
+
+    @property
+    def saved_tensors(self):
+        return tuple(v.unpack() for v in self._args.values() if isinstance(v, SavedTensor))
+
+
+def _zeros(meta):
+    from .. import zeros
+    return zeros(meta[0], dtype=meta[1])
+
+
+def _fit(grad: Tensor, meta) -> Tensor:
+    """Reduce a broadcast gradient back to its input's shape and cast it to its dtype."""
+    shape, dt = meta
+    if tuple(grad.shape) != tuple(shape):
+        grad = sum_to(grad, shape)
+    if grad.dtype is not dt:
+        grad = grad.to(dt)
+    return grad
+
+
+def _autograd_kernel(op: "_dispatch.Op") -> Callable:
+    """The kernel for autograd keys: run below autograd, then record a node for outputs."""
+    schema = op.schema
+    names = [a.name for a in schema.arguments]
+    tensor_pos = set(schema.tensor_arg_indices)
+    is_inplace = schema.is_inplace or bool(schema.out_indices)
+
+    def kernel(*args):
+        formula = getattr(op, "derivative", None)
+        bits = op.keyset_bits(args) & _AFTER_AUTOGRAD
+        diff_pos = [i for i in tensor_pos if getattr(args[i], "_requires_grad", False)
+                    and (formula is None or formula.inputs is None or names[i] in formula.inputs)]
+        if is_inplace and schema.arguments[0].name == "self":
+            _check_inplace(args[0])
+        previous = _grad_mode._state.enabled
+        _grad_mode._state.enabled = False  # below autograd: nested ops do not record
+        try:
+            out = op.redispatch(args, bits)
+        finally:
+            _grad_mode._state.enabled = previous
+        if not diff_pos:
+            return out
+        outputs = out if isinstance(out, tuple) else (out,)
+        diff_outputs = [o for o in outputs if isinstance(o, Tensor) and
+                        (o.dtype.is_floating_point)]
+        if not diff_outputs:
+            return out
+        node = OpBackward(tuple(gradient_edge(args[i]) if i in diff_pos else None
+                                for i in range(len(args)) if i in tensor_pos))
+        node._formula = formula or _dispatch.Backward(f"{_camel(op.name)}NotImplemented",
+                                                      _not_implemented(op.name), (), False,
+                                                      None)
+        saved = {}
+        for i, (name, value) in enumerate(zip(names, args)):
+            if isinstance(value, Tensor):
+                saved[name] = SavedTensor(value, node._formula.name) \
+                    if name in node._formula.saves else _Meta(value)
+            else:
+                saved[name] = value
+        node._args = saved
+        node._input_metas = tuple((args[i].shape, args[i].dtype) if i in diff_pos else None
+                                  for i in range(len(args)) if i in tensor_pos)
+        node.num_outputs = len(outputs)
+        node._output_metas = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None
+                                   for o in outputs)
+        for nr, o in enumerate(outputs):
+            if isinstance(o, Tensor) and o.dtype.is_floating_point:
+                o.grad_fn = node
+                o._output_nr = nr
+                o._requires_grad = True
+        node._result = None
+        if node._formula.save_result:
+            saved_out = tuple(SavedTensor(o, node._formula.name, True) for o in outputs)
+            node._result = saved_out if len(saved_out) > 1 else saved_out[0]
+        return out
+    return kernel
+
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the graph "
+          "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+          "you need to backward through the graph a second time or if you need to access saved "
+          "tensors after calling backward.")
+
+
+def _check_inplace(t: Tensor) -> None:
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
+def _camel(name: str) -> str:
+    base = name.split(".", 1)[0].strip("_")
+    return "".join(part.capitalize() for part in base.split("_"))
+
+
+def _not_implemented(name: str) -> Callable:
+    def fn(grads, args):
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+    return fn
+
+
+_dispatch.set_autograd_fallback(_autograd_kernel)

@@ -1,0 +1,140 @@
+"""The autograd graph: nodes, edges, saved tensors and gradient accumulators.
+
+A node's ``next_functions`` are (node, input_nr) edges toward the inputs of the op it
+differentiates; leaves that require grad end in an ``AccumulateGrad`` node. Sequence numbers
+grow with creation, which is the order PyTorch's engine uses to break ties (highest first).
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+
+__all__ = ["Node", "AccumulateGrad", "SavedTensor", "gradient_edge", "next_sequence_nr"]
+
+_sequence = itertools.count()
+# AccumulateGrad runs as soon as it is ready, as in PyTorch (it gets the largest number)
+_ACCUMULATE_SEQUENCE_NR = (1 << 64) - 1
+
+
+def next_sequence_nr() -> int:
+    return next(_sequence)
+
+
+class Node:
+    """A backward function: gradients of its op's outputs in, gradients of its inputs out."""
+
+    __slots__ = ("next_functions", "sequence_nr", "_pre_hooks", "_hooks", "metadata",
+                 "_released", "__weakref__", "__dict__")
+
+    def __init__(self, next_functions: tuple = ()) -> None:
+        self.next_functions = next_functions
+        self.sequence_nr = next_sequence_nr()
+        self._pre_hooks: list = []
+        self._hooks: list = []
+        self.metadata: dict = {}
+        self._released = False
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def apply(self, grads: tuple) -> tuple:
+        raise NotImplementedError
+
+    def release_variables(self) -> None:
+        """Drop saved tensors after a backward without retain_graph."""
+        self._released = True
+
+    def register_hook(self, hook):
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    def register_prehook(self, hook):
+        self._pre_hooks.append(hook)
+        return _RemovableHandle(self._pre_hooks, hook)
+
+    def __call__(self, *grads):
+        return self.apply(grads)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class _RemovableHandle:
+    __slots__ = ("_list", "_item")
+
+    def __init__(self, lst: list, item) -> None:
+        self._list, self._item = lst, item
+
+    def remove(self) -> None:
+        if self._item in self._list:
+            self._list.remove(self._item)
+
+
+class AccumulateGrad(Node):
+    """Sink of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, leaf) -> None:
+        super().__init__(())
+        self.sequence_nr = _ACCUMULATE_SEQUENCE_NR
+        self.variable = leaf
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def apply(self, grads: tuple) -> tuple:
+        return ()
+
+
+class SavedTensor:
+    """A tensor kept for backward, with the version it had when saved."""
+
+    __slots__ = ("tensor", "version", "_node_name", "_output_nr", "_is_output")
+
+    def __init__(self, tensor, node_name: str, is_output: bool = False) -> None:
+        self.tensor = tensor
+        self.version = tensor._storage.version if tensor is not None else 0
+        self._node_name = node_name
+        self._output_nr = getattr(tensor, "_output_nr", 0)
+        self._is_output = is_output
+
+    def unpack(self):
+        t = self.tensor
+        if t is None:
+            return None
+        if t._storage.version != self.version:
+            shape = "x".join(str(s) for s in t._shape)
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [torch.{_TYPE_NAMES[t._dtype.name]} [{shape}]], which is "
+                f"output {self._output_nr} of {self._node_name}, is at version "
+                f"{t._storage.version}; expected version {self.version} instead. Hint: enable "
+                "anomaly detection to find the operation that failed to compute its gradient, "
+                "with torch.autograd.set_detect_anomaly(True).")
+        return t
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+               "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor"}
+
+
+def grad_accumulator(leaf) -> AccumulateGrad:
+    """The one AccumulateGrad of a leaf (kept weakly, as PyTorch does)."""
+    ref = leaf.__dict__.get("_grad_accumulator")
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(leaf)
+        leaf.__dict__["_grad_accumulator"] = weakref.ref(node)
+    return node
+
+
+def gradient_edge(t):
+    """The edge a gradient for ``t`` flows along: its grad_fn, its accumulator, or none."""
+    if t is None or not getattr(t, "_requires_grad", False):
+        return None
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    return (grad_accumulator(t), 0)
