@@ -109,6 +109,16 @@ def test_classify_exception():
     assert c(opinfo._MissingOp("frankentorch has no torch.where"), None)[0] == "missing_op"
 
 
+def test_lambda_routing_through_proxy():
+    a, b = torch.arange(4.0), torch.ones(4)
+    lam = lambda x, y: torch.add(y, x, alpha=2).mul(x)  # noqa: E731 - like OpInfo lambdas
+    got = opinfo._unwrap(lam(opinfo._Proxy(opinfo.to_ft(a)), opinfo._Proxy(opinfo.to_ft(b))))
+    assert isinstance(got, ft.Tensor)
+    assert opinfo.compare(got, lam(a, b)) == ("pass", "")
+    with pytest.raises(opinfo._MissingOp):
+        opinfo._Proxy(opinfo.to_ft(a)).definitely_not_a_tensor_method()
+
+
 def test_sample_result_key_and_summary():
     R = opinfo.SampleResult
     rs = [R("add", "function", "float32", 0, "", "pass"),
@@ -144,26 +154,17 @@ def run(expected):
     return results, opinfo.passing_keys(results)
 
 
-def test_implemented_ops_discovered(run):
-    results, _ = run
-    names = opinfo.implemented_opinfo_names()
-    assert "add" in names and "sum" in names
-    assert {r.op for r in results} == set(names) - _ops_without_samples(names)
-
-
-def _ops_without_samples(names):
-    # an implemented entry yields no results only if it supports none of the fixture dtypes
-    # and has no error inputs; list them so the discovery check above stays exact
+def test_implemented_ops_discovered(run, expected):
     from torch.testing._internal.common_methods_invocations import op_db
-    out = set()
-    for op in op_db:
-        key = opinfo.op_key(op)
-        if key in names and not any(getattr(torch, d) in op.supported_dtypes("cpu")
-                                    for d in opinfo.FIXTURE_DTYPES) \
-                and op.error_inputs_func is None and all(
-                    f is not None for _, f in opinfo._variants(op).values()):
-            out.add(key)
-    return out
+    results, _ = run
+    names = set(opinfo.implemented_opinfo_names())
+    assert {"add", "sum"} <= names
+    seen = {r.op for r in results}
+    assert seen <= names
+    # every implemented entry supporting a fixture dtype was run
+    runnable = {opinfo.op_key(op) for op in op_db if opinfo.op_key(op) in names and any(
+        getattr(torch, d) in op.supported_dtypes("cpu") for d in expected["dtypes"])}
+    assert runnable <= seen, sorted(runnable - seen)
 
 
 def test_no_driver_crashes(run):

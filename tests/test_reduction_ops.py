@@ -45,9 +45,12 @@ def test_sum_like(dt):
     for x in _inputs(dt):
         for d in DIMS:
             for kd in (False, True):
-                # halves: torch accumulates nansum in the half type (1-ulp differences)
+                # halves: torch rounds every partial nansum to the half type, we round once;
+                # with bfloat16's eps of 2**-7 and partial sums up to ~4 in magnitude, a
+                # cancelling sum of a dozen terms can drift by ~8 eps * 4 ~ 0.25 at worst,
+                # typically a few eps; 0.05 keeps real errors (wrong dims, lost NaN) visible
                 both(lambda m, t: m.nansum(t, d, kd), x,
-                     **({"atol": 1e-2, "rtol": 1e-2} if dt in FLOATS[:2] else {}))
+                     **({"atol": 5e-2, "rtol": 2e-2} if dt in FLOATS[:2] else {}))
                 if dt.is_floating_point:
                     both(lambda m, t: m.nanmean(t, d, keepdim=kd), x, **HALF_TOL.get(dt, {}))
                     both(lambda m, t: m.var(t, d, keepdim=kd), x)
@@ -61,7 +64,7 @@ def test_sum_like(dt):
                 both(lambda m, t: t.amax(d if d is not None else (), kd), x)
                 both(lambda m, t: m.amin(t, d if d is not None else (), kd), x)
                 both(lambda m, t: m.count_nonzero(t, d if d is not None else None), x)
-        both(lambda m, t: t.prod(), x)
+        both(lambda m, t: t.prod(), x, **HALF_TOL.get(dt, {}))
         both(lambda m, t: t.prod(dtype=m.float64), x)
         both(lambda m, t: t.nanmean(), x)
         both(lambda m, t: t.var(), x)
@@ -69,7 +72,7 @@ def test_sum_like(dt):
         both(lambda m, t: m.logsumexp(t, ()), x)
         for d in (0, -1, 1):
             for kd in (False, True):
-                both(lambda m, t: t.prod(d, kd), x)
+                both(lambda m, t: t.prod(d, kd), x, **HALF_TOL.get(dt, {}))
                 both(lambda m, t: m.nansum(t, d, kd, dtype=m.float64), x)
 
 

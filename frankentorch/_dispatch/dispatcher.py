@@ -291,7 +291,7 @@ class OpPacket:
                     a = getattr(op, binder)(*args, **_out_kwargs(op, kwargs))
                 except TypeError:
                     continue
-                if _fits(op.schema.arg_tags, a):
+                if _fits(op.schema, a):
                     return op.run(a)
             raise TypeError(self._mismatch(args, kwargs))
         call.__name__ = self.name
@@ -342,16 +342,20 @@ _TAG_CHECKS = {
     "int[]": lambda v: _is_int(v) or isinstance(v, (tuple, list)) and all(map(_is_int, v)),
     "bool": lambda v: isinstance(v, bool),
     "float": _is_number,
-    "Scalar": lambda v: _is_number(v) or hasattr(v, "_keys") and v.ndim == 0,
+    "Scalar": _is_number,
     "str": lambda v: isinstance(v, str),
     "Tensor[]": lambda v: isinstance(v, (tuple, list)),
 }
 
 
-def _fits(tags, bound: tuple) -> bool:
+def _fits(schema, bound: tuple) -> bool:
     """Whether bound values have the kinds their schema types ask for; overload selection uses
-    it where arity alone cannot tell overloads apart (``squeeze(dim)`` vs ``squeeze(dims)``)."""
-    for tag, v in zip(tags, bound):
+    it where arity alone cannot tell overloads apart (``squeeze(dim)`` vs ``squeeze(dims)``).
+    A Tensor ``self`` must be a tensor; other Tensor arguments also take Python numbers."""
+    if schema.arguments and schema.arguments[0].name == "self" and \
+            schema.arg_tags[0] == "Tensor" and not hasattr(bound[0], "_keys"):
+        return False
+    for tag, v in zip(schema.arg_tags, bound):
         if v is None and tag.endswith("?"):
             continue
         check = _TAG_CHECKS.get(tag.rstrip("?"))

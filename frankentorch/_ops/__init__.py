@@ -24,7 +24,6 @@ def _bind_methods() -> None:
         if hasattr(Tensor, target):
             setattr(Tensor, alias, getattr(Tensor, target))
     _bind_operators()
-    Tensor.__pos__ = lambda self: self
     Tensor.__getitem__ = indexing.getitem
     Tensor.__setitem__ = indexing.setitem
     Tensor.to = copy.to

@@ -203,7 +203,33 @@ def _define(name: str, with_alpha: bool) -> None:
     functional.impl("CPU", "Meta")(forward)
     inplace.impl("CPU", "Meta")(forward_inplace)
     out_op.impl("CPU", "Meta")(forward_out)
+    formula, node_name, saves = _BACKWARDS[name]
+    functional.backward(node_name, saves=saves)(formula)
+    if not saves:  # a formula that reads no input serves the in-place form alike
+        inplace.backward(node_name)(formula)
 
+
+# derivatives (derivatives.yaml): broadcast inputs get their gradient summed back by autograd
+def _add_backward(grad, args):
+    return grad, grad * args.alpha if args.alpha != 1 else grad
+
+
+def _sub_backward(grad, args):
+    return grad, -grad * args.alpha if args.alpha != 1 else -grad
+
+
+def _mul_backward(grad, args):
+    return grad * args.other, grad * args.self
+
+
+def _div_backward(grad, args):
+    return grad / args.other, -grad * args.self / (args.other * args.other)
+
+
+_BACKWARDS = {"add": (_add_backward, "AddBackward0", ()),
+              "sub": (_sub_backward, "SubBackward0", ()),
+              "mul": (_mul_backward, "MulBackward0", ("self", "other")),
+              "div": (_div_backward, "DivBackward0", ("self", "other"))}
 
 for _name, _alpha in (("add", True), ("sub", True), ("mul", False), ("div", False)):
     _define(_name, _alpha)
@@ -265,13 +291,27 @@ def _div_mode_out(self, other, rounding_mode=None, out=None):
     return out
 
 
+# a Python number picks the Scalar overload (declared first), as PyTorch's binding does
+rsub_scalar = defop("rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor")
 rsub = defop("rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor")
 
 
 @rsub.impl("CPU", "Meta")
+@rsub_scalar.impl("CPU", "Meta")
 def _rsub(self, other, alpha=1):
+    """other - alpha * self"""
     from .._dispatch.dispatcher import OPS
-    return OPS["sub"](other, self, alpha=alpha)
+    return OPS["sub"].function()(other, self, alpha=alpha)
+
+
+@rsub.backward("RsubBackward0")
+def _rsub_backward(grad, args):
+    return -grad * args.alpha if args.alpha != 1 else -grad, grad
+
+
+@rsub_scalar.backward("RsubBackward1")
+def _rsub_scalar_backward(grad, args):
+    return -grad * args.alpha if args.alpha != 1 else -grad
 
 
 def _operators() -> dict:
@@ -280,10 +320,13 @@ def _operators() -> dict:
     table = {}
     for name in ("add", "sub", "mul", "div"):
         fn = OPS[name].function()
+        tensor_op = OPS[name].overloads[0]  # the .Tensor overload: a number may come first
         py = "truediv" if name == "div" else name
         table[f"__{py}__"] = lambda self, other, fn=fn: fn(self, other)
-        table[f"__r{py}__"] = lambda self, other, fn=fn: fn(other, self)
+        table[f"__r{py}__"] = lambda self, other, op=tensor_op: op(other, self)
         table[f"__i{py}__"] = lambda self, other, name=name: getattr(self, name + "_")(other)
+    rsub_fn = OPS["rsub"].function()
+    table["__rsub__"] = lambda self, other: rsub_fn(self, other)
     return table
 
 

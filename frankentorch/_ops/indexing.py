@@ -16,7 +16,7 @@ from .._core import dtype as D
 from .._tensor import Tensor, empty_tensor
 from .copy import _copy_, copy_into
 from .index_ops import ADV_INDEX_ERROR, _scalar_value, index_put_impl, index_tensor
-from .views import _select, _slice, _unsqueeze, make_view
+from .views import alias, make_view, select, slice_op, unsqueeze
 from . import iterator as it
 
 __all__ = ["getitem", "setitem"]
@@ -114,12 +114,13 @@ def _apply(self: Tensor, key):
                              "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
                              "number")
         raise IndexError(f"too many indices for tensor of dimension {self.ndim}")
-    result = make_view(self, self._shape, self._stride, self._offset)
+    # each step is an op, so autograd records the views an index is made of
+    result = self
     adv: list = []  # (dim, index object)
     dim = 0
     for kind, k, n in items:
         if kind == "none":
-            result = _unsqueeze(result, dim)
+            result = unsqueeze(result, dim)
             dim += 1
         elif kind == "ellipsis":
             dim += max(self.ndim - consumed, 0)
@@ -129,22 +130,24 @@ def _apply(self: Tensor, key):
                 raise ValueError("slice step cannot be zero")
             if step < 0:
                 raise ValueError("step must be greater than zero")
-            result = _slice(result, dim, None if k.start is None else _index(k.start),
-                            None if k.stop is None else _index(k.stop), step)
+            result = slice_op(result, dim, None if k.start is None else _index(k.start),
+                              None if k.stop is None else _index(k.stop), step)
             dim += 1
         elif kind == "int":
             size = result._shape[dim]
             if k < -size or k >= size:
                 raise IndexError(f"index {k} is out of bounds for dimension {dim} with size "
                                  f"{size}")
-            result = _select(result, dim, k)
+            result = select(result, dim, k)
         elif kind == "bool":
-            result = _unsqueeze(result, dim)
+            result = unsqueeze(result, dim)
             adv.append((dim, np.zeros(1 if k else 0, dtype=np.int64)))
             dim += 1
         else:  # "mask" (k dims) or "tensor" (one dim)
             adv.append((dim, k))
             dim += n
+    if result is self:
+        result = alias(self)
     if not adv:
         return result, None
     indices: list = []

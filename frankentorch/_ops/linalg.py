@@ -489,17 +489,18 @@ def _register(schema_fn: str, schema_out: str, fn, *, variants=("function", "met
             copy_into(self, result)
             self._bump_version()
             return self
+    return functional
 
 
-_register("mm(Tensor self, Tensor mat2) -> Tensor",
+mm_op = _register("mm(Tensor self, Tensor mat2) -> Tensor",
           "mm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)", _mm)
-_register("bmm(Tensor self, Tensor mat2) -> Tensor",
+bmm_op = _register("bmm(Tensor self, Tensor mat2) -> Tensor",
           "bmm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)", _bmm)
-_register("matmul(Tensor self, Tensor other) -> Tensor",
+matmul_op = _register("matmul(Tensor self, Tensor other) -> Tensor",
           "matmul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)", _matmul)
-_register("mv(Tensor self, Tensor vec) -> Tensor",
+mv_op = _register("mv(Tensor self, Tensor vec) -> Tensor",
           "mv.out(Tensor self, Tensor vec, *, Tensor(a!) out) -> Tensor(a!)", _mv)
-_register("dot(Tensor self, Tensor tensor) -> Tensor",
+dot_op = _register("dot(Tensor self, Tensor tensor) -> Tensor",
           "dot.out(Tensor self, Tensor tensor, *, Tensor(a!) out) -> Tensor(a!)", _dot,
           dot_style=True)
 _register("vdot(Tensor self, Tensor other) -> Tensor",
@@ -508,7 +509,7 @@ _register("vdot(Tensor self, Tensor other) -> Tensor",
 _register("outer(Tensor self, Tensor vec2) -> Tensor", "", _outer)
 _register("ger(Tensor self, Tensor vec2) -> Tensor", "",
           lambda self, vec2: _outer(self, vec2, "ger"))
-_register("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> "
+addmm_op = _register("addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> "
           "Tensor",
           "addmm.out(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1, "
           "Tensor(a!) out) -> Tensor(a!)", _addmm,
@@ -1046,3 +1047,52 @@ OPERATORS = _operators()
 # Python-level functions of the torch namespace whose signature is not a native schema
 # (torch.functional's einsum and tensordot); frankentorch.linalg installs them.
 FUNCTIONS = {"einsum": einsum, "tensordot": tensordot}
+
+
+# ---------------------------------------------------------------- derivatives
+
+@mm_op.backward("MmBackward0", saves=("self", "mat2"))
+def _mm_backward(grad, args):
+    return grad.mm(args.mat2.t()), args.self.t().mm(grad)
+
+
+@bmm_op.backward("BmmBackward0", saves=("self", "mat2"))
+def _bmm_backward(grad, args):
+    return grad.bmm(args.mat2.transpose(1, 2)), args.self.transpose(1, 2).bmm(grad)
+
+
+@mv_op.backward("MvBackward0", saves=("self", "vec"))
+def _mv_backward(grad, args):
+    return grad.unsqueeze(1) * args.vec.unsqueeze(0), args.self.t().mv(grad)
+
+
+@dot_op.backward("DotBackward0", saves=("self", "tensor"))
+def _dot_backward(grad, args):
+    return grad * args.tensor, grad * args.self
+
+
+@addmm_op.backward("AddmmBackward0", saves=("mat1", "mat2"))
+def _addmm_backward(grad, args):
+    return (grad * args.beta, grad.mm(args.mat2.t()) * args.alpha,
+            args.mat1.t().mm(grad) * args.alpha)
+
+
+@matmul_op.backward("MatmulBackward0", saves=("self", "other"))
+def _matmul_backward(grad, args):
+    """matmul's gradient for every rank combination: 1-d operands act as a row (left) or a
+    column (right) vector; batch dims broadcast and are summed back by the engine."""
+    a, b = args.self, args.other
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    g = grad
+    if a.ndim == 1:
+        g = g.unsqueeze(-2)
+    if b.ndim == 1:
+        g = g.unsqueeze(-1)
+    ga = g.matmul(b2.transpose(-1, -2))
+    gb = a2.transpose(-1, -2).matmul(g)
+    if a.ndim == 1:
+        ga = ga.squeeze(-2)
+    if b.ndim == 1:
+        gb = gb.squeeze(-1)
+    return ga, gb

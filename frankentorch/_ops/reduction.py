@@ -1099,3 +1099,66 @@ _softmax_op.impl("CPU", "Meta")(lambda self, dim, half_to_float: _softmax_impl(
     self, dim, D.float32 if half_to_float else None, False))
 _log_softmax_op.impl("CPU", "Meta")(lambda self, dim, half_to_float: _softmax_impl(
     self, dim, D.float32 if half_to_float else None, True))
+
+
+# ---------------------------------------------------------------- derivatives
+
+def _expand_reduced(grad: Tensor, shape, dim, keepdim: bool) -> Tensor:
+    """A reduction's gradient spread back over the input: reinsert the reduced dims (when
+    keepdim was False), then broadcast to the input's shape."""
+    nd = len(shape)
+    dims = range(nd) if dim is None or (not isinstance(dim, int) and not len(dim)) else \
+        sorted(normalize_dim(d, nd) for d in ((dim,) if isinstance(dim, int) else dim))
+    if not keepdim and nd:
+        for d in dims:
+            grad = grad.unsqueeze(d)
+    return grad.expand(shape)
+
+
+@sum_all.backward("SumBackward0")
+def _sum_all_backward(grad, args):
+    return grad.expand(args.self.shape)
+
+
+@sum_dim.backward("SumBackward1")
+def _sum_dim_backward(grad, args):
+    return _expand_reduced(grad, args.self.shape, args.dim, args.keepdim)
+
+
+@mean_all.backward("MeanBackward0")
+def _mean_all_backward(grad, args):
+    return grad.expand(args.self.shape) / max(numel_of(args.self.shape), 1)
+
+
+@mean_dim.backward("MeanBackward1")
+def _mean_dim_backward(grad, args):
+    dims = reduced_dims_of(args.self.shape, args.dim)
+    count = numel_of(args.self.shape[d] for d in dims)
+    return _expand_reduced(grad, args.self.shape, args.dim, args.keepdim) / count
+
+
+def reduced_dims_of(shape, dim) -> tuple[int, ...]:
+    nd = len(shape)
+    if dim is None or (not isinstance(dim, int) and not len(dim)):
+        return tuple(range(nd))
+    return tuple(normalize_dim(d, nd) for d in ((dim,) if isinstance(dim, int) else dim))
+
+
+@softmax_op.backward("SoftmaxBackward0", save_result=True)
+def _softmax_backward(grad, args):
+    y = args.result
+    return y * (grad - (grad * y).sum(args.dim, keepdim=True))
+
+
+@log_softmax_op.backward("LogSoftmaxBackward0", save_result=True)
+def _log_softmax_backward(grad, args):
+    return grad - args.result.exp() * grad.sum(args.dim, keepdim=True)
+
+
+@lse.backward("LogsumexpBackward0", saves=("self",), save_result=True)
+def _logsumexp_backward(grad, args):
+    out = args.result
+    if not args.keepdim:
+        for d in sorted(reduced_dims_of(args.self.shape, args.dim)):
+            grad, out = grad.unsqueeze(d), out.unsqueeze(d)
+    return grad * (args.self - out).exp()

@@ -7,6 +7,7 @@ predicates give bool. Halves compute in float32 and round once.
 """
 from __future__ import annotations
 
+import math
 import functools
 
 import numpy as np
@@ -546,3 +547,85 @@ def _operators() -> dict:
 
 
 OPERATORS = _operators()
+
+
+# ---------------------------------------------------------------- derivatives
+
+def _functional(name: str):
+    from .._dispatch.dispatcher import OPS
+    return next(op for op in OPS[name].overloads if op.name == name)
+
+
+@_functional("neg").backward("NegBackward0")
+def _neg_backward(grad, args):
+    return -grad
+
+
+@_functional("exp").backward("ExpBackward0", save_result=True)
+def _exp_backward(grad, args):
+    return grad * args.result
+
+
+@_functional("expm1").backward("Expm1Backward0", save_result=True)
+def _expm1_backward(grad, args):
+    return grad * (args.result + 1)
+
+
+@_functional("log").backward("LogBackward0", saves=("self",))
+def _log_backward(grad, args):
+    return grad / args.self
+
+
+@_functional("log1p").backward("Log1PBackward0", saves=("self",))
+def _log1p_backward(grad, args):
+    return grad / (args.self + 1)
+
+
+@_functional("sqrt").backward("SqrtBackward0", save_result=True)
+def _sqrt_backward(grad, args):
+    return grad / (2 * args.result)
+
+
+@_functional("rsqrt").backward("RsqrtBackward0", save_result=True)
+def _rsqrt_backward(grad, args):
+    return -0.5 * grad * args.result * args.result * args.result
+
+
+@_functional("reciprocal").backward("ReciprocalBackward0", save_result=True)
+def _reciprocal_backward(grad, args):
+    return -grad * args.result * args.result
+
+
+@_functional("tanh").backward("TanhBackward0", save_result=True)
+def _tanh_backward(grad, args):
+    return grad * (1 - args.result * args.result)
+
+
+@_functional("sigmoid").backward("SigmoidBackward0", save_result=True)
+def _sigmoid_backward(grad, args):
+    return grad * args.result * (1 - args.result)
+
+
+@_functional("relu").backward("ReluBackward0", save_result=True)
+def _relu_backward(grad, args):
+    return grad * args.result.sign()  # 1 where the output is positive, else 0
+
+
+@_functional("sin").backward("SinBackward0", saves=("self",))
+def _sin_backward(grad, args):
+    return grad * args.self.cos()
+
+
+@_functional("cos").backward("CosBackward0", saves=("self",))
+def _cos_backward(grad, args):
+    return -grad * args.self.sin()
+
+
+@_functional("abs").backward("AbsBackward0", saves=("self",))
+def _abs_backward(grad, args):
+    return grad * args.self.sign()
+
+
+@_functional("erf").backward("ErfBackward0", saves=("self",))
+def _erf_backward(grad, args):
+    return grad * (2.0 / math.sqrt(math.pi)) * (-(args.self * args.self)).exp()

@@ -509,6 +509,19 @@ def _unbind(self, dim=0):
     return tuple(_select(self, d, i) for i in range(self._shape[d]))
 
 
+alias = defop("alias(Tensor(a) self) -> Tensor(a)", variants=("function",))
+
+
+@alias.impl("CompositeExplicitAutograd")
+def _alias(self):
+    return make_view(self, self._shape, self._stride, self._offset)
+
+
+@alias.backward("AliasBackward0")
+def _alias_backward(grad, args):
+    return grad
+
+
 detach = defop("detach(Tensor(a) self) -> Tensor(a)")
 
 

@@ -324,6 +324,9 @@ class _Proxy:
                 raise _MissingOp(f"frankentorch has no Tensor.{attr}")
             return _call_ft(fn, args[1:], kwargs or {})
         fn = _resolve(ft, name[len("torch."):]) if name.startswith("torch.") else None
+        short = name.rsplit(".", 1)[-1]
+        if fn is None and getattr(torch, short, None) is func:  # torch.functional.einsum
+            fn = _resolve(ft, short)
         if fn is None:
             raise _MissingOp(f"frankentorch has no {name}")
         return _call_ft(fn, args, kwargs or {})
