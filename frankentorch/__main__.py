@@ -9,7 +9,6 @@ def demo() -> int:
     """A short tour: tensors, views, promotion, kernels, and how a call was dispatched."""
     import frankentorch as torch
     from frankentorch._dispatch.dispatcher import OPS
-    from frankentorch._dispatch.keys import DispatchKeySet
 
     def show(label: str, value) -> None:
         print(f"\n>>> {label}\n{value if isinstance(value, str) else repr(value)}")
@@ -37,10 +36,17 @@ def demo() -> int:
     m = torch.empty(2, 3, device="meta") + torch.empty(3, device="meta")
     show("meta tensors: shapes and dtypes only", m)
     op = OPS["add"].overloads[0]
-    bits = op.keyset_bits(op.bind(x, x))
+    route = op.explain(x, x)
     show("dispatch of torch.add(x, x)",
-         f"schema: {op.schema}\nkey set: {DispatchKeySet.from_raw(bits)}\n"
-         f"kernel: {op._cache.get(bits, op._resolve(bits)).__qualname__}")
+         f"schema: {op.schema}\nkey set: {route['keyset']}\n"
+         f"resolved for: {route['resolved_for']}\nkernel: {route['kernel'].__qualname__}")
+    w = torch.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    inp = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    loss = torch.log_softmax(inp @ w, dim=1).mean()
+    report = torch.autograd.backward(loss, report=True)
+    show("autograd: log_softmax(x @ w).mean().backward()", f"loss={loss}\nw.grad={w.grad}")
+    show("what the engine did (highest sequence number first)",
+         "\n".join(f"  {n.name:<34} deps={n.dependencies}" for n in report.nodes))
     show("mode", torch.get_mode())
     return 0
 

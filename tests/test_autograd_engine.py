@@ -322,3 +322,17 @@ def test_reentrant_depth_strict_raises_hardened_falls_back():
         assert rep.fallbacks
     finally:
         ft.autograd.set_max_reentrant_depth(old)
+
+
+def test_explain_shows_autograd_routing_only_when_needed():
+    from frankentorch._dispatch.dispatcher import OPS
+    op = OPS["add"].overloads[0]
+    plain = op.explain(ft.ones(2), ft.ones(2))
+    graded = op.explain(ft.ones(2, requires_grad=True), ft.ones(2))
+    # the call's key set is torch's either way; autograd keys only route when needed
+    assert str(plain["keyset"]) == str(graded["keyset"])
+    assert "AutogradCPU" not in str(plain["resolved_for"])
+    assert "AutogradCPU" in str(graded["resolved_for"])
+    assert plain["kernel"] is not graded["kernel"]
+    with ft.no_grad():
+        assert op.explain(ft.ones(2, requires_grad=True), 1)["kernel"] is plain["kernel"]

@@ -184,6 +184,18 @@ class Op:
         # the call's functionality keys, with the backend of the non-scalar tensors
         return (bits & ~_ALL_BACKENDS) | (others & _ALL_BACKENDS)
 
+    def explain(self, *args, **kwargs) -> dict:
+        """How a call with these arguments is routed: the call's key set, the key set the
+        kernel is resolved for (autograd keys drop out when nothing requires grad) and the
+        kernel chosen."""
+        a = self.bind(*args, **kwargs)
+        bits, grad = self._bits(a)
+        used = bits if grad and _grad_mode._state.enabled else bits & self._autograd_mask
+        used = self._without_cpu_scalars(used, a)
+        kernel = self._cache.get(used) or self._resolve(used)
+        return {"keyset": K.DispatchKeySet.from_raw(bits),
+                "resolved_for": K.DispatchKeySet.from_raw(used), "kernel": kernel}
+
     def redispatch(self, a: tuple, bits: int):
         """Run with already-bound arguments and an explicit key set (e.g. below autograd)."""
         kernel = self._cache.get(bits)
