@@ -336,3 +336,10 @@ def test_explain_shows_autograd_routing_only_when_needed():
     assert plain["kernel"] is not graded["kernel"]
     with ft.no_grad():
         assert op.explain(ft.ones(2, requires_grad=True), 1)["kernel"] is plain["kernel"]
+
+
+def test_out_variants_refuse_grad_inputs_like_torch():
+    for m in (torch, ft):
+        x = m.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            m.add(x, x, out=m.empty(2))

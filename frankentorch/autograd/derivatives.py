@@ -91,13 +91,18 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
     schema = op.schema
     names = [a.name for a in schema.arguments]
     tensor_pos = set(schema.tensor_arg_indices)
-    is_inplace = schema.is_inplace or bool(schema.out_indices)
+    is_inplace = schema.is_inplace
+    is_out = bool(schema.out_indices)
 
     def kernel(*args):
         formula = getattr(op, "derivative", None)
         bits = op.keyset_bits(args) & _AFTER_AUTOGRAD
         diff_pos = [i for i in tensor_pos if getattr(args[i], "_requires_grad", False)
                     and (formula is None or formula.inputs is None or names[i] in formula.inputs)]
+        if is_out and diff_pos:
+            raise RuntimeError(f"{op.name.split('.')[0]}(): functions with out=... arguments "
+                               "don't support automatic differentiation, but one of the "
+                               "arguments requires grad.")
         if is_inplace and schema.arguments[0].name == "self":
             _check_inplace(args[0])
         previous = _grad_mode._state.enabled
