@@ -115,9 +115,11 @@ LEVELS = 4
 
 @njit(inline="always")
 def _add_row(acc, lvl, x, q, cst, w):
-    if cst == 1:
+    if cst == 1:  # slices, so LLVM vectorises the loop (see _contiguous_block)
+        a = acc[lvl]
+        xs = x[q:q + w]
         for j in range(w):
-            acc[lvl, j] += x[q + j]
+            a[j] += xs[j]
     else:
         for j in range(w):
             acc[lvl, j] += x[q + j * cst]
