@@ -10,6 +10,7 @@ from . import derivatives  # noqa: F401  (installs the autograd kernel)
 from .engine import (BackwardReport, ReentrantDepthError, get_max_reentrant_depth,
                      run_backward, set_max_reentrant_depth)
 from .function import Function, FunctionCtx, once_differentiable
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AccumulateGrad, Node, gradient_edge
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
@@ -17,7 +18,8 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "BackwardReport", "ReentrantDepthError", "set_max_reentrant_depth",
-           "get_max_reentrant_depth", "Node", "AccumulateGrad"]
+           "get_max_reentrant_depth", "Node", "AccumulateGrad", "gradcheck", "gradgradcheck",
+           "GradcheckError"]
 
 
 def _as_tuple(x) -> tuple:
