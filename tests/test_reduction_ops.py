@@ -242,3 +242,18 @@ def test_big_float32_reductions():
     # tall-skinny: positive values (torch's own float32 rounding differs near cancellation)
     z = torch.rand(40000, 3, generator=g)
     both(lambda m, t: t.sum(0), z)
+
+
+def test_inplace_cumulative_ops():
+    for dt in (torch.float32, torch.int64, torch.int8):
+        for op in ("cumsum_", "cumprod_"):
+            got = []
+            for m in (torch, ft):
+                x = m.tensor([[1, 2, 3], [4, 5, 6]], dtype=getattr(m, str(dt).split(".")[1]))
+                v = x._version
+                try:
+                    r = getattr(x, op)(1)
+                    got.append((r is x, x.tolist(), x._version - v, str(x.dtype)))
+                except RuntimeError as e:
+                    got.append(type(e).__name__)
+            assert got[0] == got[1]

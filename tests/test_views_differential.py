@@ -505,3 +505,21 @@ def test_float_to_int_conversion_like_torch():
         check_view(lambda m, t: t.to(getattr(m, dt)), z)
         check_view(lambda m, t: t.to(m.float16).to(getattr(m, dt)), z)
         check_view(lambda m, t: t.to(m.bfloat16).to(getattr(m, dt)), z)
+
+
+def test_view_dtype_reinterprets_bytes_like_torch():
+    cases = [lambda m, x: x.view(m.int32), lambda m, x: x.view(m.float16),
+             lambda m, x: x.t().view(m.int32), lambda m, x: x.t().view(m.float16),
+             lambda m, x: x[:, :1].view(m.float16), lambda m, x: x[:, 1:].view(m.float64),
+             lambda m, x: x.view(m.uint8), lambda m, x: x[1].view(m.int16)]
+    for case in cases:
+        got = []
+        for m in (torch, ft):
+            x = m.arange(6.).reshape(2, 3)
+            try:
+                r = case(m, x)
+                got.append((tuple(r.shape), tuple(r.stride()), r.storage_offset(),
+                            str(r.dtype), r.tolist()))
+            except RuntimeError as e:
+                got.append(type(e).__name__)
+        assert got[0] == got[1]

@@ -898,9 +898,13 @@ def _def_cum(name, is_sum):
     f = defop(f"{name}(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor")
     o = defop(f"{name}.out(Tensor self, int dim, *, ScalarType? dtype=None, Tensor(a!) out) -> "
               "Tensor(a!)")
+    i = defop(f"{name}_(Tensor(a!) self, int dim, *, ScalarType? dtype=None) -> Tensor(a!)",
+              variants=("method",))
     f.impl("CPU", "Meta")(lambda self, dim, dtype=None: _cum(self, dim, dtype, name, is_sum))
     o.impl("CPU", "Meta")(lambda self, dim, dtype=None, out=None: _into_out(
         _cum(self, dim, dtype or out._dtype, name, is_sum), out))
+    i.impl("CPU", "Meta")(lambda self, dim, dtype=None: _into_out(
+        _cum(self, dim, dtype or self._dtype, name, is_sum), self))
 
 
 _def_cum("cumsum", True)

@@ -64,6 +64,46 @@ def _view(self, size):
     return make_view(self, shape, stride, self._offset)
 
 
+view_dtype = defop("view.dtype(Tensor(a) self, ScalarType dtype) -> Tensor(a)",
+                   variants=("method",))
+
+
+@view_dtype.impl("CompositeExplicitAutograd")
+def _view_dtype(self, dtype):
+    """The same bytes read as ``dtype``; with another element size the last dim (stride 1)
+    splits or merges elements and every other stride and the offset rescale."""
+    old, new = self._dtype.itemsize, dtype.itemsize
+    shape, stride, offset = list(self._shape), list(self._stride), self._offset
+    if old != new:
+        what = f"to view {_LEGACY_TYPE[self._dtype.name]} as {_LEGACY_TYPE[dtype.name]} " \
+               "(different element sizes)"
+        if not shape:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if stride[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride[-1]}")
+        if old > new:
+            r = old // new
+            shape[-1] *= r
+            stride = [s * r for s in stride[:-1]] + [1]
+            offset *= r
+        else:
+            r = new // old
+            if shape[-1] % r:
+                raise RuntimeError(f"self.size(-1) must be divisible by {r} {what}, but got "
+                                   f"{shape[-1]}")
+            if offset % r:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {r} {what}, "
+                                   f"but got {offset}")
+            if any(s % r for s in stride[:-1]):
+                raise RuntimeError(f"self.stride(i) must be divisible by {r} for every i < "
+                                   f"self.dim() - 1 {what}")
+            shape[-1] //= r
+            stride = [s // r for s in stride[:-1]] + [1]
+            offset //= r
+    return make_tensor(self._storage, shape, stride, offset, dtype, self._device,
+                       base=None, check=is_hardened())
+
+
 reshape = defop("reshape(Tensor(a) self, SymInt[] shape) -> Tensor(a)")
 
 
