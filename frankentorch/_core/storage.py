@@ -7,7 +7,7 @@ import numpy as np
 
 from .device import CPU, META, device
 
-__all__ = ["Storage", "allocate"]
+__all__ = ["Storage", "allocate", "store", "cast"]
 
 
 def allocate(n: int, np_dtype: np.dtype) -> np.ndarray:
@@ -17,6 +17,19 @@ def allocate(n: int, np_dtype: np.dtype) -> np.ndarray:
     except (MemoryError, ValueError):
         raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate "
                            f"{n * np_dtype.itemsize} bytes.") from None
+
+
+def store(dst: np.ndarray, values) -> None:
+    """``dst[...] = values`` with C-cast semantics and no NumPy warnings: values out of a
+    narrower float type's range become inf silently, as in PyTorch."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        dst[...] = values
+
+
+def cast(values: np.ndarray, np_dtype) -> np.ndarray:
+    """``values.astype(np_dtype)`` with the same silent C-cast semantics as :func:`store`."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return values.astype(np_dtype, copy=False)
 
 
 class Storage:

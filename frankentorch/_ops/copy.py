@@ -5,7 +5,7 @@ from .._core import dtype as D
 from .._core.device import as_device, device
 from .._core.layout import contiguous_format
 from .._core.meta import broadcast_shapes, contiguous_strides, numel_of
-from .._core.storage import Storage
+from .._core.storage import Storage, store
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
@@ -54,7 +54,7 @@ def copy_into(dst: Tensor, src) -> Tensor:
     if numel_of(shape) == 0 or dst._data is None:
         return dst
     if not isinstance(src, Tensor) or dst._dtype in _HALF or src._dtype in _HALF:
-        dst._array()[...] = src._array() if isinstance(src, Tensor) else src
+        store(dst._array(), src._array() if isinstance(src, Tensor) else src)
         return dst
     sst = it.broadcast_strides(src._shape, src._stride, shape)
     kshape, (sst, dstt) = it.coalesce(shape, [sst, dst._stride])

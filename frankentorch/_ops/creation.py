@@ -16,6 +16,7 @@ from .._core import dtype as D
 from .._core.device import as_device
 from .._core.meta import contiguous_strides
 from .._dispatch.dispatcher import defop
+from .._core.storage import cast, store
 from .._tensor import Tensor, empty_tensor, from_array
 from . import iterator as it
 from .args import int_list
@@ -56,7 +57,7 @@ def _fill(t: Tensor, value) -> Tensor:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPE[t._dtype.name]} "
                            "without overflow")
     if t._data is not None and t.numel():
-        t._array()[...] = value
+        store(t._array(), value)
     return t
 
 
@@ -208,7 +209,7 @@ def _arange_kernel(start, end, step=1, dtype=None, layout=None, device=None, pin
             vals = start + np.arange(n, dtype=np.float64) * step
         else:
             vals = int(start) + np.arange(n, dtype=np.int64) * int(step)
-        t._array()[...] = vals
+        store(t._array(), vals)
     return t
 
 
@@ -273,7 +274,7 @@ def _store_values(t: Tensor, vals: np.ndarray) -> None:
         wide = np.int64 if t._dtype.itemsize == 8 else np.int32
         with np.errstate(invalid="ignore"):
             vals = vals.astype(wide).astype(t._dtype.np_dtype)
-    t._array()[...] = vals
+    store(t._array(), vals)
 
 
 @_linspace.impl("CPU", "Meta")
@@ -400,7 +401,7 @@ def _values_as(flat: list, dt: D.dtype) -> np.ndarray:
     values = np.array(flat, dtype=np.float64 if has_float else np.int64)
     if dt.kind in "ui":
         return _integral_values(values, dt, c_name=False)
-    return values.astype(dt.np_dtype)
+    return cast(values, dt.np_dtype)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
@@ -421,7 +422,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                        else D.get_default_dtype())
         t = empty_tensor(tuple(shape), dt)
         if flat:
-            t._array()[...] = _values_as(flat, dt).reshape(shape)
+            store(t._array(), _values_as(flat, dt).reshape(shape))
     if dev.type == "meta":
         t = t.to(device=dev)
     return _finish(t, requires_grad)

@@ -16,6 +16,7 @@ import numpy as np
 from .._core import dtype as D
 from .._core.meta import broadcast_shapes, normalize_dim, numel_of
 from .._dispatch.dispatcher import OPS, OpPacket, defop
+from .._core.storage import store
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .copy import _clone, check_can_cast, copy_into, resize_out
@@ -60,7 +61,7 @@ def _sizes1(t: Tensor) -> tuple[int, ...]:
 def _from_np(values: np.ndarray, dt: D.dtype, dev=None) -> Tensor:
     out = empty_tensor(values.shape, dt) if dev is None else empty_tensor(values.shape, dt, dev)
     if values.size:
-        out._array()[...] = values
+        store(out._array(), values)
     return out
 
 
@@ -709,7 +710,7 @@ def _nonzero(self):
     # torch fills the result column by column: strides (1, n)
     out = empty_tensor(found.shape, D.int64, self._device, (1, found.shape[0]))
     if found.size:
-        out._array()[...] = found
+        store(out._array(), found)
     return out
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from .._core import dtype as D
 from .._core.device import device
 from .._core.meta import broadcast_shapes, contiguous_strides
+from .._core.storage import cast, store
 from .._tensor import Tensor, empty_tensor
 
 __all__ = ["PARALLEL_MIN", "result_type", "common_device", "elementwise_strides", "coalesce",
@@ -219,10 +220,10 @@ def convert_operand(x, dt: D.dtype):
             return x
         out = empty_tensor(x._shape, dt, x._device, dense_like_strides(x))
         if x._data is not None and x.numel():
-            out._array()[...] = x._array()
+            store(out._array(), x._array())
         return out
     if isinstance(x, np.ndarray):
-        return x.astype(dt.np_dtype)
+        return cast(x, dt.np_dtype)
     return scalar_array(x, dt)
 
 
@@ -238,7 +239,7 @@ def scalar_array(x, dt: D.dtype) -> np.ndarray:
         x &= (1 << bits) - 1
         if dt.is_signed and x >= 1 << (bits - 1):
             x -= 1 << bits
-    return np.array([x], dtype=dt.np_dtype)
+    return cast(np.array([x]), dt.np_dtype)
 
 
 def operand_buffer(x, shape):

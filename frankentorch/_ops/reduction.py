@@ -6,6 +6,7 @@ import numpy as np
 from .._core import dtype as D
 from .._core.meta import normalize_dim, numel_of
 from .._dispatch.dispatcher import defop
+from .._core.storage import cast, store
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .copy import check_can_cast, copy_into, resize_out
@@ -96,7 +97,7 @@ def _reduce(self: Tensor, dim, keepdim: bool, dtype, mean: bool) -> Tensor:
         count = numel_of(self._shape[i] for i in dims)
         values = values / acc.np_dtype.type(count) if count else values * np.nan
         values = values.astype(acc.np_dtype, copy=False)
-    result._data[: values.size] = values.astype(out_dt.np_dtype, copy=False)
+    result._data[: values.size] = cast(values, out_dt.np_dtype)
     return result
 
 
@@ -192,7 +193,7 @@ def _wrap(arr, dt: D.dtype, shape, dev) -> Tensor:
     """A new contiguous tensor of ``shape``/``dt`` holding ``arr`` (None: meta, no values)."""
     res = empty_tensor(shape, dt, dev)
     if arr is not None and res._data is not None and res.numel():
-        res._array()[...] = np.asarray(arr).reshape(shape)
+        store(res._array(), np.asarray(arr).reshape(shape))
     return res
 
 
@@ -1066,7 +1067,7 @@ def _softmax_impl(self, dim, dtype, log):
         kern = K.softmax_rows_parallel if x.size >= it.PARALLEL_MIN else K.softmax_rows_serial
         kern(x, res, log)
         if src._dtype in _HALF:
-            out._array()[...] = res.reshape(self._shape)
+            store(out._array(), res.reshape(self._shape))
         return out
     with np.errstate(all="ignore"):
         m = np.max(a, axis=d, keepdims=True)
@@ -1076,7 +1077,7 @@ def _softmax_impl(self, dim, dtype, log):
         else:
             ex = np.exp(e)
             v = ex / np.sum(ex, axis=d, keepdims=True)
-    out._array()[...] = v
+    store(out._array(), v)
     return out
 
 

@@ -15,6 +15,7 @@ from .. import return_types as RT
 from .._core import dtype as D
 from .._core.meta import contiguous_strides, normalize_dim, numel_of
 from .._dispatch.dispatcher import defop
+from .._core.storage import store
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .args import as_int, int_list
@@ -37,7 +38,7 @@ def _filled(shape, dt, dev, arr, strides=None) -> Tensor:
     """A fresh tensor of ``shape``/``dt`` with the given layout holding ``arr``'s values."""
     out = _new(shape, dt, dev, strides)
     if out._data is not None and numel_of(out._shape):
-        out._array()[...] = np.asarray(arr).reshape(out._shape).astype(dt.np_dtype, copy=False)
+        store(out._array(), np.asarray(arr).reshape(out._shape).astype(dt.np_dtype, copy=False))
     return out
 
 
@@ -344,7 +345,7 @@ def _flip(self, dims):
     arr = self._array()
     if wrapped and self.ndim:
         arr = np.flip(arr, tuple(wrapped))
-    out._array()[...] = arr
+    store(out._array(), arr)
     return out
 
 
@@ -359,7 +360,7 @@ def _roll1(self: Tensor, shift: int, dim: int) -> Tensor:
     out = _new(self._shape, self._dtype, self._device)
     if _is_meta(self):
         return out
-    out._array()[...] = np.roll(self._array(), shift, axis=d)
+    store(out._array(), np.roll(self._array(), shift, axis=d))
     return out
 
 
@@ -401,7 +402,7 @@ def _repeat(self, repeats):
     out = _new(shape, self._dtype, self._device)
     if _is_meta(self) or not numel_of(shape):
         return out
-    out._array()[...] = np.tile(self._array().reshape(padded), repeats)
+    store(out._array(), np.tile(self._array().reshape(padded), repeats))
     return out
 
 
@@ -451,7 +452,7 @@ def _ri_tensor(repeats, output_size=None):
     counts, total = _repeat_counts(repeats, output_size, "repeat_interleave_cpu")
     out = _new((total,), repeats._dtype, repeats._device)
     if counts is not None and total:
-        out._array()[...] = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+        store(out._array(), np.repeat(np.arange(counts.size, dtype=np.int64), counts))
     return out
 
 
@@ -470,7 +471,7 @@ def _gather_rows(inp: Tensor, d: int, counts, total: int) -> Tensor:
     out = _new(shape, inp._dtype, inp._device)
     if counts is None or _is_meta(inp) or not numel_of(shape):
         return out
-    out._array()[...] = np.repeat(inp._array(), counts, axis=d)
+    store(out._array(), np.repeat(inp._array(), counts, axis=d))
     return out
 
 
@@ -573,12 +574,12 @@ def _sort_compute(self, dim, descending):
     if _is_meta(self) or not numel_of(self._shape):
         return values, indices
     if self.ndim == 0:
-        values._array()[...] = self._array()
-        indices._array()[...] = 0
+        store(values._array(), self._array())
+        store(indices._array(), 0)
         return values, indices
     v, i = _sorted_along(self, d, bool(descending))
-    values._array()[...] = v
-    indices._array()[...] = i
+    store(values._array(), v)
+    store(indices._array(), i)
     return values, indices
 
 
@@ -664,14 +665,14 @@ def _topk_compute(self, k, dim, largest, sorted_):
     if _is_meta(self) or not numel_of(shape):
         return values, indices
     if self.ndim == 0:
-        values._array()[...] = self._array()
-        indices._array()[...] = 0
+        store(values._array(), self._array())
+        store(indices._array(), 0)
         return values, indices
     v, i = _sorted_along(self, d, bool(largest))
     take = [slice(None)] * self.ndim
     take[d] = slice(0, k)
-    values._array()[...] = v[tuple(take)]
-    indices._array()[...] = i[tuple(take)]
+    store(values._array(), v[tuple(take)])
+    store(indices._array(), i[tuple(take)])
     return values, indices
 
 
@@ -714,14 +715,14 @@ def _kthvalue_compute(self, k, dim, keepdim):
     if _is_meta(self) or not numel_of(shape):
         return values, indices
     if self.ndim == 0:
-        values._array()[...] = self._array()
-        indices._array()[...] = 0
+        store(values._array(), self._array())
+        store(indices._array(), 0)
         return values, indices
     v, i = _sorted_along(self, d, False)
     take = [slice(None)] * self.ndim
     take[d] = slice(k - 1, k)
-    values._array()[...] = v[tuple(take)].reshape(shape)
-    indices._array()[...] = i[tuple(take)].reshape(shape)
+    store(values._array(), v[tuple(take)].reshape(shape))
+    store(indices._array(), i[tuple(take)].reshape(shape))
     return values, indices
 
 
@@ -768,10 +769,10 @@ def _unique_flat(self: Tensor, return_inverse: bool, return_counts: bool):
     if return_inverse and n:
         inv = np.empty(n, dtype=np.int64)
         inv[order] = np.cumsum(new) - 1
-        inverse._array()[...] = inv.reshape(inv_shape)
+        store(inverse._array(), inv.reshape(inv_shape))
     counts = _new((starts.size if return_counts else 0,), D.int64, dev)
     if return_counts and starts.size:
-        counts._array()[...] = np.diff(np.append(starts, n))
+        store(counts._array(), np.diff(np.append(starts, n)))
     return output, inverse, counts
 
 
@@ -812,10 +813,10 @@ def _unique_along(self: Tensor, dim: int, return_inverse: bool, return_counts: b
     if return_inverse and n:
         inv = np.empty(n, dtype=np.int64)
         inv[order] = np.cumsum(new) - 1
-        inverse._array()[...] = inv
+        store(inverse._array(), inv)
     counts = _new((starts.size if return_counts else 0,), D.int64, dev)
     if return_counts and starts.size:
-        counts._array()[...] = np.diff(np.append(starts, n))
+        store(counts._array(), np.diff(np.append(starts, n)))
     return output, inverse, counts
 
 
@@ -967,7 +968,7 @@ def _searchsorted_compute(seq, self, out_int32=False, right=False, side=None, so
         return result
     n = seq._shape[-1]
     if n == 0:
-        result._array()[...] = 0
+        store(result._array(), 0)
         return result
     kdt = np.float32 if cdt in _HALF else cdt.np_dtype
     bd = seq._array().astype(cdt.np_dtype).astype(kdt)
@@ -982,7 +983,7 @@ def _searchsorted_compute(seq, self, out_int32=False, right=False, side=None, so
         v2 = vals.reshape(bd2.shape[0], -1)
         so = sorter._array().reshape(-1, n) if sorter is not None else None
     res = _bsearch(bd2, v2, bool(right), so)
-    result._array()[...] = res.reshape(in_shape)
+    store(result._array(), res.reshape(in_shape))
     return result
 
 
