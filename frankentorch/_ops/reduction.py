@@ -1108,16 +1108,13 @@ _log_softmax_op.impl("CPU", "Meta")(lambda self, dim, half_to_float: _softmax_im
 
 # ---------------------------------------------------------------- derivatives
 
-def _expand_reduced(grad: Tensor, shape, dim, keepdim: bool) -> Tensor:
+def _expand_reduced(grad: Tensor, self, dim, keepdim: bool) -> Tensor:
     """A reduction's gradient spread back over the input: reinsert the reduced dims (when
     keepdim was False), then broadcast to the input's shape."""
-    nd = len(shape)
-    dims = range(nd) if dim is None or (not isinstance(dim, int) and not len(dim)) else \
-        sorted(normalize_dim(d, nd) for d in ((dim,) if isinstance(dim, int) else dim))
-    if not keepdim and nd:
-        for d in dims:
+    if not keepdim:
+        for d in reduced_dims(self, dim):
             grad = grad.unsqueeze(d)
-    return grad.expand(shape)
+    return grad.expand(self.shape)
 
 
 @sum_all.backward("SumBackward0")
@@ -1127,7 +1124,7 @@ def _sum_all_backward(grad, args):
 
 @sum_dim.backward("SumBackward1")
 def _sum_dim_backward(grad, args):
-    return _expand_reduced(grad, args.self.shape, args.dim, args.keepdim)
+    return _expand_reduced(grad, args.self, args.dim, args.keepdim)
 
 
 @mean_all.backward("MeanBackward0")
@@ -1137,16 +1134,8 @@ def _mean_all_backward(grad, args):
 
 @mean_dim.backward("MeanBackward1")
 def _mean_dim_backward(grad, args):
-    dims = reduced_dims_of(args.self.shape, args.dim)
-    count = numel_of(args.self.shape[d] for d in dims)
-    return _expand_reduced(grad, args.self.shape, args.dim, args.keepdim) / count
-
-
-def reduced_dims_of(shape, dim) -> tuple[int, ...]:
-    nd = len(shape)
-    if dim is None or (not isinstance(dim, int) and not len(dim)):
-        return tuple(range(nd))
-    return tuple(normalize_dim(d, nd) for d in ((dim,) if isinstance(dim, int) else dim))
+    count = numel_of(args.self.shape[d] for d in reduced_dims(args.self, args.dim))
+    return _expand_reduced(grad, args.self, args.dim, args.keepdim) / count
 
 
 @softmax_op.backward("SoftmaxBackward0", save_result=True)
@@ -1164,6 +1153,6 @@ def _log_softmax_backward(grad, args):
 def _logsumexp_backward(grad, args):
     out = args.result
     if not args.keepdim:
-        for d in sorted(reduced_dims_of(args.self.shape, args.dim)):
+        for d in reduced_dims(args.self, args.dim):
             grad, out = grad.unsqueeze(d), out.unsqueeze(d)
     return grad * (args.self - out).exp()
