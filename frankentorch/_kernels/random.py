@@ -1,0 +1,365 @@
+"""Random-number kernels: PyTorch's CPU generator (mt19937) and its sampling loops.
+
+A generator's state is a uint32 array ``mt`` (the 624 mt19937 words) and an int64 array
+``pos`` = [left, next] (the engine's countdown and read index), both mutated in place, so a
+draw sequence continues exactly where the previous call stopped. ``cache`` is a float64
+[valid, value] pair: the second Box-Muller sample that the scalar normal sampler keeps for
+its next call. Every loop follows ATen's draw order: ``random()`` is one 32-bit output,
+``random64()`` two outputs joined high word first; uniform floats take the low 24 (float) or
+53 (double) bits of one draw.
+
+ATen's vectorised float32 normal fill (AVX2: Cephes log and sincos, with the multiply-adds
+that GCC fuses when it builds that kernel) is reproduced lane by lane in float32, so values
+are bit-identical, not merely close.
+"""
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit
+from numba.extending import intrinsic
+
+N = 624
+M = 397
+_MATRIX_A = np.uint32(0x9908B0DF)
+_UPPER = np.uint32(0x80000000)
+_LOWER = np.uint32(0x7FFFFFFF)
+
+F32 = np.float32
+_ONE = F32(1.0)
+_ZERO = F32(0.0)
+_HALF = F32(0.5)
+_MINUS_TWO = F32(-2.0)
+_TWO_PI_F = F32(2.0 * math.pi)
+_EPS_24 = F32(1.0 / (1 << 24))
+_EPS_53 = 1.0 / (1 << 53)
+_MASK_24 = np.uint64((1 << 24) - 1)
+_MASK_53 = np.uint64((1 << 53) - 1)
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a*b + c with one rounding (LLVM's fma intrinsic; all three of one float type)."""
+    sig = a(a, a, a)
+
+    def codegen(context, builder, signature, args):
+        t = args[0].type
+        fn = builder.module.declare_intrinsic("llvm.fma", [t], ir.FunctionType(t, [t, t, t]))
+        return builder.call(fn, args)
+    return sig, codegen
+
+
+# ---------------------------------------------------------------- engine
+
+@njit(cache=True)
+def seed(mt, pos, value):
+    """mt19937's init_genrand with the low 32 bits of ``value``; the next draw twists."""
+    mt[0] = np.uint32(value & 0xFFFFFFFF)
+    for j in range(1, N):
+        prev = np.uint64(mt[j - 1])
+        mt[j] = np.uint32((np.uint64(1812433253) * (prev ^ (prev >> np.uint64(30)))
+                           + np.uint64(j)) & np.uint64(0xFFFFFFFF))
+    pos[0] = 1
+    pos[1] = 0
+
+
+@njit(inline="always")
+def _twist(u, v):
+    y = (u & _UPPER) | (v & _LOWER)
+    r = y >> np.uint32(1)
+    if v & np.uint32(1):
+        r ^= _MATRIX_A
+    return r
+
+
+@njit
+def _next_state(mt):
+    for k in range(N - M):
+        mt[k] = mt[k + M] ^ _twist(mt[k], mt[k + 1])
+    for k in range(N - M, N - 1):
+        mt[k] = mt[k + M - N] ^ _twist(mt[k], mt[k + 1])
+    mt[N - 1] = mt[M - 1] ^ _twist(mt[N - 1], mt[0])
+
+
+@njit(inline="always")
+def next32(mt, pos):
+    """One tempered 32-bit output (``CPUGeneratorImpl::random``)."""
+    pos[0] -= 1
+    if pos[0] == 0:
+        _next_state(mt)
+        pos[0] = N
+        pos[1] = 0
+    y = mt[pos[1]]
+    pos[1] += 1
+    y ^= y >> np.uint32(11)
+    y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
+    y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
+    y ^= y >> np.uint32(18)
+    return y
+
+
+@njit(inline="always")
+def next64(mt, pos):
+    """``random64``: two outputs, the first one the high word."""
+    hi = np.uint64(next32(mt, pos))
+    lo = np.uint64(next32(mt, pos))
+    return (hi << np.uint64(32)) | lo
+
+
+@njit(inline="always")
+def uniform_float(mt, pos):
+    """[0, 1) float32 from the low 24 bits of one draw."""
+    return F32(np.uint64(next32(mt, pos)) & _MASK_24) * _EPS_24
+
+
+@njit(inline="always")
+def uniform_double(mt, pos):
+    """[0, 1) float64 from the low 53 bits of ``random64``."""
+    return float(next64(mt, pos) & _MASK_53) * _EPS_53
+
+
+# ---------------------------------------------------------------- raw draws and uniforms
+
+@njit(cache=True)
+def bits(mt, pos, out, wide):
+    """Raw draws: ``random64`` per element when ``wide``, else ``random``."""
+    for i in range(out.size):
+        out[i] = next64(mt, pos) if wide else np.uint64(next32(mt, pos))
+
+
+@njit(cache=True)
+def uniform32(mt, pos, out, lo, hi):
+    """``uniform_real_distribution<float>(lo, hi)``: x * (hi - lo) + lo, fused."""
+    span = hi - lo
+    for i in range(out.size):
+        out[i] = fma(uniform_float(mt, pos), span, lo)
+
+
+@njit(cache=True)
+def uniform64(mt, pos, out, lo, hi):
+    """``uniform_real_distribution<double>(lo, hi)``, fused as compiled by ATen."""
+    span = hi - lo
+    for i in range(out.size):
+        out[i] = fma(uniform_double(mt, pos), span, lo)
+
+
+@njit(cache=True)
+def exponential(mt, pos, out, lambd):
+    """-1/lambda * log1p(-u) from double uniforms."""
+    scale = -1.0 / lambd
+    for i in range(out.size):
+        out[i] = scale * math.log1p(-uniform_double(mt, pos))
+
+
+# ---------------------------------------------------------------- normal
+
+@njit(cache=True)
+def normal_scalar(mt, pos, cache, out, mean, std):
+    """``normal_distribution<double>``: Box-Muller on two double uniforms; the sine sample is
+    cached in the generator for the next draw."""
+    for i in range(out.size):
+        if cache[0] != 0.0:
+            cache[0] = 0.0
+            out[i] = fma(cache[1], std, mean)
+            continue
+        u1 = uniform_double(mt, pos)
+        u2 = uniform_double(mt, pos)
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        cache[0] = 1.0
+        cache[1] = r * math.sin(theta)
+        out[i] = fma(r * math.cos(theta), std, mean)
+
+
+_SQRTHF = F32(0.707106781186547524)
+_LOG_P = (F32(7.0376836292E-2), F32(-1.1514610310E-1), F32(1.1676998740E-1),
+          F32(-1.2420140846E-1), F32(1.4249322787E-1), F32(-1.6668057665E-1),
+          F32(2.0000714765E-1), F32(-2.4999993993E-1), F32(3.3333331174E-1))
+_LOG_Q1 = F32(-2.12194440e-4)
+_LOG_Q2 = F32(0.693359375)
+_MIN_NORM = F32(1.17549435e-38)
+_DP1 = F32(-0.78515625)
+_DP2 = F32(-2.4187564849853515625e-4)
+_DP3 = F32(-3.77489497744594108e-8)
+_SIN_P = (F32(-1.9515295891E-4), F32(8.3321608736E-3), F32(-1.6666654611E-1))
+_COS_P = (F32(2.443315711809948E-005), F32(-1.388731625493765E-003),
+          F32(4.166664568298827E-002))
+_FOPI = F32(1.27323954473516)
+
+
+@njit(inline="always")
+def _log_lane(x, fb, ib):
+    """Cephes logf as ATen's log256_ps computes one lane (x > 0)."""
+    x = max(x, _MIN_NORM)
+    fb[0] = x
+    b = ib[0]
+    e = F32((b >> 23) - 127) + _ONE
+    ib[0] = (b & ~np.int32(0x7F800000)) | np.int32(0x3F000000)
+    x = fb[0]
+    tmp = _ZERO
+    if x < _SQRTHF:
+        tmp = x
+        e = e - _ONE
+    else:
+        e = e - _ZERO
+    x = x - _ONE
+    x = x + tmp
+    z = x * x
+    y = fma(_LOG_P[0], x, _LOG_P[1])
+    y = fma(y, x, _LOG_P[2])
+    y = fma(y, x, _LOG_P[3])
+    y = fma(y, x, _LOG_P[4])
+    y = fma(y, x, _LOG_P[5])
+    y = fma(y, x, _LOG_P[6])
+    y = fma(y, x, _LOG_P[7])
+    y = fma(y, x, _LOG_P[8])
+    y = y * x
+    y = fma(y, z, e * _LOG_Q1)
+    y = fma(-z, _HALF, y)
+    return fma(e, _LOG_Q2, x + y)
+
+
+@njit(inline="always")
+def _sincos_lane(x, fb, ib):
+    """Cephes sincosf as ATen's sincos256_ps computes one lane; returns (sin, cos)."""
+    fb[0] = x
+    sign_sin = ib[0] & np.int32(-0x80000000)
+    x = abs(x)
+    j = np.int32(x * _FOPI)
+    j = (j + np.int32(1)) & np.int32(-2)
+    y = F32(j)
+    sign_sin ^= (j & np.int32(4)) << np.int32(29)
+    poly_sin = (j & np.int32(2)) == 0
+    x = fma(y, _DP1, x)
+    x = fma(y, _DP2, x)
+    x = fma(y, _DP3, x)
+    sign_cos = (~(j - np.int32(2)) & np.int32(4)) << np.int32(29)
+    z = x * x
+    c = fma(_COS_P[0], z, _COS_P[1])
+    c = fma(c, z, _COS_P[2])
+    c = c * z
+    c = fma(c, z, -(z * _HALF))
+    c = c + _ONE
+    s = fma(_SIN_P[0], z, _SIN_P[1])
+    s = fma(s, z, _SIN_P[2])
+    s = s * z
+    s = fma(s, x, x)
+    ysin2 = s if poly_sin else _ZERO
+    ysin1 = _ZERO if poly_sin else c
+    s = s - ysin2
+    c = c - ysin1
+    fb[0] = ysin1 + ysin2
+    ib[0] ^= sign_sin
+    sin = fb[0]
+    fb[0] = c + s
+    ib[0] ^= sign_cos
+    return sin, fb[0]
+
+
+@njit(inline="always")
+def _fill16_f32(d, o, mean, std, fb, ib):
+    """ATen's AVX2 NormalFill16 on d[o:o+16]: uniforms in, 16 normals out."""
+    for j in range(8):
+        u1 = _ONE - d[o + j]
+        radius = math.sqrt(_MINUS_TWO * _log_lane(u1, fb, ib))
+        s, c = _sincos_lane(_TWO_PI_F * d[o + j + 8], fb, ib)
+        d[o + j] = fma(radius * c, std, mean)
+        d[o + j + 8] = fma(radius * s, std, mean)
+
+
+@njit(cache=True)
+def normal_fill_f32(mt, pos, d, mean, std, per_block):
+    """Vectorised normal fill of ``d`` (n >= 16): float32 draws all n uniforms first, then
+    transforms blocks of 16; half types (``per_block``) draw 16 per block. A ragged tail
+    redraws the last 16 values."""
+    fb = np.empty(1, np.float32)
+    ib = fb.view(np.int32)
+    n = d.size
+    if not per_block:
+        for i in range(n):
+            d[i] = uniform_float(mt, pos)
+    for i in range(0, n - 15, 16):
+        if per_block:
+            for j in range(16):
+                d[i + j] = uniform_float(mt, pos)
+        _fill16_f32(d, i, mean, std, fb, ib)
+    if n % 16:
+        for j in range(16):
+            d[n - 16 + j] = uniform_float(mt, pos)
+        _fill16_f32(d, n - 16, mean, std, fb, ib)
+
+
+@njit(inline="always")
+def _fill16_f64(d, o, mean, std):
+    for j in range(8):
+        u1 = 1.0 - d[o + j]
+        radius = math.sqrt(-2.0 * math.log(u1))
+        theta = 2.0 * math.pi * d[o + j + 8]
+        d[o + j] = fma(radius * math.cos(theta), std, mean)
+        d[o + j + 8] = fma(radius * math.sin(theta), std, mean)
+
+
+@njit(cache=True)
+def normal_fill_f64(mt, pos, d, mean, std):
+    """ATen's scalar NormalFill16 for double (n >= 16)."""
+    n = d.size
+    for i in range(n):
+        d[i] = uniform_double(mt, pos)
+    for i in range(0, n - 15, 16):
+        _fill16_f64(d, i, mean, std)
+    if n % 16:
+        for j in range(16):
+            d[n - 16 + j] = uniform_double(mt, pos)
+        _fill16_f64(d, n - 16, mean, std)
+
+
+# ---------------------------------------------------------------- permutations and categories
+
+@njit(cache=True)
+def randperm(mt, pos, out):
+    """Fisher-Yates as ATen's randperm: swaps driven by ``random() % (n - i)``; for n past
+    2**32/20 the inside-out variant with ``random64() % (i + 1)``."""
+    n = out.size
+    if n < 0xFFFFFFFF // 20:
+        for i in range(n):
+            out[i] = i
+        for i in range(n - 1):
+            z = np.int64(np.uint64(next32(mt, pos)) % np.uint64(n - i))
+            t = out[i]
+            out[i] = out[z + i]
+            out[z + i] = t
+    else:
+        for i in range(n):
+            z = np.int64(next64(mt, pos) % np.uint64(i + 1))
+            out[i] = out[z]
+            out[z] = i
+
+
+@njit(cache=True)
+def multinomial_replacement(mt, pos, probs, n_sample, single, out):
+    """Samples with replacement row by row: normalised cumulative sums (rounded to float32
+    after every step when ``single``), one double uniform per sample, binary search."""
+    rows, k = probs.shape
+    cum = np.empty(k, np.float64)
+    for r in range(rows):
+        total = 0.0
+        for j in range(k):
+            total = total + probs[r, j]
+            if single:
+                total = float(F32(total))
+            cum[j] = total
+        for j in range(k):
+            v = cum[j] / total
+            cum[j] = float(F32(v)) if single else v
+        cum[k - 1] = 1.0
+        for s in range(n_sample):
+            u = uniform_double(mt, pos)
+            left = 0
+            right = k
+            while right - left > 0:
+                mid = left + (right - left) // 2
+                if cum[mid] < u:
+                    left = mid + 1
+                else:
+                    right = mid
+            out[r, s] = left
