@@ -59,5 +59,6 @@ def is_floating_point(input: Tensor) -> bool:
 
 from ._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: E402
 from . import autograd, linalg, nn  # noqa: E402
+from . import utils  # noqa: E402
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
                        is_grad_enabled, is_inference_mode_enabled)

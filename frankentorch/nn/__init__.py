@@ -1,2 +1,5 @@
 """Neural-network building blocks (``frankentorch.nn``)."""
 from . import functional  # noqa: F401
+from .parameter import Parameter, Buffer  # noqa: F401
+from .modules import *  # noqa: F401,F403
+from . import init  # noqa: F401
