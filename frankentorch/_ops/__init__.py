@@ -5,9 +5,10 @@ from .._dispatch.dispatcher import OPS
 from .._tensor import Tensor
 from . import (arith, binary, copy, creation, index_ops, indexing, linalg, reduction, shape,
                unary, views)
+from . import conv, padding, pooling, upsample
 
 _FAMILIES = (arith, binary, copy, creation, index_ops, indexing, linalg, reduction, shape, unary,
-             views)
+             views) + (conv, padding, pooling, upsample)
 
 __all__ = ["public_functions", "ALIASES"]
 

@@ -112,3 +112,6 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
     return OPS["log_softmax"].function()(input, dim, dtype=dtype)
+
+
+from ._functional_spatial import *  # noqa: E402,F401,F403

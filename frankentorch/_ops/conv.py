@@ -1,0 +1,464 @@
+"""Convolutions: convolution (and its backward), conv1d/conv2d/conv3d, conv_transpose1d/2d/3d,
+im2col/col2im (``nn.functional.unfold``/``fold``).
+
+A convolution is im2col + one batched BLAS product: the windows of the zero-padded input are
+a strided view, copied once into a ``(N, groups, C/groups * prod(kernel), L)`` column matrix
+that multiplies the ``(groups, out/groups, C/groups * prod(kernel))`` weight. The gradient
+for the input is the adjoint (weightᵀ · grad, then col2im); a transposed convolution's
+forward is that same adjoint, and its input gradient an ordinary convolution.
+"""
+from __future__ import annotations
+
+import warnings
+from math import prod
+
+import numpy as np
+
+from .._core import dtype as D
+from .._dispatch.dispatcher import OPS, defop
+from .._tensor import Tensor
+from . import iterator as it
+from .linalg import _cxx, _long
+from .spatial import (col2im_add, expand_param, new_result, padded, values, windows)
+
+__all__ = ["conv_forward", "conv_input_grad", "conv_weight_grad"]
+
+
+
+# ---------------------------------------------------------------- array kernels
+
+def _out_sizes(sizes, kernel, stride, padding, dilation) -> tuple[int, ...]:
+    return tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
+                 for s, k, st, p, d in zip(sizes, kernel, stride, padding, dilation))
+
+
+def _columns(x: np.ndarray, kernel, stride, padding, dilation, groups: int):
+    """im2col: ``(N, groups, C/groups * prod(kernel), L)`` and the output's spatial size."""
+    n, c = x.shape[:2]
+    out = _out_sizes(x.shape[2:], kernel, stride, padding, dilation)
+    win = windows(padded(x, padding, padding), kernel, stride, dilation, out)
+    cols = np.ascontiguousarray(win).reshape(n, groups, c // groups * prod(kernel), prod(out))
+    return cols, out
+
+
+def conv_forward(x: np.ndarray, w: np.ndarray, stride, padding, dilation,
+                 groups: int) -> np.ndarray:
+    """Cross-correlation of ``x`` (N, C, *S) with ``w`` (O, C/groups, *K)."""
+    cols, out = _columns(x, w.shape[2:], stride, padding, dilation, groups)
+    wm = w.reshape(groups, w.shape[0] // groups, -1)
+    return np.matmul(wm, cols).reshape((x.shape[0], w.shape[0]) + out)
+
+
+def conv_input_grad(g: np.ndarray, w: np.ndarray, in_sizes, stride, padding, dilation,
+                    groups: int) -> np.ndarray:
+    """Adjoint of :func:`conv_forward` in ``x``: the gradient for an input of spatial size
+    ``in_sizes`` from ``g`` (N, O, *L)."""
+    n, o = g.shape[:2]
+    kernel = w.shape[2:]
+    cin = w.shape[1] * groups
+    gm = g.reshape(n, groups, o // groups, -1)
+    wm = w.reshape(groups, o // groups, -1)
+    gcols = np.matmul(wm.transpose(0, 2, 1), gm).reshape((n, cin) + kernel + g.shape[2:])
+    target = np.zeros((n, cin) + tuple(s + 2 * p for s, p in zip(in_sizes, padding)),
+                      gcols.dtype)
+    col2im_add(gcols, target, kernel, stride, dilation)
+    crop = tuple(slice(p, p + s) for p, s in zip(padding, in_sizes))
+    return np.ascontiguousarray(target[(Ellipsis,) + crop])
+
+
+def conv_weight_grad(g: np.ndarray, x: np.ndarray, w_shape, stride, padding, dilation,
+                     groups: int) -> np.ndarray:
+    """Gradient for the weight of :func:`conv_forward` from ``g`` (N, O, *L)."""
+    cols, _ = _columns(x, w_shape[2:], stride, padding, dilation, groups)
+    n, o = g.shape[:2]
+    gm = g.reshape(n, groups, o // groups, -1)
+    if n == 1:
+        gw = np.matmul(gm[0], cols[0].transpose(0, 2, 1))
+    else:  # one product per group over the whole batch: (O/g, N*L) @ (N*L, C/g*K)
+        gw = np.matmul(gm.transpose(1, 2, 0, 3).reshape(groups, o // groups, -1),
+                       cols.transpose(1, 0, 3, 2).reshape(groups, -1, cols.shape[2]))
+    return gw.reshape(w_shape)
+
+
+# ---------------------------------------------------------------- argument checks
+
+def _type_name(t: Tensor) -> str:
+    return f"torch.{_long(t._dtype)}Tensor"
+
+
+def _check_params(stride, padding, dilation, output_padding, groups, transposed,
+                  nd: int) -> None:
+    for name, vals in (("stride", stride), ("padding", padding), ("dilation", dilation)):
+        if len(vals) != nd:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} "
+                               f"values to match the convolution dimensions, but got "
+                               f"{name}={list(vals)}")
+    if transposed and len(output_padding) != nd:
+        raise RuntimeError(f"expected output_padding to be a single integer value or a list of "
+                           f"{nd} values to match the convolution dimensions, but got "
+                           f"output_padding={list(output_padding)}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+
+
+def _check_shapes(x: Tensor, w: Tensor, bias, stride, padding, dilation, transposed,
+                  output_padding, groups) -> None:
+    k = w.ndim
+    if x.ndim != k:
+        raise RuntimeError(f"Expected {k}-dimensional input for {k}-dimensional weight "
+                           f"{list(w.shape)}, but got {x.ndim}-dimensional input of size "
+                           f"{list(x.shape)} instead")
+    wsz = list(w.shape)
+    if w._shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{wsz}] instead")
+    cin = x._shape[1]
+    if not transposed:
+        if w._shape[0] < groups:
+            raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} "
+                               f"at dimension 0, but got weight of size [{wsz}] instead")
+        if cin != w._shape[1] * groups:
+            raise RuntimeError(f"Given groups={groups}, weight of size {wsz}, expected "
+                               f"input{list(x.shape)} to have {w._shape[1] * groups} channels, "
+                               f"but got {cin} channels instead")
+        if bias is not None and (bias.ndim != 1 or bias._shape[0] != w._shape[0]):
+            raise RuntimeError(f"Given weight of size {wsz}, expected bias to be 1-dimensional "
+                               f"with {w._shape[0]} elements, but got bias of size "
+                               f"{list(bias.shape)} instead")
+        sp = [s + 2 * p for s, p in zip(x._shape[2:], padding)]
+        ks = [d * (kk - 1) + 1 for kk, d in zip(w._shape[2:], dilation)]
+        if any(a < b for a, b in zip(sp, ks)):
+            raise RuntimeError(f"Calculated padded input size per channel: "
+                               f"({' x '.join(map(str, sp))}). Kernel size: "
+                               f"({' x '.join(map(str, ks))}). Kernel size can't be greater "
+                               "than actual input size")
+    else:
+        if cin != w._shape[0]:
+            raise RuntimeError(f"Given transposed=1, weight of size {wsz}, expected "
+                               f"input{list(x.shape)} to have {w._shape[0]} channels, but got "
+                               f"{cin} channels instead")
+        cout = w._shape[1] * groups
+        if bias is not None and (bias.ndim != 1 or bias._shape[0] != cout):
+            raise RuntimeError(f"Given transposed=1, weight of size {wsz}, expected bias to be "
+                               f"1-dimensional with {cout} elements, but got bias of size "
+                               f"{list(bias.shape)} instead")
+        if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+            raise RuntimeError("output padding must be smaller than either stride or dilation, "
+                               f"but got output_padding={list(output_padding)}, "
+                               f"stride={list(stride)}, dilation={list(dilation)}")
+
+
+def _check_types(x: Tensor, w: Tensor, bias) -> None:
+    if x._dtype is not w._dtype:
+        raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(w)}) "
+                           "should be the same or input should be a MKLDNN tensor and weight "
+                           "is a dense tensor")
+    if bias is not None and bias._dtype is not x._dtype:
+        raise RuntimeError(f"Input type ({_cxx(x._dtype)}) and bias type "
+                           f"({_cxx(bias._dtype)}) should be the same")
+    if x._dtype is D.bool_:
+        raise RuntimeError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+
+
+def _output_shape(x: Tensor, w: Tensor, stride, padding, dilation, transposed, output_padding,
+                  groups) -> tuple[int, ...]:
+    if transposed:
+        sp = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, k, st, p, d, op in
+                   zip(x._shape[2:], w._shape[2:], stride, padding, dilation, output_padding))
+        if any(s <= 0 for s in sp) and x.numel():
+            raise RuntimeError(f"Given input size per channel: "
+                               f"({' x '.join(map(str, x._shape[2:]))}). Calculated output size "
+                               f"per channel: ({' x '.join(map(str, sp))}). Output size is too "
+                               "small")
+        return (x._shape[0], w._shape[1] * groups) + tuple(max(s, 0) for s in sp)
+    sp = _out_sizes(x._shape[2:], w._shape[2:], stride, padding, dilation)
+    return (x._shape[0], w._shape[0]) + sp
+
+
+# ---------------------------------------------------------------- convolution
+
+convolution = defop("convolution(Tensor input, Tensor weight, Tensor? bias, SymInt[] stride, "
+                    "SymInt[] padding, SymInt[] dilation, bool transposed, "
+                    "SymInt[] output_padding, SymInt groups) -> Tensor", variants=("function",))
+convolution_backward = defop(
+    "convolution_backward(Tensor grad_output, Tensor input, Tensor weight, SymInt[]? bias_sizes, "
+    "SymInt[] stride, SymInt[] padding, SymInt[] dilation, bool transposed, "
+    "SymInt[] output_padding, SymInt groups, bool[3] output_mask) -> (Tensor, Tensor, Tensor)",
+    variants=("function",))
+
+
+def _bind_params(input, weight, stride, padding, dilation, output_padding, groups):
+    nd = max(weight.ndim - 2, 1)
+    return (expand_param("convolution", "stride", stride, nd),
+            expand_param("convolution", "padding", padding, nd),
+            expand_param("convolution", "dilation", dilation, nd),
+            expand_param("convolution", "output_padding", output_padding, nd), int(groups))
+
+
+@convolution.impl("CPU", "Meta")
+def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                 groups):
+    stride, padding, dilation, output_padding, groups = _bind_params(
+        input, weight, stride, padding, dilation, output_padding, groups)
+    _check_params(stride, padding, dilation, output_padding, groups, transposed,
+                  weight.ndim - 2)
+    _check_types(input, weight, bias)
+    _check_shapes(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                  groups)
+    it.common_device(input, weight, *([bias] if bias is not None else []))
+    shape = _output_shape(input, weight, stride, padding, dilation, transposed, output_padding,
+                          groups)
+
+    def compute():
+        x, w = values(input), values(weight)
+        if transposed:
+            out = conv_input_grad(x, w, shape[2:], stride, padding, dilation, groups)
+        else:
+            out = conv_forward(x, w, stride, padding, dilation, groups)
+        if bias is not None:
+            out += values(bias).reshape((-1,) + (1,) * (len(shape) - 2))
+        return out
+    return new_result(shape, input, compute)
+
+
+@convolution_backward.impl("CPU", "Meta")
+def _convolution_backward(grad_output, input, weight, bias_sizes, stride, padding, dilation,
+                          transposed, output_padding, groups, output_mask):
+    stride, padding, dilation, output_padding, groups = _bind_params(
+        input, weight, stride, padding, dilation, output_padding, groups)
+    mask = tuple(output_mask)
+    w_shape = weight._shape
+    g = values(grad_output) if grad_output._data is not None else None
+    in_sp = input._shape[2:]
+
+    def grad_input():
+        if transposed:
+            out = conv_forward(g, values(weight), stride, padding, dilation, groups)
+            return np.ascontiguousarray(out[(Ellipsis,) + tuple(slice(0, s) for s in in_sp)])
+        return conv_input_grad(g, values(weight), in_sp, stride, padding, dilation, groups)
+
+    def grad_weight():
+        if transposed:
+            return conv_weight_grad(values(input), g, w_shape, stride, padding, dilation, groups)
+        return conv_weight_grad(g, values(input), w_shape, stride, padding, dilation, groups)
+
+    def grad_bias():
+        return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+
+    gi = new_result(input._shape, input, grad_input) if mask[0] else None
+    gw = new_result(w_shape, weight, grad_weight) if mask[1] else None
+    gb = None
+    if mask[2]:
+        nb = grad_output._shape[1]
+        gb = new_result((nb,), grad_output, grad_bias)
+    return gi, gw, gb
+
+
+@convolution.backward("ConvolutionBackward0", saves=("input", "weight"))
+def _convolution_grad(grad, args):
+    bias = args.bias
+    mask = (args.input.requires_grad, args.weight.requires_grad, bias is not None)
+    gi, gw, gb = convolution_backward(
+        grad, args.input, args.weight, None if bias is None else list(bias.shape), args.stride,
+        args.padding, args.dilation, args.transposed, args.output_padding, args.groups, mask)
+    return gi, gw, gb
+
+
+# ---------------------------------------------------------------- conv1d / conv2d / conv3d
+
+def _conv_nd(nd: int, input, weight, bias, stride, padding, dilation, groups):
+    name = f"conv{nd}d"
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(input.shape)}")
+    unbatched = input.ndim == nd + 1
+    x = input.unsqueeze(0) if unbatched else input
+    out = convolution(x, weight, bias, stride, padding, dilation, False, [0] * nd, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def _same_padding(nd: int, input, weight, dilation):
+    """Symmetric padding for ``padding='same'``, and the input padded on the right where the
+    total padding is odd (as torch does, with its warning)."""
+    dil = expand_param(f"conv{nd}d", "dilation", dilation, nd)
+    kernel = weight.shape[2:]
+    total = [d * (k - 1) for d, k in zip(dil, kernel)]
+    left = [t // 2 for t in total]
+    extra = [t - 2 * l for t, l in zip(total, left)]
+    if any(extra):
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require "
+                      "a zero-padded copy of the input be created", UserWarning, stacklevel=4)
+        pad = []
+        for e in reversed(extra):
+            pad += [0, e]
+        input = OPS["constant_pad_nd"].function()(input, pad, 0)
+    return input, left
+
+
+def _conv_nd_str(nd: int, input, weight, bias, stride, padding, dilation, groups):
+    name = f"conv{nd}d"
+    stride_v = expand_param(name, "stride", stride, nd)
+    if padding == "valid":
+        return _conv_nd(nd, input, weight, bias, stride, [0] * nd, dilation, groups)
+    if padding != "same":
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    if any(s != 1 for s in stride_v):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if input.ndim not in (nd + 1, nd + 2):
+        return _conv_nd(nd, input, weight, bias, stride, [0] * nd, dilation, groups)
+    input, left = _same_padding(nd, input, weight, dilation)
+    return _conv_nd(nd, input, weight, bias, stride, left, dilation, groups)
+
+
+def _conv_transpose_nd(nd: int, input, weight, bias, stride, padding, output_padding, groups,
+                       dilation):
+    name = f"conv_transpose{nd}d"
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(input.shape)}")
+    unbatched = input.ndim == nd + 1
+    x = input.unsqueeze(0) if unbatched else input
+    out = convolution(x, weight, bias, stride, padding, dilation, True, output_padding, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def _define_convs() -> None:
+    for nd in (1, 2, 3):
+        ones = "[" + ", ".join(["1"] * nd) + "]"
+        zeros = "[" + ", ".join(["0"] * nd) + "]"
+        plain = defop(f"conv{nd}d(Tensor input, Tensor weight, Tensor? bias=None, "
+                      f"SymInt[{nd}] stride={ones}, SymInt[{nd}] padding={zeros}, "
+                      f"SymInt[{nd}] dilation={ones}, SymInt groups=1) -> Tensor",
+                      variants=("function",))
+        named = defop(f"conv{nd}d.padding(Tensor input, Tensor weight, Tensor? bias=None, "
+                      f"SymInt[{nd}] stride={ones}, str padding=\"valid\", "
+                      f"SymInt[{nd}] dilation={ones}, SymInt groups=1) -> Tensor",
+                      variants=("function",))
+        overload = "" if nd == 1 else ".input"
+        transposed = defop(f"conv_transpose{nd}d{overload}(Tensor input, Tensor weight, "
+                           f"Tensor? bias=None, SymInt[{nd}] stride={ones}, "
+                           f"SymInt[{nd}] padding={zeros}, SymInt[{nd}] output_padding={zeros}, "
+                           f"SymInt groups=1, SymInt[{nd}] dilation={ones}) -> Tensor",
+                           variants=("function",))
+        plain.impl("CompositeImplicitAutograd")(
+            lambda *a, _nd=nd: _conv_nd(_nd, *a))
+        named.impl("CompositeImplicitAutograd")(
+            lambda *a, _nd=nd: _conv_nd_str(_nd, *a))
+        transposed.impl("CompositeImplicitAutograd")(
+            lambda *a, _nd=nd: _conv_transpose_nd(_nd, *a))
+
+
+_define_convs()
+
+
+# ---------------------------------------------------------------- im2col / col2im
+
+im2col = defop("im2col(Tensor self, int[2] kernel_size, int[2] dilation, int[2] padding, "
+               "int[2] stride) -> Tensor", variants=("function",))
+col2im = defop("col2im(Tensor self, SymInt[2] output_size, int[2] kernel_size, int[2] dilation, "
+               "int[2] padding, int[2] stride) -> Tensor", variants=("function",))
+
+
+def _check_unfold_params(kernel, dilation, padding, stride) -> None:
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
+                           f"{kernel[0]} kernel_width: {kernel[1]}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"stride should be greater than zero, but got stride_height: "
+                           f"{stride[0]} stride_width: {stride[1]}")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilation_height: "
+                           f"{dilation[0]} dilation_width: {dilation[1]}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"padding should be non-negative, but got pad_height: {padding[0]} "
+                           f"pad_width: {padding[1]}")
+
+
+@im2col.impl("CPU", "Meta")
+def _im2col(self, kernel_size, dilation, padding, stride):
+    kernel, dilation, padding, stride = (expand_param("im2col", n, v, 2) for n, v in (
+        ("kernel_size", kernel_size), ("dilation", dilation), ("padding", padding),
+        ("stride", stride)))
+    _check_unfold_params(kernel, dilation, padding, stride)
+    if self.ndim not in (3, 4) or (self.ndim == 4 and self._shape[0] == 0) or \
+            any(n == 0 for n in self._shape[-3:]):
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size "
+                           f"and other non-zero dimensions for input, but got: "
+                           f"{list(self.shape)}")
+    batched = self.ndim == 4
+    x = self if batched else self.unsqueeze(0)
+    out = _out_sizes(x._shape[2:], kernel, stride, padding, dilation)
+    if any(o < 1 for o in out):
+        raise RuntimeError(f"Given input with spatial size ({x._shape[2]}, {x._shape[3]}), "
+                           f"kernel_size=({kernel[0]}, {kernel[1]}), dilation=({dilation[0]}, "
+                           f"{dilation[1]}), padding=({padding[0]}, {padding[1]}), calculated "
+                           f"shape of the array of sliding blocks as ({out[0]}, {out[1]}), but "
+                           "its components must be at least one.")
+    n, c = x._shape[:2]
+    shape = (n, c * kernel[0] * kernel[1], out[0] * out[1])
+
+    def compute():
+        return _columns(values(x), kernel, stride, padding, dilation, 1)[0].reshape(shape)
+    res = new_result(shape, self, compute)
+    return res if batched else res.squeeze(0)
+
+
+@col2im.impl("CPU", "Meta")
+def _col2im(self, output_size, kernel_size, dilation, padding, stride):
+    size, kernel, dilation, padding, stride = (expand_param("col2im", n, v, 2) for n, v in (
+        ("output_size", output_size), ("kernel_size", kernel_size), ("dilation", dilation),
+        ("padding", padding), ("stride", stride)))
+    _check_unfold_params(kernel, dilation, padding, stride)
+    if self.ndim not in (2, 3) or any(n == 0 for n in self._shape[-2:]):
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 "
+                           f"batch size and non-zero dimensions for input, but got: "
+                           f"{list(self.shape)}")
+    batched = self.ndim == 3
+    x = self if batched else self.unsqueeze(0)
+    n, ck, length = x._shape
+    kk = kernel[0] * kernel[1]
+    if ck % kk:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={ck} and "
+                           f"kernel_size=({kernel[0]}, {kernel[1]})")
+    blocks = _out_sizes(size, kernel, stride, padding, dilation)
+    if blocks[0] * blocks[1] != length:
+        raise RuntimeError(f"Given output_size=({size[0]}, {size[1]}), kernel_size=({kernel[0]}, "
+                           f"{kernel[1]}), dilation=({dilation[0]}, {dilation[1]}), "
+                           f"padding=({padding[0]}, {padding[1]}), stride=({stride[0]}, "
+                           f"{stride[1]}), expected size of input's dimension 2 to match the "
+                           f"calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
+                           f"{blocks[0] * blocks[1]}, but got input.size(2)={length}.")
+    c = ck // kk
+    shape = (n, c) + tuple(size)
+
+    def compute():
+        cols = values(x).reshape((n, c) + tuple(kernel) + blocks)
+        target = np.zeros((n, c) + tuple(s + 2 * p for s, p in zip(size, padding)), cols.dtype)
+        col2im_add(cols, target, kernel, stride, dilation)
+        return np.ascontiguousarray(target[:, :, padding[0]:padding[0] + size[0],
+                                           padding[1]:padding[1] + size[1]])
+    res = new_result(shape, self, compute)
+    return res if batched else res.squeeze(0)
+
+
+@im2col.backward("Im2ColBackward0")
+def _im2col_grad(grad, args):
+    return col2im(grad, list(args.self.shape[-2:]), args.kernel_size, args.dilation,
+                  args.padding, args.stride)
+
+
+@col2im.backward("Col2ImBackward0")
+def _col2im_grad(grad, args):
+    return im2col(grad, args.kernel_size, args.dilation, args.padding, args.stride)

@@ -1,0 +1,158 @@
+"""Resampling: upsample_nearest1d/2d, _upsample_nearest_exact1d/2d, upsample_linear1d,
+upsample_bilinear2d (the kernels behind ``nn.functional.interpolate``).
+
+Source positions are computed per axis with PyTorch's formulas and float widths (nearest
+indices in float32; linear positions in the op's compute type), so the chosen pixels match
+bit for bit. Linear modes interpolate the last axis first, then the one before, as PyTorch's
+kernel does; gradients apply each axis's (sparse) interpolation matrix transposed.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import dtype as D
+from .._dispatch.dispatcher import defop
+from .args import int_list
+from .spatial import apply_axes, gather_axes, new_result, one_hot, values
+
+__all__ = ["nearest_indices", "linear_weights"]
+
+
+def _scale(in_size: int, out_size: int, scale, dt):
+    """compute_scales_value: 1/scale when a positive scale was given, else in/out."""
+    if scale is not None and scale > 0:
+        return dt(1.0 / scale)
+    return dt(in_size) / dt(out_size)
+
+
+def nearest_indices(in_size: int, out_size: int, scale, exact: bool) -> np.ndarray:
+    """Source index of every output position (``nearest`` or ``nearest-exact``)."""
+    s = _scale(in_size, out_size, scale, np.float32)
+    o = np.arange(out_size)
+    if exact:
+        src = np.floor(((o + 0.5) * np.float64(s)).astype(np.float32))
+    else:
+        src = np.floor(o.astype(np.float32) * s)
+    return np.minimum(src.astype(np.int64), in_size - 1)
+
+
+def linear_weights(in_size: int, out_size: int, align_corners: bool, scale, dt):
+    """(i0, i1, lambda0, lambda1) per output position, as upsample_linear computes them."""
+    o = np.arange(out_size).astype(dt)
+    if align_corners:
+        s = dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
+        src = s * o
+    else:
+        s = _scale(in_size, out_size, scale, dt)
+        src = np.maximum(s * (o + dt(0.5)) - dt(0.5), dt(0))
+    i0 = src.astype(np.int64)
+    i1 = i0 + (i0 < in_size - 1)
+    l1 = np.clip(src - i0.astype(dt), dt(0), dt(1))
+    return i0, i1, dt(1) - l1, l1
+
+
+def _linear_matrix(i0, i1, l0, l1, in_size: int) -> np.ndarray:
+    m = np.zeros((len(i0), in_size), l0.dtype)
+    rows = np.arange(len(i0))
+    np.add.at(m, (rows, i0), l0)
+    np.add.at(m, (rows, i1), l1)
+    return m
+
+
+def _check_input(name: str, self, nd: int, size) -> tuple[int, ...]:
+    size = int_list(name, "output_size", size)
+    if len(size) != nd:
+        raise RuntimeError(f"It is expected output_size equals to {nd}, but got size "
+                           f"{len(size)}")
+    if self.ndim != nd + 2:
+        raise RuntimeError(f"It is expected input_size equals to {nd + 2}, but got size "
+                           f"{self.ndim}")
+    if any(n <= 0 for n in self._shape[2:]) or any(n <= 0 for n in size):
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({', '.join(map(str, self._shape[2:]))}) and output "
+                           f"({', '.join(map(str, size))})")
+    if self._dtype is D.bool_:
+        raise RuntimeError(f"\"{name}\" not implemented for 'Bool'")
+    return self._shape[:2] + size
+
+
+def _compute_dt(self):
+    return np.float64 if self._dtype is D.float64 else np.float32
+
+
+def _nearest(name: str, nd: int, exact: bool):
+    def forward(self, output_size, *scales):
+        shape = _check_input(name, self, nd, output_size)
+        idx = [nearest_indices(i, o, s, exact) for i, o, s in
+               zip(self._shape[2:], shape[2:], scales)]
+        return new_result(shape, self, lambda: gather_axes(values(self), idx))
+
+    def backward(grad, args):
+        self, scales = args.self, [getattr(args, n) for n in _SCALE_NAMES[nd]]
+        idx = [nearest_indices(i, o, s, exact) for i, o, s in
+               zip(self.shape[2:], grad.shape[2:], scales)]
+
+        def compute():
+            g = values(grad)
+            return apply_axes(g, [one_hot(i, n, g.dtype).T for i, n in zip(idx, self.shape[2:])])
+        return new_result(tuple(self.shape), grad, compute)
+    return forward, backward
+
+
+def _linear(name: str, nd: int):
+    def weights(self_shape, out_shape, align_corners, scales, dt):
+        return [linear_weights(i, o, align_corners, s, dt) for i, o, s in
+                zip(self_shape, out_shape, scales)]
+
+    def forward(self, output_size, align_corners, *scales):
+        shape = _check_input(name, self, nd, output_size)
+        dt = _compute_dt(self)
+
+        def compute():
+            a = values(self).astype(dt, copy=False)
+            ws = weights(self._shape[2:], shape[2:], align_corners, scales, dt)
+            for k in reversed(range(nd)):
+                i0, i1, l0, l1 = ws[k]
+                ax = a.ndim - nd + k
+                bshape = [1] * a.ndim
+                bshape[ax] = -1
+                a = l0.reshape(bshape) * np.take(a, i0, axis=ax) + \
+                    l1.reshape(bshape) * np.take(a, i1, axis=ax)
+            return a
+        return new_result(shape, self, compute)
+
+    def backward(grad, args):
+        self = args.self
+        scales = [getattr(args, n) for n in _SCALE_NAMES[nd]]
+
+        def compute():
+            g = values(grad)
+            ws = weights(self.shape[2:], grad.shape[2:], args.align_corners, scales, g.dtype.type)
+            return apply_axes(g, [_linear_matrix(*w, n).T for w, n in zip(ws, self.shape[2:])])
+        return new_result(tuple(self.shape), grad, compute)
+    return forward, backward
+
+
+_SCALE_NAMES = {1: ("scales",), 2: ("scales_h", "scales_w")}
+
+
+def _define() -> None:
+    for nd, dims in ((1, "1d"), (2, "2d")):
+        scales = ", ".join(f"float? {n}=None" for n in _SCALE_NAMES[nd])
+        for prefix, exact, node in (("upsample_nearest", False, "UpsampleNearest"),
+                                    ("_upsample_nearest_exact", True, "UpsampleNearestExact")):
+            op = defop(f"{prefix}{dims}(Tensor self, SymInt[{nd}] output_size, {scales}) "
+                       "-> Tensor", variants=("function",))
+            fwd, bwd = _nearest(f"{prefix}{dims}", nd, exact)
+            op.impl("CPU", "Meta")(fwd)
+            op.backward(f"{node}{nd}DBackward0")(bwd)
+        name = "upsample_linear1d" if nd == 1 else "upsample_bilinear2d"
+        op = defop(f"{name}(Tensor self, SymInt[{nd}] output_size, bool align_corners, "
+                   f"{scales}) -> Tensor", variants=("function",))
+        fwd, bwd = _linear(name, nd)
+        op.impl("CPU", "Meta")(fwd)
+        op.backward("UpsampleLinear1DBackward0" if nd == 1 else "UpsampleBilinear2DBackward0")(
+            bwd)
+
+
+_define()
