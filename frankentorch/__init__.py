@@ -60,5 +60,11 @@ def is_floating_point(input: Tensor) -> bool:
 from ._tensor_str import set_printoptions, get_printoptions, printoptions  # noqa: E402
 from . import autograd, linalg, nn  # noqa: E402
 from . import utils  # noqa: E402
+from . import optim  # noqa: E402
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
                        is_grad_enabled, is_inference_mode_enabled)
+from . import random  # noqa: E402
+from ._core.generator import Generator, default_generator  # noqa: E402
+from .random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state  # noqa: E402
+from . import serialization  # noqa: E402
+from .serialization import save, load  # noqa: E402
