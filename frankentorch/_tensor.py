@@ -23,8 +23,8 @@ _CPU_KEYS = tensor_keyset_bits(CPU)
 class Tensor(TensorMeta):
     """A strided view of a storage, with PyTorch's Tensor interface."""
 
-    __slots__ = ("_storage", "_data", "_keys", "_requires_grad", "grad", "grad_fn", "_base",
-                 "_contig", "_output_nr", "__weakref__", "__dict__")
+    __slots__ = ("_storage", "_data", "_keys", "_requires_grad", "grad", "_grad_fn", "_base",
+                 "_view_version", "_contig", "_output_nr", "__weakref__", "__dict__")
 
     # ---------------------------------------------------------------- metadata
 
@@ -68,6 +68,27 @@ class Tensor(TensorMeta):
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    @property
+    def grad_fn(self):
+        """The node that made this tensor. A view whose storage was written in place since
+        its node was recorded gets a fresh one toward its base's current history, as in
+        PyTorch (``AsStridedBackward0``)."""
+        fn = self._grad_fn
+        base = self._base
+        if base is not None and self._view_version != self._storage.version:
+            self._view_version = self._storage.version
+            if base._requires_grad and _view_regenerator is not None:
+                fn = self._grad_fn = _view_regenerator(self)
+                self._requires_grad = True
+                self._output_nr = 0
+        return fn
+
+    @grad_fn.setter
+    def grad_fn(self, fn) -> None:
+        self._grad_fn = fn
+        if self._base is not None:
+            self._view_version = self._storage.version
 
     # ---------------------------------------------------------------- autograd
 
@@ -115,7 +136,7 @@ class Tensor(TensorMeta):
         return bool(self.__dict__.get("_retains_grad"))
 
     def detach_(self) -> "Tensor":
-        self.grad_fn = None
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -240,6 +261,15 @@ class Tensor(TensorMeta):
         return object.__format__(self, spec)
 
 
+# how a view's node is rebuilt after an in-place write (installed by ``autograd``)
+_view_regenerator = None
+
+
+def set_view_regenerator(fn) -> None:
+    global _view_regenerator
+    _view_regenerator = fn
+
+
 def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
                 dev: device | None = None, *, base: Tensor | None = None,
                 check: bool = True) -> Tensor:
@@ -263,8 +293,9 @@ def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
     t._keys = tensor_keyset_bits(dev)
     t._requires_grad = False
     t.grad = None
-    t.grad_fn = None
+    t._grad_fn = None
     t._base = base
+    t._view_version = storage.version
     t._contig = None
     t._output_nr = 0
     return t
@@ -284,8 +315,9 @@ def empty_contiguous(shape: tuple, n: int, dt: _dt.dtype) -> Tensor:
     t._keys = _CPU_KEYS
     t._requires_grad = False
     t.grad = None
-    t.grad_fn = None
+    t._grad_fn = None
     t._base = None
+    t._view_version = 0
     t._contig = True
     t._output_nr = 0
     return t

@@ -22,7 +22,7 @@ from . import iterator as it
 from .args import int_list
 from .copy import copy_into
 
-__all__ = ["empty", "zeros", "ones", "full", "arange", "linspace", "logspace", "eye",
+__all__ = ["empty", "empty_strided", "zeros", "ones", "full", "arange", "linspace", "logspace", "eye",
            "empty_like", "zeros_like", "ones_like", "full_like", "tensor", "as_tensor",
            "from_numpy", "scalar_tensor"]
 
@@ -90,6 +90,23 @@ _empty = defop(f"empty.memory_format(SymInt[] size, {_FACTORY_KW}, "
 _full = defop(f"full(SymInt[] size, Scalar fill_value, {_FACTORY_KW}) -> Tensor")
 
 
+_empty_strided = defop(f"empty_strided(SymInt[] size, SymInt[] stride, {_FACTORY_KW}) -> Tensor",
+                       variants=())
+
+
+@_empty_strided.impl("CPU", "Meta")
+def _empty_strided_kernel(size, stride, dtype=None, layout=None, device=None, pin_memory=None):
+    size = _sizes("empty_strided", (size,))
+    stride = int_list("empty_strided", "stride", stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality "
+                           f"of strides ({len(stride)})")
+    if any(st < 0 for st in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
+    return empty_tensor(size, dtype or D.get_default_dtype(), as_device(device), stride)
+
+
 @_empty.impl("CPU", "Meta")
 def _empty_kernel(size, dtype=None, layout=None, device=None, pin_memory=None,
                   memory_format=None):
@@ -117,6 +134,11 @@ def _finish(t: Tensor, requires_grad: bool, out=None) -> Tensor:
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None) -> Tensor:
     return _finish(_empty(_sizes("empty", size), dtype=dtype, device=device), requires_grad, out)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    return _finish(_empty_strided(size, stride, dtype=dtype, device=device), requires_grad)
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
@@ -448,6 +470,50 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         t = from_numpy(data)
         return t if dtype is None or dtype is t._dtype else t.to(dtype)
     return tensor(data, dtype=dtype, device=device)
+
+
+# ------------------------------------------------------------------ fill_ / zero_
+fill_scalar_ = defop("fill_.Scalar(Tensor(a!) self, Scalar value) -> Tensor(a!)")
+fill_tensor_ = defop("fill_.Tensor(Tensor(a!) self, Tensor value) -> Tensor(a!)")
+fill_scalar = defop("fill.Scalar(Tensor self, Scalar value) -> Tensor", variants=("function",))
+fill_tensor = defop("fill.Tensor(Tensor self, Tensor value) -> Tensor", variants=("function",))
+zero_ = defop("zero_(Tensor(a!) self) -> Tensor(a!)")
+
+
+@fill_scalar_.impl("CPU", "Meta")
+@fill_tensor_.impl("CPU", "Meta")
+def _fill_(self, value):
+    """Every element set to ``value`` (expanded tensors allowed: they get one value)."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    _fill(self, value)
+    self._bump_version()
+    return self
+
+
+@fill_scalar.impl("CPU", "Meta")
+@fill_tensor.impl("CPU", "Meta")
+def _fill_functional(self, value):
+    return _fill_(_like("fill", self, None, None, None), value)
+
+
+zero_.impl("CPU", "Meta")(lambda self: _fill_(self, 0))
+
+
+def _no_grad_for_self(grad, args):
+    return zeros_like(grad)
+
+
+def _fill_value_grad(grad, args):
+    return zeros_like(grad), grad.sum()
+
+
+fill_scalar_.backward("FillBackward2")(_no_grad_for_self)
+fill_scalar.backward("FillBackward0")(_no_grad_for_self)
+fill_tensor_.backward("FillBackward3")(_fill_value_grad)
+fill_tensor.backward("FillBackward1")(_fill_value_grad)
+zero_.backward("ZeroBackward0")(_no_grad_for_self)
 
 
 # the Python-level factories, exported as frankentorch.<name>

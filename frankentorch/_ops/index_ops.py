@@ -843,8 +843,7 @@ def index_tensor(self: Tensor, indices) -> Tensor:
     return _from_np(_arr(self)[key].reshape(shape), self._dtype, self._device)
 
 
-def index_put_impl(self: Tensor, indices, values: Tensor, accumulate: bool = False,
-                   *, strip_leading_ones: bool = False) -> Tensor:
+def index_put_impl(self: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """``index_put_``: write ``values`` (broadcast to the indexing result) into ``self``."""
     if values._dtype is not self._dtype:
         raise RuntimeError("Index put requires the source and destination dtypes match, got "
@@ -852,10 +851,6 @@ def index_put_impl(self: Tensor, indices, values: Tensor, accumulate: bool = Fal
                            f"{_tname(values._dtype)} for the source.")
     key, shape, pos = _index_plan(self, indices)
     vshape = values._shape
-    if strip_leading_ones:
-        while vshape and vshape[0] == 1 and len(vshape) > len(shape):
-            vshape = vshape[1:]
-        values = values.reshape(vshape) if vshape != values._shape else values
     if len(vshape) > len(shape) or any(v != 1 and v != s for v, s in
                                        zip(reversed(vshape), reversed(shape))):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._shape)} cannot "
@@ -902,3 +897,22 @@ def _index_put_(self, indices, values, accumulate=False):
 
 
 index_put.impl("CPU", "Meta")(_functional(_index_put_, preserve=True))
+
+# what ``self[indices] = values`` runs: index_put_ that also takes ``None`` (a full slice) in
+# ``indices``, as in torch's indexing code
+_index_put_impl_ = defop("_index_put_impl_(Tensor(a!) self, Tensor?[] indices, Tensor values, "
+                         "bool accumulate=False, bool unsafe=False) -> Tensor(a!)", variants=())
+_index_put_impl_.impl("CPU", "Meta")(
+    lambda self, indices, values, accumulate=False, unsafe=False:
+    index_put_impl(self, indices, values, accumulate))
+
+
+def _index_put_backward(grad, args):
+    from .creation import zeros
+    grad_self = grad if args.accumulate else _index_put_impl_(
+        grad.clone(), args.indices, zeros(args.values.shape, dtype=grad.dtype))
+    return grad_self, None, index(grad, args.indices)
+
+
+index_put.backward("IndexPutBackward0")(_index_put_backward)
+_index_put_impl_.backward("IndexPutBackward0")(_index_put_backward)

@@ -13,10 +13,9 @@ import warnings
 import numpy as np
 
 from .._core import dtype as D
-from .._tensor import Tensor, empty_tensor
-from .copy import _copy_, copy_into
-from .index_ops import ADV_INDEX_ERROR, _scalar_value, index_put_impl, index_tensor
-from .views import alias, make_view, select, slice_op, unsqueeze
+from .._tensor import Tensor, empty_tensor, from_array
+from .index_ops import ADV_INDEX_ERROR, _index_put_impl_, _scalar_value, index_tensor
+from .views import alias, select, slice_op, unsqueeze
 from . import iterator as it
 
 __all__ = ["getitem", "setitem"]
@@ -101,9 +100,10 @@ def _classify(k):
                      f"Variables are valid indices (got {type(k).__name__})")
 
 
-def _apply(self: Tensor, key):
+def _apply(self: Tensor, key, for_write: bool = False):
     """torch's applySlicing: the basic view and the advanced indices aligned to its dims
-    (None when there are none)."""
+    (None when there are none). A write (``for_write``) skips slices that keep a whole dim and
+    targets ``self`` itself when nothing else narrows it, as torch's setitem does."""
     if isinstance(key, slice) and key.step is not None and _index(key.step) == 0:
         raise ValueError("slice step cannot be zero")  # a bare slice is unpacked first
     items = [_classify(k) for k in _expand_key(key)]
@@ -130,8 +130,11 @@ def _apply(self: Tensor, key):
                 raise ValueError("slice step cannot be zero")
             if step < 0:
                 raise ValueError("step must be greater than zero")
-            result = slice_op(result, dim, None if k.start is None else _index(k.start),
-                              None if k.stop is None else _index(k.stop), step)
+            start = None if k.start is None else _index(k.start)
+            stop = None if k.stop is None else _index(k.stop)
+            if not (for_write and step == 1 and start in (None, 0) and
+                    (stop is None or stop >= result._shape[dim])):
+                result = slice_op(result, dim, start, stop, step)
             dim += 1
         elif kind == "int":
             size = result._shape[dim]
@@ -146,7 +149,7 @@ def _apply(self: Tensor, key):
         else:  # "mask" (k dims) or "tensor" (one dim)
             adv.append((dim, k))
             dim += n
-    if result is self:
+    if result is self and not for_write:
         result = alias(self)
     if not adv:
         return result, None
@@ -205,25 +208,25 @@ def setitem(self: Tensor, key, value) -> None:
         if key is False:
             return
         key = Ellipsis
-    target, indices = _apply(self, key)
-    if indices is None:
-        if isinstance(value, Tensor):
-            shape = value._shape
-            while len(shape) > target.ndim and shape[0] == 1:
-                shape = shape[1:]
-            if len(shape) > target.ndim:
-                raise RuntimeError(f"expand(torch.{_TENSOR_TYPE_NAMES[value._dtype.name]}Tensor"
-                                   f"{{{list(value._shape)}}}, size={list(target._shape)}): the "
-                                   "number of sizes provided "
-                                   f"({target.ndim}) must be greater or equal to the number of "
-                                   f"dimensions in the tensor ({value.ndim})")
-            if shape != value._shape:
-                value = make_view(value, shape, value._stride[len(value._shape) - len(shape):],
-                                  value._offset)
-            _copy_(target, value)
-        else:
-            it.check_writable(target)
-            copy_into(target, _value_tensor(self, value))
-            self._bump_version()
+    target, indices = _apply(self, key, for_write=True)
+    value = _value_tensor(self, value)
+    shape = value._shape
+    while shape and shape[0] == 1:  # torch drops every leading size-1 dim of the value
+        shape = shape[1:]
+    if indices is not None:
+        indices = [from_array(k) if isinstance(k, np.ndarray) else k for k in indices]
+        _index_put_impl_(target, indices, value.view(shape) if shape != value._shape else value)
         return
-    index_put_impl(target, indices, _value_tensor(self, value), False, strip_leading_ones=True)
+    if len(shape) > target.ndim:
+        raise RuntimeError(f"expand(torch.{_TENSOR_TYPE_NAMES[value._dtype.name]}Tensor"
+                           f"{{{list(value._shape)}}}, size={list(target._shape)}): the number "
+                           f"of sizes provided ({target.ndim}) must be greater or equal to the "
+                           f"number of dimensions in the tensor ({value.ndim})")
+    # torch's copy_to: same shape copies, a 0-d value fills, anything else expands first
+    if value._shape == target._shape:
+        target.copy_(value)
+    elif not value._shape:
+        target.fill_(value)
+    else:
+        target.copy_((value.view(shape) if shape != value._shape else value).expand(
+            target._shape))

@@ -147,6 +147,17 @@ def non_overlapping_and_dense(shape, strides) -> bool:
     return True
 
 
+def surely_non_overlapping(shape, strides) -> bool:
+    """No two elements share a memory location, by the sufficient test: walking dims from the
+    smallest stride, each stride clears the span of the dims before it."""
+    span = 0
+    for st, n in sorted((st, n) for n, st in zip(shape, strides) if n > 1):
+        if st <= span:
+            return False
+        span += st * (n - 1)
+    return True
+
+
 def _memory_span(t: Tensor) -> tuple[int, int]:
     lo = t._offset
     hi = lo + sum((n - 1) * st for n, st in zip(t._shape, t._stride))

@@ -391,6 +391,34 @@ def _as_strided(self, size, stride, storage_offset=None):
     return make_view(self, size, stride, offset, check=True)
 
 
+def geometry(t: Tensor) -> tuple:
+    """(shape, strides, offset, storage size in elements): where ``t``'s elements live."""
+    return t._shape, t._stride, t._offset, t._storage.nbytes() // t._dtype.itemsize
+
+
+def as_strided_grad(grad: Tensor, input_geometry: tuple, shape, stride, offset: int) -> Tensor:
+    """Gradient of an input with ``input_geometry`` for its ``as_strided`` view: the view's
+    gradient scattered into storage positions (summed where the view repeats one), read
+    back through the input's geometry."""
+    from .iterator import surely_non_overlapping
+    in_shape, in_stride, in_offset, numel = input_geometry
+    flat = zeros(numel, dtype=grad.dtype)
+    if surely_non_overlapping(shape, stride):
+        as_strided(flat, shape, stride, offset).copy_(grad)
+    else:
+        from .creation import arange
+        index = as_strided(arange(numel), shape, stride, offset)
+        flat.index_add_(0, index.reshape(-1), grad.reshape(-1))
+    return as_strided(flat, in_shape, in_stride, in_offset)
+
+
+@as_strided.backward("AsStridedBackward0")
+def _as_strided_backward(grad, args):
+    g = args.self.geometry
+    return as_strided_grad(grad, g, args.size, args.stride,
+                           g[2] if args.storage_offset is None else args.storage_offset)
+
+
 diagonal = defop("diagonal(Tensor(a) self, int offset=0, int dim1=0, int dim2=1) -> Tensor(a)")
 
 

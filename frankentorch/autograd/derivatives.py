@@ -15,7 +15,9 @@ from .._dispatch import dispatcher as _dispatch
 from .._dispatch import keys as K
 from .._tensor import Tensor
 from .._ops.iterator import sum_to
+from .._ops.views import geometry
 from .graph import Node, SavedTensor, gradient_edge
+from .view_inplace import record_copy_slices
 
 __all__ = ["OpBackward"]
 
@@ -25,10 +27,11 @@ _AFTER_AUTOGRAD = ~K.autograd_dispatch_keyset.raw
 class _Meta:
     """Shape/dtype/device of a tensor argument that was not saved."""
 
-    __slots__ = ("shape", "dtype", "device", "ndim")
+    __slots__ = ("shape", "dtype", "device", "ndim", "geometry")
 
     def __init__(self, t: Tensor) -> None:
         self.shape, self.dtype, self.device, self.ndim = t.shape, t.dtype, t.device, t.ndim
+        self.geometry = geometry(t)
 
 
 class _Args:
@@ -91,11 +94,11 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
     schema = op.schema
     names = [a.name for a in schema.arguments]
     tensor_pos = set(schema.tensor_arg_indices)
-    is_inplace = schema.is_inplace
+    is_inplace = schema.is_inplace and names[0] == "self"
     is_out = bool(schema.out_indices)
 
     def kernel(*args):
-        formula = getattr(op, "derivative", None)
+        formula = op.derivative or (_inplace_formula(op) if is_inplace else None)
         bits = op.keyset_bits(args) & _AFTER_AUTOGRAD
         diff_pos = [i for i in tensor_pos if getattr(args[i], "_requires_grad", False)
                     and (formula is None or formula.inputs is None or names[i] in formula.inputs)]
@@ -103,33 +106,26 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
             raise RuntimeError(f"{op.name.split('.')[0]}(): functions with out=... arguments "
                                "don't support automatic differentiation, but one of the "
                                "arguments requires grad.")
-        if is_inplace and schema.arguments[0].name == "self":
+        if is_inplace:
             _check_inplace(args[0])
         previous = _grad_mode._state.enabled
         _grad_mode._state.enabled = False  # below autograd: nested ops do not record
         try:
+            # saved before the op runs: an in-place op keeps a copy of the self it overwrites
+            saved = _save_inputs(args, names, formula, is_inplace) if diff_pos else None
             out = op.redispatch(args, bits)
         finally:
             _grad_mode._state.enabled = previous
         if not diff_pos:
             return out
         outputs = out if isinstance(out, tuple) else (out,)
-        diff_outputs = [o for o in outputs if isinstance(o, Tensor) and
-                        (o.dtype.is_floating_point)]
-        if not diff_outputs:
+        if not any(isinstance(o, Tensor) and o.dtype.is_floating_point for o in outputs):
             return out
         node = OpBackward(tuple(gradient_edge(args[i]) if i in diff_pos else None
                                 for i in range(len(args)) if i in tensor_pos))
         node._formula = formula or _dispatch.Backward(f"{_camel(op.name)}NotImplemented",
                                                       _not_implemented(op.name), (), False,
                                                       None)
-        saved = {}
-        for i, (name, value) in enumerate(zip(names, args)):
-            if isinstance(value, Tensor):
-                saved[name] = SavedTensor(value, node._formula.name) \
-                    if name in node._formula.saves else _Meta(value)
-            else:
-                saved[name] = value
         node._args = saved
         node._input_metas = tuple((args[i].shape, args[i].dtype) if i in diff_pos else None
                                   for i in range(len(args)) if i in tensor_pos)
@@ -145,8 +141,49 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
         if node._formula.save_result:
             saved_out = tuple(SavedTensor(o, node._formula.name, True) for o in outputs)
             node._result = saved_out if len(saved_out) > 1 else saved_out[0]
+        if is_inplace and args[0]._base is not None:
+            record_copy_slices(args[0], node)
         return out
     return kernel
+
+
+def _save_inputs(args: tuple, names: list, formula, is_inplace: bool) -> dict:
+    """The bound arguments a formula reads: saved tensors (version-checked), shape-only
+    stand-ins for other tensors, plain values."""
+    saves = formula.saves if formula is not None else ()
+    node_name = formula.name if formula is not None else ""
+    saved = {}
+    for i, (name, value) in enumerate(zip(names, args)):
+        if isinstance(value, Tensor):
+            if name not in saves:
+                value = _Meta(value)
+            elif i == 0 and is_inplace:
+                value = SavedTensor(value.clone(), node_name)
+            else:
+                value = SavedTensor(value, node_name)
+        saved[name] = value
+    return saved
+
+
+_INPLACE_FORMULAS: dict = {}
+
+
+def _inplace_formula(op: "_dispatch.Op"):
+    """An in-place op differentiates like its functional overload (same arguments), as
+    derivatives.yaml's in-place entries do; ``None`` when there is none."""
+    if op in _INPLACE_FORMULAS:
+        return _INPLACE_FORMULAS[op]
+    signature = [(a.name, str(a.type)) for a in op.schema.arguments]
+    formula = None
+    packet = _dispatch.OPS.get(op.name.split(".", 1)[0][:-1])
+    for candidate in packet.overloads if packet is not None else ():
+        candidate._materialize()
+        if candidate.derivative is not None and not candidate.schema.is_inplace and \
+                [(a.name, str(a.type)) for a in candidate.schema.arguments] == signature:
+            formula = candidate.derivative
+            break
+    _INPLACE_FORMULAS[op] = formula
+    return formula
 
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
@@ -157,7 +194,11 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 
 
 def _check_inplace(t: Tensor) -> None:
-    if t.grad_fn is None and t._requires_grad:
+    base = t._base
+    if base is not None and base._requires_grad and base._grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    if t._grad_fn is None and t._requires_grad and base is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
 
