@@ -28,10 +28,8 @@ _U64 = (1 << 64) - 1
 
 def _unpack_seed(seed) -> int:
     """A seed as c10 takes it: any int64 or uint64 value, negatives wrapped to uint64."""
-    if isinstance(seed, float) and seed.is_integer():
-        seed = int(seed)
-    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
-        raise TypeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+    if not hasattr(seed, "__index__"):
+        raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
     seed = seed.__index__()
     if not -(1 << 63) <= seed <= _U64:
         raise ValueError("Overflow when unpacking long long")

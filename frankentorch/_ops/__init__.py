@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from .._dispatch.dispatcher import OPS
 from .._tensor import Tensor
-from . import (arith, binary, copy, creation, index_ops, indexing, linalg, reduction, shape,
-               unary, views)
+from . import (arith, binary, copy, creation, dropout, index_ops, indexing, linalg, random,
+               reduction, shape, unary, views)
 from . import conv, padding, pooling, upsample
 
-_FAMILIES = (arith, binary, copy, creation, index_ops, indexing, linalg, reduction, shape, unary,
-             views) + (conv, padding, pooling, upsample)
+_FAMILIES = (arith, binary, copy, creation, dropout, index_ops, indexing, linalg, random,
+             reduction, shape, unary, views) + (conv, padding, pooling, upsample)
 
 __all__ = ["public_functions", "ALIASES"]
 

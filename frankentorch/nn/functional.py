@@ -115,3 +115,4 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 from ._functional_spatial import *  # noqa: E402,F401,F403
+from ._functional_dropout import *  # noqa: E402,F401,F403
