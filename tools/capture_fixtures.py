@@ -21,6 +21,7 @@ from frankentorch.conformance import logs, runner
 from frankentorch.conformance.families import FAMILIES, NotReady, load
 
 FIXTURE_SCHEMA = "ft-fixture-family-v1"
+COMPACT_ABOVE = 1 << 20  #: bytes; larger fixture files are written without indentation
 
 
 def capture(family) -> list[dict]:
@@ -79,7 +80,10 @@ def main(argv=None) -> int:
                     print(f"stale: {path.relative_to(runner.ROOT)}")
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(data, indent=1) + "\n")
+            text = json.dumps(data, indent=1)
+            if len(text) > COMPACT_ABOVE:
+                text = json.dumps(data, separators=(",", ":"))
+            path.write_text(text + "\n")
             print(f"wrote {path.relative_to(runner.ROOT)}: {len(group)} cases")
     return 1 if stale else 0
 

@@ -3,9 +3,9 @@
 For every OpInfo entry whose name resolves in frankentorch, generate torch's own sample inputs
 (seeded, deterministic), convert them to frankentorch tensors with identical storage bytes,
 strides and storage offset, run frankentorch and torch on the same sample and classify the
-outcome. Forward only: gradient comparison would be a third variant next to ``function`` and
-``method`` in :func:`_run_op` (run ``torch.autograd.grad`` on the same sample and compare it
-with frankentorch's gradients through :func:`compare`).
+outcome. With ``include_backward`` a third variant, ``backward``, runs
+``autograd.grad`` of the function variant's floating outputs on the same samples (inputs that
+require grad become leaves in both libraries) and compares the gradients.
 
 torch (plus ``expecttest``, which torch's test helpers import) is loaded lazily, inside the
 functions here, so ``import frankentorch`` stays torch-free.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 import traceback
 import types
 import warnings
@@ -28,7 +29,8 @@ import frankentorch as ft
 
 __all__ = ["SampleResult", "OUTCOMES", "DEFAULT_DTYPES", "OPTIONAL_DTYPES", "FIXTURE_DTYPES",
            "FIXTURE_MAX_SAMPLES", "run_opinfo", "summarize", "implemented_opinfo_names",
-           "op_key", "to_ft", "ft_to_torch", "compare", "classify_exception", "passing_keys"]
+           "op_key", "to_ft", "ft_to_torch", "compare", "classify_exception", "passing_keys",
+           "grad_output_like"]
 
 #: Sample outcomes. ``missing_variant`` is one record per variant torch has and frankentorch
 #: lacks; ``driver_error`` means this driver (not frankentorch) failed on the sample.
@@ -143,10 +145,13 @@ def ft_to_torch(x):
     return torch.from_numpy(np.array(x.numpy(), copy=True))
 
 
-def _convert(obj):
-    """Map every torch tensor/dtype/device/layout/memory_format inside ``obj`` to frankentorch."""
+def _convert(obj, leaves: dict | None = None):
+    """Map every torch tensor/dtype/device/layout/memory_format inside ``obj`` to frankentorch;
+    tensors found in ``leaves`` (by id) map to the frankentorch leaf stored there."""
     torch = _torch()
     if isinstance(obj, torch.Tensor):
+        if leaves is not None and id(obj) in leaves:
+            return leaves[id(obj)]
         return to_ft(obj)
     if isinstance(obj, torch.dtype):
         return _ft_dtype(obj)
@@ -164,17 +169,18 @@ def _convert(obj):
     if isinstance(obj, torch.Size):
         return tuple(obj)
     if isinstance(obj, (list, tuple)):
-        items = [_convert(o) for o in obj]
+        items = [_convert(o, leaves) for o in obj]
         return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
     if isinstance(obj, dict):
-        return {k: _convert(v) for k, v in obj.items()}
+        return {k: _convert(v, leaves) for k, v in obj.items()}
     return obj
 
 
-def _convert_sample(sample):
+def _convert_sample(sample, leaves: dict | None = None):
     """(input, args, kwargs) for frankentorch; private kwargs torch injects are dropped."""
     kwargs = {k: v for k, v in sample.kwargs.items() if not k.startswith("_")}
-    return _convert(sample.input), _convert(tuple(sample.args)), _convert(kwargs)
+    return (_convert(sample.input, leaves), _convert(tuple(sample.args), leaves),
+            _convert(kwargs, leaves))
 
 
 # ------------------------------------------------------------------ comparison
@@ -472,6 +478,63 @@ def _run_sample(op, variant, torch_call, ft_call, sample, check_values):
     return compare(actual, expected, check_strides=check_strides, check_values=check_values)
 
 
+def _tensors(obj) -> list:
+    """Tensors inside nested tuples/lists/dicts, in order (either library)."""
+    if isinstance(obj, (list, tuple)):
+        return [t for o in obj for t in _tensors(o)]
+    if isinstance(obj, dict):
+        return [t for o in obj.values() for t in _tensors(o)]
+    return [obj] if hasattr(obj, "requires_grad") and hasattr(obj, "grad_fn") else []
+
+
+def grad_output_like(lib, t):
+    """A deterministic, non-constant upstream gradient for ``t`` (values in -1 .. 1)."""
+    n = t.numel()
+    g = (lib.arange(n, dtype=lib.float64) % 5 - 2) * 0.5
+    return g.reshape(tuple(t.shape)).to(t.dtype)
+
+
+def _differentiable(outs) -> list:
+    return [o for o in _tensors(outs) if o.requires_grad and o.dtype.is_floating_point]
+
+
+def _run_backward(torch_call, ft_call, sample):
+    """(outcome, detail) of ``autograd.grad`` of the floating outputs w.r.t. the sample's
+    leaves, or None when the sample has nothing to differentiate."""
+    torch = _torch()
+    leaves_t = [t for t in _tensors((sample.input, sample.args, sample.kwargs))
+                if t.requires_grad]
+    if not leaves_t:
+        return None
+    try:
+        outs_t = _differentiable(torch_call(sample.input, *sample.args, **sample.kwargs))
+        if not outs_t:
+            return None
+        gouts_t = [grad_output_like(torch, o) for o in outs_t]
+        expected, t_err = torch.autograd.grad(outs_t, leaves_t, gouts_t, allow_unused=True), None
+    except Exception as e:  # noqa: BLE001 - torch's error is the expectation
+        expected, t_err = None, e
+    leaves = {id(t): to_ft(t).detach().requires_grad_() for t in leaves_t}
+    try:
+        f_inp, f_args, f_kwargs = _convert_sample(sample, leaves)
+    except _Unconvertible as e:
+        return e.outcome, f"cannot convert sample: {e}"
+    try:
+        outs_f = _differentiable(ft_call(f_inp, *f_args, **f_kwargs))
+        if t_err is None and len(outs_f) != len(outs_t):
+            return "shape_drift", f"{len(outs_f)} differentiable outputs != torch {len(outs_t)}"
+        gouts_f = [to_ft(g) for g in gouts_t] if t_err is None else \
+            [grad_output_like(ft, o) for o in outs_f]
+        actual = ft.autograd.grad(outs_f, [leaves[id(t)] for t in leaves_t], gouts_f,
+                                  allow_unused=True)
+    except Exception as e:  # noqa: BLE001 - classified
+        return classify_exception(e, t_err)
+    if t_err is not None:
+        return "exception_drift", (f"torch raised {type(t_err).__name__}: {str(t_err)[:200]}; "
+                                   "ours computed gradients")
+    return compare(list(actual), list(expected))
+
+
 def _is_view_of(result, inp, torch) -> bool:
     """torch's result (or any tensor in it) is a view sharing ``inp``'s storage."""
     if isinstance(result, (tuple, list)):
@@ -520,9 +583,9 @@ def _run_errors(op, key, variants):
     return out
 
 
-def _run_op(op, dtypes, max_samples):
-    """All results for one OpInfo entry: each variant x dtype x sample, then error inputs.
-    (Gradient comparison would add a variant here, over the same samples.)"""
+def _run_op(op, dtypes, max_samples, backward: bool = False):
+    """All results for one OpInfo entry: each variant x dtype x sample (plus ``backward`` on
+    floating dtypes when asked and torch differentiates the op), then error inputs."""
     torch = _torch()
     key = op_key(op)
     variants = _variants(op)
@@ -556,16 +619,47 @@ def _run_op(op, dtypes, max_samples):
                     outcome, detail = "driver_error", traceback.format_exc(limit=3)
                 results.append(SampleResult(key, variant, dname, i, desc, outcome, detail,
                                             annotation if outcome != "pass" else ""))
+        if backward and op.supports_autograd and tdt.is_floating_point:
+            results.extend(_run_op_backward(op, key, variants, tdt, dname, max_samples))
     return results
 
 
+def _run_op_backward(op, key, variants, tdt, dname, max_samples) -> list[SampleResult]:
+    torch = _torch()
+    callers = [(t, f) for v, (t, f) in variants.items() if v == "function" and f is not None] \
+        or [(t, f) for t, f in variants.values() if f is not None]
+    if not callers:
+        return []
+    torch_call, ft_call = callers[0]
+    torch.manual_seed(0)
+    try:
+        samples = list(itertools.islice(
+            op.sample_inputs("cpu", tdt, requires_grad=True), max_samples))
+    except Exception:  # noqa: BLE001 - torch's generator failing is a driver problem
+        return [SampleResult(key, "backward", dname, -1, "sample generation", "driver_error",
+                             traceback.format_exc(limit=3))]
+    annotation = _torch_xfail(op, tdt, ("test_fn_grad", "test_variant_consistency_eager"))
+    out = []
+    for i, sample in enumerate(samples):
+        try:
+            res = _run_backward(torch_call, ft_call, sample)
+        except Exception:  # noqa: BLE001 - the driver's own failure
+            res = "driver_error", traceback.format_exc(limit=3)
+        if res is not None:
+            out.append(SampleResult(key, "backward", dname, i, _describe(sample), *res,
+                                    annotation if res[0] != "pass" else ""))
+    return out
+
+
 def run_opinfo(names=None, dtypes=DEFAULT_DTYPES, include_errors: bool = True,
-               max_samples_per_op: int | None = None) -> list[SampleResult]:
+               max_samples_per_op: int | None = None, include_backward: bool = False,
+               on_op=None) -> list[SampleResult]:
     """Run every implemented OpInfo entry (or those in ``names``: base names or op keys).
 
     ``dtypes`` are names (``"float32"``) or torch dtypes; only those the op supports on CPU are
     run. ``max_samples_per_op`` keeps the first N samples per op and dtype (seeded, so the
-    same N every time).
+    same N every time). ``include_backward`` adds the ``backward`` variant on floating dtypes.
+    ``on_op(key, results, seconds)`` is called after each entry (progress, timing).
     """
     _torch()
     dnames = tuple(_dname(d) for d in dtypes)
@@ -576,9 +670,13 @@ def run_opinfo(names=None, dtypes=DEFAULT_DTYPES, include_errors: bool = True,
         for op in _op_db():
             if not _wanted(op, names) or not _implemented(op):
                 continue
-            results.extend(_run_op(op, dnames, max_samples_per_op))
+            start = time.perf_counter()
+            found = _run_op(op, dnames, max_samples_per_op, include_backward)
             if include_errors:
-                results.extend(_run_errors(op, op_key(op), _variants(op)))
+                found += _run_errors(op, op_key(op), _variants(op))
+            results.extend(found)
+            if on_op is not None:
+                on_op(op_key(op), found, time.perf_counter() - start)
     return results
 
 

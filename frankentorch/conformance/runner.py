@@ -151,7 +151,7 @@ def run(families=FAMILIES, modes=("strict", "hardened"), oracle: str = "fixtures
             module = load(family)
             if oracle == "live" and hasattr(module, "live"):
                 if on_family:
-                    on_family(family, None)
+                    on_family(family, module.live_size() * len(modes))
                 for case, mode, cls, detail, ms in module.live(modes, case_ids, progress):
                     outcome, reason, drift = _classify(family, case, mode, cls, detail,
                                                        None, None, allow)

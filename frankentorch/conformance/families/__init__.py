@@ -6,8 +6,9 @@ A family module defines
 * the programs the cases name: ``def program(m, **params)`` runs against a library ``m``
   (``torch`` or ``frankentorch``, or what the module's ``api(lib)`` makes of it) and returns
   what is compared;
-* optionally ``live(modes, case_ids)`` when the live oracle runs something larger than the
-  fixture cases (the OpInfo sweep of the kernels family).
+* or, where the cases come from elsewhere (the OpInfo samples of the kernels family),
+  ``capture()`` returning fixture cases with their expected results, and
+  ``live(modes, case_ids, progress)`` / ``live_size()`` for the live oracle.
 
 :data:`FAMILIES` lists every family with its packet; :func:`load` imports one, or raises
 :class:`NotReady` naming what frankentorch still lacks for it.
