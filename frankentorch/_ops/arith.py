@@ -331,3 +331,12 @@ def _operators() -> dict:
 
 
 OPERATORS = _operators()
+
+
+@div_mode.backward("DivBackward2", saves=("self", "other"))
+def _div_mode_backward(grad, args):
+    """Rounded quotients are piecewise constant: zero gradients, as torch."""
+    if args.rounding_mode is None:
+        return _div_backward(grad, args)
+    from .creation import zeros_like
+    return zeros_like(grad), zeros_like(grad)

@@ -136,14 +136,21 @@ def _declare(name, functional, inplace, outs, inplace_name=None):
         defop(sch).impl("CPU", "Meta")(fwd_out)
 
 
-def _std(name, other="other", scalar=False, inplace=True, scalar_first=False):
+def _std(name, other="other", scalar=False, inplace=True, scalar_first=False,
+         scalar_other=False):
+    """``scalar_other``: a Python number ``other`` binds a ``.Scalar`` overload (declared
+    first), which differentiates under its own node name as in torch."""
     T = f"Tensor {other}"
-    functional = [f"{name}.Tensor(Tensor self, {T}) -> Tensor" if scalar else
-                  f"{name}(Tensor self, {T}) -> Tensor"]
+    functional = [f"{name}.Scalar(Tensor self, Scalar {other}) -> Tensor"] if scalar_other \
+        else []
+    functional.append(f"{name}.Tensor(Tensor self, {T}) -> Tensor" if scalar else
+                      f"{name}(Tensor self, {T}) -> Tensor")
     if scalar_first:
         functional.append(f"{name}.Scalar_Tensor(Scalar self, Tensor {other}) -> Tensor")
-    ins = [f"{name}_.Tensor(Tensor(a!) self, {T}) -> Tensor(a!)" if scalar else
-           f"{name}_(Tensor(a!) self, {T}) -> Tensor(a!)"] if inplace else []
+    ins = [f"{name}_.Scalar(Tensor(a!) self, Scalar {other}) -> Tensor(a!)"] if scalar_other \
+        else []
+    ins += [f"{name}_.Tensor(Tensor(a!) self, {T}) -> Tensor(a!)" if scalar else
+            f"{name}_(Tensor(a!) self, {T}) -> Tensor(a!)"] if inplace else []
     outs = [f"{name}.{'Tensor_out' if scalar else 'out'}(Tensor self, {T}, *, Tensor(a!) out)"
             " -> Tensor(a!)"]
     _declare(name, functional, ins, outs)
@@ -154,8 +161,10 @@ for _n in ("floor_divide",):
              ["floor_divide_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)"],
              ["floor_divide.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)"])
 for _n in ("remainder",):
-    _std(_n, scalar=True, scalar_first=True)
-for _n in ("fmod", "eq", "ne", "lt", "le", "gt", "ge", "copysign"):
+    _std(_n, scalar=True, scalar_first=True, scalar_other=True)
+for _n in ("fmod", "copysign"):
+    _std(_n, scalar=True, scalar_other=True)
+for _n in ("eq", "ne", "lt", "le", "gt", "ge"):
     _std(_n, scalar=True)
 for _n in ("bitwise_and", "bitwise_or", "bitwise_xor"):
     _std(_n, scalar=True, scalar_first=True)
@@ -163,9 +172,11 @@ for _n in ("atan2", "hypot", "logical_and", "logical_or", "logical_xor"):
     _std(_n)
 for _n in ("maximum", "minimum", "fmax", "fmin"):
     _std(_n, inplace=False)
-_declare("pow", ["pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor",
+_declare("pow", ["pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor",
+                 "pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor",
                  "pow.Scalar(Scalar self, Tensor exponent) -> Tensor"],
-         ["pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)"],
+         ["pow_.Scalar(Tensor(a!) self, Scalar exponent) -> Tensor(a!)",
+          "pow_.Tensor(Tensor(a!) self, Tensor exponent) -> Tensor(a!)"],
          ["pow.Tensor_Tensor_out(Tensor self, Tensor exponent, *, Tensor(a!) out) -> "
           "Tensor(a!)"])
 
@@ -483,3 +494,196 @@ def _operators() -> dict:
 
 
 OPERATORS = _operators()
+
+
+# ------------------------------------------------------------------------- derivatives
+
+def _op(name: str):
+    """The overload ``name`` (``"pow.Tensor_Tensor"``)."""
+    return next(op for op in OPS[name.split(".")[0]].overloads if op.name == name)
+
+
+def _choose(cond, a, b):
+    return OPS["where"].function()(cond, a, b)
+
+
+def _zeros(x):
+    from .creation import zeros_like
+    return zeros_like(x)
+
+
+@_op("pow.Tensor_Scalar").backward("PowBackward0", saves=("self",))
+def _pow_scalar_backward(grad, args):
+    e = args.exponent
+    if e == 0:
+        return _zeros(grad)
+    return grad * e * args.self.pow(e - 1)
+
+
+@_op("pow.Tensor_Tensor").backward("PowBackward1", saves=("self", "exponent"),
+                                   save_result=True)
+def _pow_backward(grad, args):
+    x, e = args.self, args.exponent
+    gself = _choose(e == 0, 0.0, grad * e * x.pow(e - 1))
+    gexp = grad * _choose((x == 0).logical_and(e >= 0), 0.0, args.result * x.log())
+    return gself, gexp
+
+
+@_op("pow.Scalar").backward("PowBackward2", saves=("exponent",), save_result=True)
+def _pow_base_backward(grad, args):
+    base = float(args.self)
+    if base == 0:
+        return grad * _choose(args.exponent >= 0, 0.0, args.result * float("-inf"))
+    return grad * args.result * float(np.log(base)) if base > 0 else \
+        grad * args.result * float("nan")
+
+
+@_op("atan2").backward("Atan2Backward0", saves=("self", "other"))
+def _atan2_backward(grad, args):
+    g = grad / (args.self * args.self + args.other * args.other)
+    return g * args.other, -g * args.self
+
+
+@_op("hypot").backward("HypotBackward0", saves=("self", "other"), save_result=True)
+def _hypot_backward(grad, args):
+    g = grad / args.result
+    return g * args.self, g * args.other
+
+
+@_op("copysign.Tensor").backward("CopysignBackward0", saves=("self",), save_result=True)
+def _copysign_backward(grad, args):
+    ratio = (args.result / args.self).masked_fill(args.self == 0, 0.0)
+    return grad * ratio, _zeros(grad)
+
+
+@_op("copysign.Scalar").backward("CopysignBackward1", saves=("self",), save_result=True)
+def _copysign_scalar_backward(grad, args):
+    return _copysign_backward(grad, args)[0]
+
+
+@_op("fmod.Scalar").backward("FmodBackward0")
+def _fmod_scalar_backward(grad, args):
+    return grad
+
+
+_op("remainder.Scalar").backward("RemainderBackward0")(_fmod_scalar_backward)
+
+
+@_op("fmod.Tensor").backward("FmodBackward1", saves=("self", "other"))
+def _fmod_backward(grad, args):
+    return grad, -grad * args.self.div(args.other, rounding_mode="trunc")
+
+
+@_op("remainder.Tensor").backward("RemainderBackward1", saves=("self", "other"))
+def _remainder_backward(grad, args):
+    return grad, -grad * args.self.div(args.other, rounding_mode="floor")
+
+
+def _extreme_backward(is_max: bool):
+    """maximum/minimum: the larger (smaller) operand gets the gradient, ties share it."""
+    def fn(grad, args):
+        x, y = args.self, args.other
+        tie = _choose(x == y, grad / 2, grad)
+        lose_x, lose_y = (x < y, x > y) if is_max else (x > y, x < y)
+        return tie.masked_fill(lose_x, 0.0), tie.masked_fill(lose_y, 0.0)
+    return fn
+
+
+_op("maximum").backward("MaximumBackward0", saves=("self", "other"))(_extreme_backward(True))
+_op("minimum").backward("MinimumBackward0", saves=("self", "other"))(_extreme_backward(False))
+
+
+def _fextreme_backward(is_max: bool):
+    """fmax/fmin: the chosen operand (self on ties, the non-NaN one) gets the gradient."""
+    def fn(grad, args):
+        x, y = args.self, args.other
+        picks_self = ((x >= y) if is_max else (x <= y)).logical_or(y.isnan())
+        return grad.masked_fill(picks_self.logical_not(), 0.0), grad.masked_fill(picks_self, 0.0)
+    return fn
+
+
+_op("fmax").backward("FmaxBackward0", saves=("self", "other"))(_fextreme_backward(True))
+_op("fmin").backward("FminBackward0", saves=("self", "other"))(_fextreme_backward(False))
+
+
+def _where_backward(grad, args):
+    c = args.condition
+    return None, _choose(c, grad, 0.0), _choose(c, 0.0, grad)
+
+
+for _s in ("where.self", "where.ScalarSelf", "where.ScalarOther"):
+    _op(_s).backward("WhereBackward0", saves=("condition",))(_where_backward)
+
+
+@_op("masked_fill.Scalar").backward("MaskedFillBackward0", saves=("mask",))
+def _masked_fill_backward(grad, args):
+    return grad.masked_fill(args.mask, 0.0), None
+
+
+@_op("masked_fill.Tensor").backward("MaskedFillBackward1", saves=("mask",))
+def _masked_fill_tensor_backward(grad, args):
+    return grad.masked_fill(args.mask, 0.0), None, _choose(args.mask, grad, 0.0).sum()
+
+
+@_op("lerp.Scalar").backward("LerpBackward0")
+def _lerp_scalar_backward(grad, args):
+    w = args.weight
+    return grad * (1 - w), grad * w
+
+
+@_op("lerp.Tensor").backward("LerpBackward1", saves=("self", "end", "weight"))
+def _lerp_backward(grad, args):
+    w = args.weight
+    return grad * (1 - w), grad * w, grad * (args.end - args.self)
+
+
+@_op("addcmul").backward("AddcmulBackward0", saves=("tensor1", "tensor2"))
+def _addcmul_backward(grad, args):
+    g = grad * args.value if args.value != 1 else grad
+    return grad, g * args.tensor2, g * args.tensor1
+
+
+@_op("addcdiv").backward("AddcdivBackward0", saves=("tensor1", "tensor2"))
+def _addcdiv_backward(grad, args):
+    g = grad * args.value / args.tensor2
+    return grad, g, -g * args.tensor1 / args.tensor2
+
+
+def _bounded(grad, x, lo, hi):
+    """grad where ``lo <= x <= hi`` (a bound of None is open), else 0."""
+    keep = None
+    for cond in ((x >= lo) if lo is not None else None, (x <= hi) if hi is not None else None):
+        if cond is not None:
+            keep = cond if keep is None else keep.logical_and(cond)
+    return _choose(keep, grad, 0.0)
+
+
+def _clamp_scalar_backward(grad, args):
+    return _bounded(grad, args.self, getattr(args, "min", None), getattr(args, "max", None))
+
+
+def _clamp_tensor_backward(grad, args):
+    """torch's clamp_backward_min_max: when min > max every element is max."""
+    x, lo, hi = args.self, getattr(args, "min", None), getattr(args, "max", None)
+    gx = _bounded(grad, x, lo, hi)
+    glo = ghi = None
+    if lo is not None:
+        below = x < lo
+        glo = _choose(below.logical_and(lo < hi) if hi is not None else below, grad, 0.0)
+    if hi is not None:
+        above = x > hi
+        ghi = _choose(above.logical_or(hi < lo) if lo is not None else above, grad, 0.0)
+    return tuple(g for g, b in ((gx, True), (glo, "min"), (ghi, "max"))
+                 if b is True or hasattr(args, b))
+
+
+for _nm in ("clamp", "clip"):
+    _op(_nm).backward("ClampBackward1", saves=("self",))(_clamp_scalar_backward)
+    _op(f"{_nm}.Tensor").backward("ClampBackward0", saves=("self", "min", "max"))(
+        _clamp_tensor_backward)
+_op("clamp_min").backward("ClampMinBackward0", saves=("self",))(_clamp_scalar_backward)
+_op("clamp_max").backward("ClampMaxBackward0", saves=("self",))(_clamp_scalar_backward)
+_op("clamp_min.Tensor").backward("ClampMinBackward1", saves=("self", "min"))(
+    _clamp_tensor_backward)
+_op("clamp_max.Tensor").backward("ClampMaxBackward1", saves=("self", "max"))(
+    _clamp_tensor_backward)

@@ -553,7 +553,7 @@ OPERATORS = _operators()
 
 def _functional(name: str):
     from .._dispatch.dispatcher import OPS
-    return next(op for op in OPS[name].overloads if op.name == name)
+    return next(op for op in OPS[name.split(".")[0]].overloads if op.name == name)
 
 
 @_functional("neg").backward("NegBackward0")
@@ -629,3 +629,290 @@ def _abs_backward(grad, args):
 @_functional("erf").backward("ErfBackward0", saves=("self",))
 def _erf_backward(grad, args):
     return grad * (2.0 / math.sqrt(math.pi)) * (-(args.self * args.self)).exp()
+
+
+
+# ---------------------------------------------------------------- polygamma
+
+polygamma = defop("polygamma(int n, Tensor self) -> Tensor", variants=("function",))
+
+# Bernoulli numbers B2, B4, ..., B16 (the Euler-Maclaurin tail of the Hurwitz zeta function)
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
+
+
+def _polygamma_values(n: int, x: np.ndarray) -> np.ndarray:
+    """psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x) for n >= 1: the series is summed term by term
+    until x is large, then closed with the Euler-Maclaurin expansion."""
+    s = n + 1
+    x = np.array(x, dtype=np.float64)
+    acc = np.zeros_like(x)
+    limit = 20.0 + n
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        todo = np.isfinite(x) & (x < limit)
+        while todo.any():
+            acc[todo] += x[todo] ** -s
+            x[todo] += 1
+            todo &= x < limit
+        tail = x ** (1 - s) / (s - 1) + 0.5 * x ** -s
+        rising, power, fact = float(s), x ** (-s - 1), 2.0
+        for k, b in enumerate(_BERNOULLI, start=1):
+            tail = tail + b / fact * rising * power
+            rising *= (s + 2 * k - 1) * (s + 2 * k)
+            fact *= (2 * k + 1) * (2 * k + 2)
+            power = power / (x * x)
+        out = (-1.0) ** (n + 1) * math.factorial(n) * (acc + tail)
+    return np.where(x == np.inf, np.nan, out)  # torch's zeta gives NaN at +inf
+
+
+def _trigamma_values(x: np.ndarray) -> np.ndarray:
+    """psi^(1)(x) as torch evaluates it: reflection below 1/2, six recurrence steps, then a
+    short asymptotic series (so gradients of digamma round as torch's do)."""
+    x = np.array(x, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        reflect = x < 0.5
+        s = np.sin(np.pi * x)
+        result = np.where(reflect, -(np.pi * np.pi) / (s * s), 0.0)
+        x = np.where(reflect, 1 - x, x)
+        for _ in range(6):
+            result += 1 / (x * x)
+            x = x + 1
+        ixx = 1 / (x * x)
+        result += (1 + 1 / (2 * x) + ixx * (1 / 6 - ixx * (1 / 30 - ixx * (1 / 42)))) / x
+        return np.where(reflect, -result, result)
+
+
+@polygamma.impl("CPU", "Meta")
+def _polygamma(n, self):
+    _check_tensor("polygamma", self)
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    if n == 0:
+        return self.digamma()
+    dt = _float_dtype(self)
+    out = empty_tensor(self._shape, dt, self._device, _out_strides(self, dt))
+    if numel_of(self._shape) == 0 or out._data is None:
+        return out
+    x = self._array().astype(np.float64)
+    vals = _trigamma_values(x) if n == 1 else _polygamma_values(n, x)
+    copy_into(out, from_array(np.ascontiguousarray(vals)).to(dt))
+    return out
+
+
+# ---------------------------------------------------------------- more derivatives
+
+
+def _where(cond, a, b):
+    from .. import where
+    return where(cond, a, b)
+
+
+def _declare(names, node: str, saves=(), save_result: bool = False):
+    """Decorator declaring one formula for the functional ops ``names`` (an op and its
+    aliases differentiate alike, under torch's node name)."""
+    def register(fn):
+        for n in names.split():
+            _functional(n).backward(node, saves=saves, save_result=save_result)(fn)
+        return fn
+    return register
+
+
+_functional("absolute").backward("AbsBackward0", saves=("self",))(_abs_backward)
+_functional("negative").backward("NegBackward0")(_neg_backward)
+
+
+@_declare("acos arccos", "AcosBackward0", ("self",))
+def _acos_backward(grad, args):
+    return -grad * (1 - args.self * args.self).rsqrt()
+
+
+@_declare("asin arcsin", "AsinBackward0", ("self",))
+def _asin_backward(grad, args):
+    return grad * (1 - args.self * args.self).rsqrt()
+
+
+@_declare("atan arctan", "AtanBackward0", ("self",))
+def _atan_backward(grad, args):
+    return grad / (args.self * args.self + 1)
+
+
+@_declare("sinh", "SinhBackward0", ("self",))
+def _sinh_backward(grad, args):
+    return grad * args.self.cosh()
+
+
+@_declare("cosh", "CoshBackward0", ("self",))
+def _cosh_backward(grad, args):
+    return grad * args.self.sinh()
+
+
+@_declare("tan", "TanBackward0", save_result=True)
+def _tan_backward(grad, args):
+    return grad * (1 + args.result * args.result)
+
+
+@_declare("asinh arcsinh", "AsinhBackward0", ("self",))
+def _asinh_backward(grad, args):
+    return grad * (args.self * args.self + 1).rsqrt()
+
+
+@_declare("acosh arccosh", "AcoshBackward0", ("self",))
+def _acosh_backward(grad, args):
+    return grad * (args.self * args.self - 1).rsqrt()
+
+
+@_declare("atanh arctanh", "AtanhBackward0", ("self",))
+def _atanh_backward(grad, args):
+    return grad / (1 - args.self * args.self)
+
+
+@_declare("exp2", "Exp2Backward0", save_result=True)
+def _exp2_backward(grad, args):
+    return grad * args.result * math.log(2.0)
+
+
+@_declare("log2", "Log2Backward0", ("self",))
+def _log2_backward(grad, args):
+    return grad / (args.self * math.log(2.0))
+
+
+@_declare("log10", "Log10Backward0", ("self",))
+def _log10_backward(grad, args):
+    return grad / (args.self * math.log(10.0))
+
+
+@_declare("erfc", "ErfcBackward0", ("self",))
+def _erfc_backward(grad, args):
+    return -grad * (2.0 / math.sqrt(math.pi)) * (-(args.self * args.self)).exp()
+
+
+@_declare("erfinv", "ErfinvBackward0", save_result=True)
+def _erfinv_backward(grad, args):
+    return grad * (0.5 * math.sqrt(math.pi)) * (args.result * args.result).exp()
+
+
+@_declare("lgamma", "LgammaBackward0", ("self",))
+def _lgamma_backward(grad, args):
+    return grad * args.self.digamma()
+
+
+@_declare("digamma", "DigammaBackward0", ("self",))
+def _digamma_backward(grad, args):
+    return grad * polygamma(1, args.self)
+
+
+@polygamma.backward("PolygammaBackward0", saves=("self",))
+def _polygamma_backward(grad, args):
+    return grad * polygamma(args.n + 1, args.self)
+
+
+@_declare("logit", "LogitBackward0", ("self",))
+def _logit_backward(grad, args):
+    x = args.self
+    g = grad / (x * (1 - x))
+    if args.eps is None:
+        return _where((x < 0).logical_or(x > 1), math.nan, g)
+    return _where((x < args.eps).logical_or(x > 1 - args.eps), 0.0, g)
+
+
+@_declare("log_sigmoid", "LogSigmoidBackward0", ("self",))
+def _log_sigmoid_backward(grad, args):
+    return grad * (-args.self).sigmoid()
+
+
+@_declare("sign", "SignBackward0")
+def _sign_backward(grad, args):
+    from .. import zeros_like
+    return zeros_like(grad)
+
+
+_functional("sgn").backward("SgnBackward0")(_sign_backward)
+for _n, _node in (("floor", "FloorBackward0"), ("ceil", "CeilBackward0"),
+                  ("round", "RoundBackward0"), ("trunc", "TruncBackward0"),
+                  ("fix", "TruncBackward0")):
+    _functional(_n).backward(_node)(_sign_backward)
+_functional("round.decimals").backward("RoundBackward1")(_sign_backward)
+
+
+@_declare("frac", "FracBackward0")
+def _frac_backward(grad, args):
+    return grad
+
+
+@_declare("square", "PowBackward0", ("self",))
+def _square_backward(grad, args):
+    return 2 * grad * args.self
+
+
+@_declare("nan_to_num", "NanToNumBackward0", ("self",))
+def _nan_to_num_backward(grad, args):
+    return grad * args.self.isfinite()
+
+
+@_declare("hardtanh", "HardtanhBackward0", ("self",))
+def _hardtanh_backward(grad, args):
+    x = args.self
+    return _where((x > args.min_val).logical_and(x < args.max_val), grad, 0.0)
+
+
+@_declare("elu", "EluBackward0", ("self",))
+def _elu_backward(grad, args):
+    x, s = args.self, args.input_scale
+    neg = grad * (s * args.alpha * args.scale) * (x * s).exp()
+    return _where(x <= 0, neg, grad * args.scale)
+
+
+@_declare("leaky_relu", "LeakyReluBackward0", ("self",))
+def _leaky_relu_backward(grad, args):
+    return _where(args.self > 0, grad, grad * args.negative_slope)
+
+
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+
+
+@_declare("gelu", "GeluBackward0", ("self",))
+def _gelu_backward(grad, args):
+    x = args.self
+    if args.approximate == "tanh":
+        inner = _SQRT_2_PI * (x + 0.044715 * x * x * x)
+        t = inner.tanh()
+        slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
+        return grad * slope
+    cdf = 0.5 * (1 + (x * (1 / math.sqrt(2.0))).erf())
+    pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
+    return grad * (cdf + x * pdf)
+
+
+@_declare("silu", "SiluBackward0", ("self",))
+def _silu_backward(grad, args):
+    s = args.self.sigmoid()
+    return grad * s * (1 + args.self * (1 - s))
+
+
+@_declare("mish", "MishBackward0", ("self",))
+def _mish_backward(grad, args):
+    x = args.self
+    t = x.exp().log1p().tanh()
+    return grad * (t + x * x.sigmoid() * (1 - t * t))
+
+
+@_declare("softplus", "SoftplusBackward0", ("self",))
+def _softplus_backward(grad, args):
+    bx = args.self * args.beta
+    return _where(bx > args.threshold, grad, grad * bx.sigmoid())
+
+
+# torch's kernel multiplies by 1/6 rounded to float32, in every dtype
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
+
+
+@_declare("hardsigmoid", "HardsigmoidBackward0", ("self",))
+def _hardsigmoid_backward(grad, args):
+    x = args.self
+    return _where((x > -3).logical_and(x < 3), grad * _ONE_SIXTH_F32, 0.0)
+
+
+@_declare("hardswish", "HardswishBackward0", ("self",))
+def _hardswish_backward(grad, args):
+    x = args.self
+    mid = _where(x < 3, grad * (x / 3 + 0.5), grad)
+    return _where(x <= -3, 0.0, mid)
