@@ -911,8 +911,8 @@ def _index_put_backward(grad, args):
     from .creation import zeros
     grad_self = grad if args.accumulate else _index_put_impl_(
         grad.clone(), args.indices, zeros(args.values.shape, dtype=grad.dtype))
-    return grad_self, None, index(grad, args.indices)
+    return grad_self, index(grad, args.indices)
 
 
-index_put.backward("IndexPutBackward0")(_index_put_backward)
-_index_put_impl_.backward("IndexPutBackward0")(_index_put_backward)
+index_put.backward("IndexPutBackward0", inputs=("self", "values"))(_index_put_backward)
+_index_put_impl_.backward("IndexPutBackward0", inputs=("self", "values"))(_index_put_backward)

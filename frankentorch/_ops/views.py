@@ -340,6 +340,12 @@ def _expand_as(self, other):
     return expand(self, other._shape)
 
 
+view_as = defop("view_as(Tensor(a) self, Tensor other) -> Tensor(a)", variants=("method",))
+reshape_as = defop("reshape_as(Tensor(a) self, Tensor other) -> Tensor(a)", variants=("method",))
+view_as.impl("CompositeImplicitAutograd")(lambda self, other: view(self, other._shape))
+reshape_as.impl("CompositeImplicitAutograd")(lambda self, other: reshape(self, other._shape))
+
+
 flatten = defop("flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> "
                 "Tensor(a)")
 

@@ -10,6 +10,7 @@ from . import derivatives  # noqa: F401  (installs the autograd kernel)
 from .engine import (BackwardReport, ReentrantDepthError, get_max_reentrant_depth,
                      run_backward, set_max_reentrant_depth)
 from .function import Function, FunctionCtx, once_differentiable
+from . import functional  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AccumulateGrad, Node, gradient_edge
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,

@@ -46,9 +46,14 @@ class _Args:
 
 
 class OpBackward(Node):
-    """Backward node of one op call (named as PyTorch names it, e.g. ``MulBackward0``)."""
+    """Backward node of one op call (named as PyTorch names it, e.g. ``MulBackward0``).
 
-    __slots__ = ("_formula", "_args", "_result", "_input_metas", "num_outputs", "_output_metas")
+    Its edges are the differentiable tensor arguments in schema order, a ``Tensor[]``
+    argument contributing one edge per element; a formula returns one gradient per
+    differentiable argument (a sequence of them for a ``Tensor[]``, or all of them flat)."""
+
+    __slots__ = ("_formula", "_args", "_result", "_input_metas", "_list_lengths",
+                 "num_outputs", "_output_metas")
 
     def name(self) -> str:
         return self._formula.name
@@ -61,8 +66,16 @@ class OpBackward(Node):
         out = self._formula.fn(grads if len(grads) > 1 else grads[0], _Args(self))
         if not isinstance(out, tuple):
             out = (out,)
+        flat = out
+        if len(out) != len(self._input_metas) or any(isinstance(g, (tuple, list)) for g in out):
+            flat = []
+            for g, n in zip(out, self._list_lengths):
+                if n is None:
+                    flat.append(g)
+                else:
+                    flat.extend(g if g is not None else (None,) * n)
         return tuple(_fit(g, m) if g is not None and m is not None else None
-                     for g, m in zip(out, self._input_metas))
+                     for g, m in zip(flat, self._input_metas))
 
     def release_variables(self) -> None:
         super().release_variables()
@@ -93,16 +106,20 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
     """The kernel for autograd keys: run below autograd, then record a node for outputs."""
     schema = op.schema
     names = [a.name for a in schema.arguments]
-    tensor_pos = set(schema.tensor_arg_indices)
+    tensor_pos = sorted(schema.tensor_arg_indices)
+    list_pos = set(schema.tensor_list_arg_indices)
     is_inplace = schema.is_inplace and names[0] == "self"
     is_out = bool(schema.out_indices)
 
     def kernel(*args):
         formula = op.derivative or (_inplace_formula(op) if is_inplace else None)
         bits = op.keyset_bits(args) & _AFTER_AUTOGRAD
-        diff_pos = [i for i in tensor_pos if getattr(args[i], "_requires_grad", False)
-                    and (formula is None or formula.inputs is None or names[i] in formula.inputs)]
-        if is_out and diff_pos:
+        # the differentiable tensors, one entry per argument (a list for Tensor[] arguments)
+        diff = [(i, list(args[i] or ()) if i in list_pos else args[i]) for i in tensor_pos
+                if formula is None or formula.inputs is None or names[i] in formula.inputs]
+        requires = any(getattr(t, "_requires_grad", False)
+                       for _, a in diff for t in (a if isinstance(a, list) else (a,)))
+        if is_out and requires:
             raise RuntimeError(f"{op.name.split('.')[0]}(): functions with out=... arguments "
                                "don't support automatic differentiation, but one of the "
                                "arguments requires grad.")
@@ -112,23 +129,24 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
         _grad_mode._state.enabled = False  # below autograd: nested ops do not record
         try:
             # saved before the op runs: an in-place op keeps a copy of the self it overwrites
-            saved = _save_inputs(args, names, formula, is_inplace) if diff_pos else None
+            saved = _save_inputs(args, names, formula, is_inplace) if requires else None
             out = op.redispatch(args, bits)
         finally:
             _grad_mode._state.enabled = previous
-        if not diff_pos:
+        if not requires:
             return out
         outputs = out if isinstance(out, tuple) else (out,)
         if not any(isinstance(o, Tensor) and o.dtype.is_floating_point for o in outputs):
             return out
-        node = OpBackward(tuple(gradient_edge(args[i]) if i in diff_pos else None
-                                for i in range(len(args)) if i in tensor_pos))
+        inputs = [t for _, a in diff for t in (a if isinstance(a, list) else (a,))]
+        node = OpBackward(tuple(gradient_edge(t) for t in inputs))
         node._formula = formula or _dispatch.Backward(f"{_camel(op.name)}NotImplemented",
                                                       _not_implemented(op.name), (), False,
                                                       None)
         node._args = saved
-        node._input_metas = tuple((args[i].shape, args[i].dtype) if i in diff_pos else None
-                                  for i in range(len(args)) if i in tensor_pos)
+        node._input_metas = tuple((t.shape, t.dtype) if getattr(t, "_requires_grad", False)
+                                  else None for t in inputs)
+        node._list_lengths = tuple(len(a) if isinstance(a, list) else None for _, a in diff)
         node.num_outputs = len(outputs)
         node._output_metas = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None
                                    for o in outputs)
