@@ -321,7 +321,8 @@ def _round_trip(v: int, dt: D.dtype) -> int:
     x = np.array([v], np.int64).astype(np.float32 if dt in _HALF else dt.np_dtype)
     if dt in _HALF:
         x = x.astype(dt.np_dtype)
-    return int(x.astype(np.float64)[0])
+    with np.errstate(invalid="ignore", over="ignore"):  # inf -> INT64_MIN, as on x86
+        return int(x.astype(np.float64).astype(np.int64)[0])
 
 
 def _update_from(v: int, dt: D.dtype) -> int:
@@ -588,8 +589,9 @@ def _randint_kernel(low, high, size, generator=None, dtype=None, layout=None, de
     return _random_from_kernel(_new(size, dtype or D.int64, device), low, high, generator)
 
 
-# the largest n each dtype can hold exactly (ATen's check_supported_max_int_with_precision)
-_PERM_LIMIT = {"float16": 1 << 11, "bfloat16": 1 << 8, "float32": 1 << 24, "float64": 1 << 53}
+# ATen's check_supported_max_int_with_precision: the largest n, as its message writes it
+_PERM_LIMIT = {"float16": (2049, "2049"), "float32": (2 ** 24 + 1, "2^24+1"),
+               "float64": (2 ** 53 + 1, "2^53+1")}
 
 
 @_randperm.impl("CPU", "Meta")
@@ -600,9 +602,9 @@ def _randperm_kernel(n, generator=None, dtype=None, layout=None, device=None,
     if dt is D.bool_:
         raise _not_implemented("randperm", dt)
     limit = _PERM_LIMIT.get(dt.name)
-    if limit is not None and n > limit + 1:
-        raise RuntimeError(f"n cannot be greater than {limit + 1} for {_torch_name(dt)} type.")
-    if limit is None and n > 0 and n - 1 > D.iinfo(dt).max:
+    if limit is not None and n > limit[0]:
+        raise RuntimeError(f"n cannot be greater than {limit[1]} for {_torch_name(dt)} type.")
+    if not dt.is_floating_point and n > 0 and n - 1 > D.iinfo(dt).max:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without "
                            "overflow")
     if t._data is None or not n:
@@ -695,6 +697,6 @@ for _op, _name, _count in ((normal_, "NormalBackward0", 1), (uniform_, "UniformB
     _op.backward(_name)(_zero_grads(_count))
 
 
-@_bernoulli_p.backward("NotImplemented")
+@_bernoulli_p.backward("torch::autograd::NotImplemented")
 def _bernoulli_p_backward(grad, args):
     raise RuntimeError("derivative for aten::bernoulli is not implemented")
