@@ -57,9 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         description="frankentorch: a PyTorch-compatible CPU tensor library.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("demo", help="a short tour of what frankentorch does")
+    from .conformance import cli as conformance_cli
+    conformance_cli.add_subcommands(sub)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo()
+    if args.command in ("conformance", "artifacts"):
+        return conformance_cli.dispatch(args)
     parser.print_help()
     return 0
 

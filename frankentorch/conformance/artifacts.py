@@ -1,0 +1,302 @@
+"""Packet artifacts under ``artifacts/phase2c``: parity reports with RaptorQ sidecars and
+decode proofs (generated from the last differential report), the validator (READY /
+NOT_READY per packet), the integrity scrub, the reliability gate and the rollup pages."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from . import logs, sidecar
+from .families import FAMILIES, Family
+from .runner import DIFFERENTIAL_SCHEMA, KINDS
+
+__all__ = ["PACKET_FILES", "GLOBAL_FILES", "publish", "validate", "scrub", "gate",
+           "parse_gate", "packet_dir"]
+
+PACKET_FILES = ("legacy_anchor_map.md", "contract_table.md", "fixture_manifest.json",
+                "parity_gate.yaml", "risk_note.md", "parity_report.json",
+                "parity_report.raptorq.json", "parity_report.decode_proof.json")
+GLOBAL_FILES = ("SCHEMA_LOCK_V1.md", "TEST_LOG_CONTRACT_V1.md",
+                "HARDENED_DEVIATION_ALLOWLIST_V1.json", "RELIABILITY_BUDGET_POLICY_V1.json",
+                "conformance/differential_report_v1.json")
+PARITY_SCHEMA = "ft-parity-report-v1"
+PARITY_FIELDS = ("schema_version", "packet_id", "suite_id", "status", "generated_from",
+                 "generated_unix_ms", "oracle", "strict", "hardened", "ops")
+DIFFERENTIAL = "conformance/differential_report_v1.json"
+
+
+def packet_dir(root: Path, packet_id: str) -> Path:
+    return root / packet_id
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text())
+
+
+def _write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=1) + "\n")
+
+
+# ------------------------------------------------------------------ parity_gate.yaml
+
+def parse_gate(text: str) -> dict:
+    """The subset of YAML the gates use: nested mappings by indentation, scalars, ``[a, b]``."""
+    root: dict = {}
+    stack = [(-1, root)]
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        key, _, value = line.strip().partition(":")
+        while stack[-1][0] >= indent:
+            stack.pop()
+        parent = stack[-1][1]
+        if value.strip() == "":
+            parent[key] = {}
+            stack.append((indent, parent[key]))
+        else:
+            parent[key] = _scalar(value.strip())
+    return root
+
+
+def _scalar(v: str):
+    if v.startswith("[") and v.endswith("]"):
+        return [_scalar(x.strip()) for x in v[1:-1].split(",") if x.strip()]
+    if v in ("true", "false"):
+        return v == "true"
+    for conv in (int, float):
+        try:
+            return conv(v)
+        except ValueError:
+            pass
+    return v.strip("\"'")
+
+
+# ------------------------------------------------------------------ publish
+
+def _fixture_manifest(family: Family, fixtures_root: Path) -> dict:
+    files = []
+    for kind in KINDS:
+        path = fixtures_root / family.name / f"{kind}.json"
+        if path.exists():
+            data = _read_json(path)
+            files.append({"file": f"fixtures/{family.name}/{kind}.json", "kind": kind,
+                          "cases": len(data["cases"]),
+                          "captured_with": data["captured_with"],
+                          "sha256": sidecar._sha(path.read_bytes())})
+    return {"schema_version": "ft-fixture-manifest-v1", "packet_id": family.packet_id,
+            "suite_id": family.suite_id, "family": family.name,
+            "capture_command": f"python tools/capture_fixtures.py --family {family.name}",
+            "modes": ["strict", "hardened"], "fixtures": files,
+            "status": "captured" if files else "missing"}
+
+
+def _parity_report(family: Family, diff: dict) -> dict | None:
+    entry = diff["packets"].get(family.packet_id)
+    if entry is None:
+        return None
+    modes = entry["modes"]
+    strict, hardened = modes.get("strict"), modes.get("hardened")
+    green = all(m is not None and m["failed"] == 0 for m in (strict, hardened))
+    return {"schema_version": PARITY_SCHEMA, "packet_id": family.packet_id,
+            "suite_id": family.suite_id, "status": "parity_green" if green else "drift",
+            "generated_from": diff["generated_from"],
+            "generated_unix_ms": diff["generated_unix_ms"], "oracle": diff["oracle"],
+            "strict": strict, "hardened": hardened, "kinds": entry["kinds"],
+            "ops": {o["op"]: o["modes"] for o in diff["ops"]
+                    if o["packet_id"] == family.packet_id}}
+
+
+def publish(root: Path, fixtures_root: Path) -> list[str]:
+    """Write each packet's fixture manifest, and parity report + sidecar + decode proof from
+    the differential report; returns the packets that got a parity report."""
+    diff = _read_json(root / DIFFERENTIAL)
+    done = []
+    for family in FAMILIES:
+        pdir = packet_dir(root, family.packet_id)
+        _write_json(pdir / "fixture_manifest.json", _fixture_manifest(family, fixtures_root))
+        report = _parity_report(family, diff)
+        if report is None:
+            continue
+        _write_json(pdir / "parity_report.json", report)
+        seal(pdir / "parity_report.json", f"{family.packet_id}/parity_report")
+        done.append(family.packet_id)
+    return done
+
+
+def seal(path: Path, artifact_id: str) -> None:
+    """Write ``<name>.raptorq.json`` and ``<name>.decode_proof.json`` next to ``path``."""
+    data = path.read_bytes()
+    sc = sidecar.write_sidecar(data, artifact_id, path.name)
+    _write_json(path.with_suffix(".raptorq.json"), sc)
+    proof = sidecar.decode_proof(data, sc)
+    proof["generated_unix_ms"] = int(time.time() * 1000)
+    _write_json(path.with_suffix(".decode_proof.json"), proof)
+
+
+# ------------------------------------------------------------------ validate
+
+def _check_packet(root: Path, family: Family, allow: dict) -> dict:
+    pdir = packet_dir(root, family.packet_id)
+    errors, checks = [], {}
+    for name in PACKET_FILES:
+        checks[f"exists:{name}"] = (pdir / name).exists()
+        if not checks[f"exists:{name}"]:
+            errors.append(f"missing {family.packet_id}/{name}")
+    for name in ("legacy_anchor_map.md", "contract_table.md", "risk_note.md"):
+        path = pdir / name
+        if path.exists() and family.packet_id not in path.read_text():
+            errors.append(f"{name} does not name {family.packet_id}")
+    report = gate_cfg = None
+    if (pdir / "parity_report.json").exists():
+        report = _read_json(pdir / "parity_report.json")
+        missing = [f for f in PARITY_FIELDS if f not in report]
+        if missing or report.get("packet_id") != family.packet_id:
+            errors.append(f"parity_report.json: missing fields {missing} or wrong packet_id")
+            report = None
+    if (pdir / "parity_gate.yaml").exists():
+        gate_cfg = parse_gate((pdir / "parity_gate.yaml").read_text())
+        for key in ("packet_id", "strict", "hardened"):
+            if key not in gate_cfg:
+                errors.append(f"parity_gate.yaml lacks {key}")
+    if report and gate_cfg and "strict" in gate_cfg and "hardened" in gate_cfg:
+        errors += _gate_errors(family.packet_id, report, gate_cfg)
+    if report:
+        errors += _sidecar_errors(pdir)
+    if (pdir / "fixture_manifest.json").exists():
+        man = _read_json(pdir / "fixture_manifest.json")
+        if man.get("status") != "captured":
+            errors.append("fixture_manifest.json: no captured fixtures")
+    return {"packet_id": family.packet_id, "suite_id": family.suite_id,
+            "status": "READY" if not errors else "NOT_READY", "errors": errors,
+            "checks": checks}
+
+
+def _gate_errors(pid: str, report: dict, cfg: dict) -> list[str]:
+    errs = []
+    for mode in ("strict", "hardened"):
+        got, want = report.get(mode), cfg[mode]
+        if got is None:
+            errs.append(f"parity_report has no {mode} run")
+            continue
+        if got["cases"] < want.get("min_cases", 1):
+            errs.append(f"{mode}: {got['cases']} cases < gate min_cases {want['min_cases']}")
+        ratio = got["pass_ratio"] or 0.0
+        if ratio < want.get("min_pass_ratio", 1.0):
+            errs.append(f"{mode}: pass ratio {ratio:.4f} < gate min_pass_ratio "
+                        f"{want['min_pass_ratio']}")
+    hard = report.get("hardened") or {}
+    limit = cfg["hardened"].get("max_unallowlisted_drift", 0)
+    if hard and hard["failed"] > limit and cfg["hardened"].get("min_pass_ratio", 1.0) >= 1.0:
+        errs.append(f"hardened: {hard['failed']} drifts outside the allowlist > {limit}")
+    return errs
+
+
+def _sidecar_errors(pdir: Path) -> list[str]:
+    sc_path, proof_path = pdir / "parity_report.raptorq.json", pdir / "parity_report.decode_proof.json"
+    if not sc_path.exists() or not proof_path.exists():
+        return []
+    data = (pdir / "parity_report.json").read_bytes()
+    sc, proof = _read_json(sc_path), _read_json(proof_path)
+    errs = []
+    if sc.get("schema_version") != sidecar.SIDECAR_SCHEMA:
+        errs.append("parity_report.raptorq.json: wrong schema_version")
+    elif sidecar.verify(data, sc):
+        errs.append("parity_report.json does not match its RaptorQ sidecar (run scrub)")
+    if proof.get("status") != "decode_verified" or \
+            proof.get("recovered_sha256") != sc.get("source_sha256"):
+        errs.append("parity_report.decode_proof.json is not a verified decode of this report")
+    return errs
+
+
+def validate(root: Path) -> dict:
+    """READY / NOT_READY for every packet, and the global files."""
+    from .runner import load_allowlist
+    allow = load_allowlist(root / "HARDENED_DEVIATION_ALLOWLIST_V1.json")
+    packets = [_check_packet(root, f, allow) for f in FAMILIES]
+    global_errors = [f"missing {g}" for g in GLOBAL_FILES if not (root / g).exists()]
+    if (root / DIFFERENTIAL).exists():
+        diff = _read_json(root / DIFFERENTIAL)
+        if diff.get("schema_version") != DIFFERENTIAL_SCHEMA:
+            global_errors.append(f"{DIFFERENTIAL}: wrong schema_version")
+        for p in packets:
+            reason = diff.get("not_ready", {}).get(p["packet_id"])
+            if reason:
+                p["errors"].insert(0, f"last run could not run it: {reason}")
+                p["status"] = "NOT_READY"
+    ok = not global_errors and all(p["status"] == "READY" for p in packets)
+    return {"schema_version": "ft-phase2c-validation-v1", "root": str(root), "ok": ok,
+            "global_errors": global_errors, "packets": packets}
+
+
+# ------------------------------------------------------------------ scrub
+
+def scrub(root: Path) -> dict:
+    """Verify every sealed artifact against its sidecar, repair damage, re-run a decode."""
+    entries = []
+    for sc_path in sorted(root.glob("*/*.raptorq.json")):
+        target = sc_path.with_name(sc_path.name.replace(".raptorq.json", ".json"))
+        entry = {"artifact": str(target.relative_to(root)), "status": "ok", "repaired": [],
+                 "message": ""}
+        try:
+            sc = _read_json(sc_path)
+            entry["repaired"] = sidecar.repair(target, sc)
+            proof = sidecar.decode_proof(target.read_bytes(), sc)
+            entry["status"] = "repaired" if entry["repaired"] else "ok"
+            entry["decode"] = {k: proof[k] for k in ("dropped_source_symbols",
+                                                     "recovered_sha256", "status")}
+        except (sidecar.SidecarError, OSError, ValueError, KeyError) as e:
+            entry["status"], entry["message"] = "fail", str(e)
+        entries.append(entry)
+    failed = sum(e["status"] == "fail" for e in entries)
+    return {"schema_version": "ft-raptorq-integrity-scrub-v1",
+            "generated_unix_ms": int(time.time() * 1000),
+            "summary": {"total": len(entries), "repaired": sum(e["status"] == "repaired"
+                                                               for e in entries),
+                        "failed": failed},
+            "entries": entries}
+
+
+# ------------------------------------------------------------------ reliability gate
+
+def gate(root: Path, policy_path: Path, e2e_path: Path | None) -> dict:
+    """Coverage floors per packet (from the differential report) and the flake budget (a
+    scenario both passing and failing in the e2e log): ``status`` pass or fail."""
+    policy = _read_json(policy_path)
+    diff = _read_json(root / DIFFERENTIAL)
+    violations = []
+    for pid, floor in policy["packets"].items():
+        entry = diff["packets"].get(pid)
+        if entry is None:
+            if floor.get("enforced", True):
+                violations.append({"budget_id": f"coverage_floor:{pid}:missing_packet",
+                                   "message": diff.get("not_ready", {}).get(pid, "not run")})
+            continue
+        for mode, m in entry["modes"].items():
+            if m["cases"] < floor["min_cases"]:
+                violations.append({"budget_id": f"coverage_floor:{pid}:{mode}:cases",
+                                   "message": f"{m['cases']} < {floor['min_cases']}"})
+            if (m["pass_ratio"] or 0) < floor["min_pass_ratio"][mode]:
+                violations.append({"budget_id": f"pass_ratio:{pid}:{mode}",
+                                   "message": f"{m['pass_ratio']} < "
+                                              f"{floor['min_pass_ratio'][mode]}"})
+        for kind in floor.get("required_kinds", []):
+            if not entry["kinds"].get(kind):
+                violations.append({"budget_id": f"required_kind:{pid}:{kind}",
+                                   "message": f"no {kind} cases"})
+    flakes = []
+    if e2e_path is not None and e2e_path.exists():
+        seen: dict[str, set] = {}
+        for rec in logs.read_jsonl(e2e_path):
+            seen.setdefault(rec["scenario_id"], set()).add(rec["outcome"])
+        flakes = sorted(s for s, outs in seen.items() if "pass" in outs and len(outs) > 1)
+    if len(flakes) > policy["flake_budget"]["max_flake_suspects"]:
+        violations.append({"budget_id": "flake_budget:max_flake_suspects",
+                           "message": f"{len(flakes)} flaky scenarios: {flakes[:10]}"})
+    return {"schema_version": "ft-reliability-gate-report-v1",
+            "generated_unix_ms": int(time.time() * 1000), "policy": str(policy_path),
+            "status": "fail" if violations else "pass", "flake_suspects": flakes,
+            "violations": violations}
