@@ -231,6 +231,23 @@ def _define_cat(name: str) -> None:
         res = _cat_compute(tensors, dim, out=out)
         return _write_out(out, res, tensors)
 
+    fn.backward("CatBackward0")(_cat_backward)
+
+
+def _cat_backward(grad, args):
+    """Each input gets its slice of ``grad`` along ``dim`` (legacy empty 1-D inputs, which cat
+    skips, get an empty gradient)."""
+    d = normalize_dim(args.dim, grad.ndim)
+    grads, pos = [], 0
+    for t in args.tensors:
+        if tuple(t.shape) == (0,) and grad.ndim != 1:
+            grads.append(empty_tensor((0,), grad.dtype, grad.device))
+            continue
+        n = t.shape[d]
+        grads.append(grad.narrow(d, pos, n))
+        pos += n
+    return grads
+
 
 for _n in ("cat", "concat", "concatenate"):
     _define_cat(_n)
@@ -261,6 +278,11 @@ stack_out = defop("stack.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> 
 @stack.impl("CPU", "Meta")
 def _stack(tensors, dim=0):
     return _stack_compute(tensors, dim)
+
+
+@stack.backward("StackBackward0")
+def _stack_backward(grad, args):
+    return list(grad.unbind(normalize_dim(args.dim, grad.ndim)))
 
 
 @stack_out.impl("CPU", "Meta")
