@@ -197,7 +197,7 @@ def _builtin_globals() -> dict[tuple[str, str], Global]:
     g: dict[tuple[str, str], Global] = {
         ("collections", "OrderedDict"): Global(collections.OrderedDict,
                                                _checked(collections.OrderedDict, (list, dict)),
-                                               _set_dict_state),
+                                               _set_dict_state, newobj=True),
         ("collections", "Counter"): Global(collections.Counter,
                                            _checked(collections.Counter, (list, dict)),
                                            _set_dict_state),
@@ -205,6 +205,7 @@ def _builtin_globals() -> dict[tuple[str, str], Global]:
         ("builtins", "frozenset"): Global(frozenset, _checked(frozenset, (list, tuple))),
         ("builtins", "complex"): Global(complex, _checked(complex, (int, float))),
         ("builtins", "bytearray"): Global(bytearray, _bytearray),
+        ("builtins", "bytes"): Global(bytes, _checked(bytes, (bytes,))),
         ("_codecs", "encode"): Global(_encode, _encode),
         ("torch", "Size"): Global(Size, _make_size),
         ("torch", "device"): Global(_device, _make_device),
@@ -241,7 +242,7 @@ def _user_global(obj) -> Global:
         for k, v in (slots or {}).items():
             setattr(target, k, v)
     if isinstance(obj, type):
-        return Global(obj, obj, build)
+        return Global(obj, obj, build, newobj=True)
     return Global(obj, obj if callable(obj) else None)
 
 

@@ -148,8 +148,8 @@ class Pickler:
                 self._out.append(b"b")
         elif t is collections.Counter:
             self._call("collections", "Counter", (dict(obj),), depth, memo=obj)
-        elif t is set or t is frozenset:
-            self._call("__builtin__", t.__name__, (list(obj),), depth, memo=obj)
+        elif t is set:
+            self._call("__builtin__", "set", (list(obj),), depth, memo=obj)
         elif t is complex:
             self._call("__builtin__", "complex", (obj.real, obj.imag), depth)
         elif t is bytes:

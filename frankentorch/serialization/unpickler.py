@@ -22,17 +22,19 @@ _MARK = object()
 class Global:
     """What an allowlisted global resolves to.
 
-    ``value`` is what the pickle sees; ``call`` (if any) is what REDUCE/NEWOBJ may invoke with
-    the arguments the stream built; ``build`` (if any) applies a BUILD state.
+    ``value`` is what the pickle sees; ``call`` (if any) is what REDUCE may invoke with the
+    arguments the stream built; ``build`` (if any) applies a BUILD state; ``newobj`` lets
+    NEWOBJ create an instance of ``value`` (a class) with ``value.__new__``.
     """
 
-    __slots__ = ("value", "call", "build")
+    __slots__ = ("value", "call", "build", "newobj")
 
     def __init__(self, value: Any, call: Callable | None = None,
-                 build: Callable | None = None) -> None:
+                 build: Callable | None = None, newobj: bool = False) -> None:
         self.value = value
         self.call = call
         self.build = build
+        self.newobj = newobj
 
 
 _RENAMED_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
@@ -138,24 +140,26 @@ class RestrictedUnpickler:
         module = _RENAMED_MODULES.get(module, module)
         g = self._find_global(module, name)
         value = g.value
-        if g.call is not None:
+        if g.call is not None or g.newobj:
             self._callables[id(value)] = g
             self._keep.append(value)
         if g.build is not None:
             self._builders[id(value)] = g.build
         self._stack.append(value)
 
-    def _callable(self, obj, what: str) -> Callable:
+    def _allowed(self, obj, what: str) -> Global:
         g = self._callables.get(id(obj))
-        if g is None or g.value is not obj:
+        ok = g is not None and g.value is obj and (
+            g.call is not None if what == "REDUCE" else g.newobj)
+        if not ok:
             raise UnpicklingError(f"pickle {what} of an object that is not an allowlisted "
                                   f"callable ({bounded(type(obj).__name__, 60)})")
-        return g.call
+        return g
 
     def _reduce(self) -> None:
         args = self._pop()
         func = self._pop()
-        call = self._callable(func, "REDUCE")
+        call = self._allowed(func, "REDUCE").call
         if not isinstance(args, tuple):
             raise UnpicklingError("pickle REDUCE arguments are not a tuple")
         self._stack.append(self._result(call(*args), func))
@@ -163,10 +167,10 @@ class RestrictedUnpickler:
     def _newobj(self, kwargs: dict | None = None) -> None:
         args = self._pop()
         cls = self._pop()
-        call = self._callable(cls, "NEWOBJ")
+        self._allowed(cls, "NEWOBJ")
         if not isinstance(args, tuple) or (kwargs is not None and not isinstance(kwargs, dict)):
             raise UnpicklingError("pickle NEWOBJ arguments are malformed")
-        self._stack.append(self._result(call(*args, **(kwargs or {})), cls))
+        self._stack.append(self._result(cls.__new__(cls, *args, **(kwargs or {})), cls))
 
     def _result(self, obj, made_by):
         build = self._builders.get(id(made_by))
