@@ -14,6 +14,7 @@ from . import iterator as it
 from .arith import (_check_operands, _kernel_alpha, _kernels, kernel_dtype, kernel_operand,
                     run_binary)
 from .copy import _torch_name, check_can_cast, copy_into, resize_out
+from .unary import overload as _op, choose as _choose
 
 _INTS = frozenset(d for d in D.ALL_DTYPES if not d.is_floating_point and d is not D.bool_)
 _FLOATS = frozenset(d for d in D.ALL_DTYPES if d.is_floating_point)
@@ -497,15 +498,6 @@ OPERATORS = _operators()
 
 
 # ------------------------------------------------------------------------- derivatives
-
-def _op(name: str):
-    """The overload ``name`` (``"pow.Tensor_Tensor"``)."""
-    return next(op for op in OPS[name.split(".")[0]].overloads if op.name == name)
-
-
-def _choose(cond, a, b):
-    return OPS["where"].function()(cond, a, b)
-
 
 def _zeros(x):
     from .creation import zeros_like

@@ -1156,3 +1156,276 @@ def _logsumexp_backward(grad, args):
         for d in reduced_dims(args.self, args.dim):
             grad, out = grad.unsqueeze(d), out.unsqueeze(d)
     return grad * (args.self - out).exp()
+
+
+for _op, _node in ((_softmax_op, "SoftmaxBackward0"), (_log_softmax_op, "LogSoftmaxBackward0")):
+    _op.backward(_node, save_result=True)(
+        _softmax_backward if _op is _softmax_op else _log_softmax_backward)
+
+
+def _unreduce(t: Tensor, self, dim, keepdim: bool) -> Tensor:
+    """A reduced tensor with its reduced dims reinserted (size 1) when keepdim was False."""
+    if not keepdim:
+        for d in reduced_dims(self, dim):
+            t = t.unsqueeze(d)
+    return t
+
+
+def _choose(cond, a, b):
+    from .unary import choose
+    return choose(cond, a, b)
+
+
+def _zeros_of(meta, like: Tensor) -> Tensor:
+    from .creation import zeros
+    return zeros(meta.shape, dtype=like.dtype)
+
+
+def _prod_backward(grad: Tensor, x: Tensor, result: Tensor, dim, keepdim: bool) -> Tensor:
+    """d prod / d x_i = product of the other elements: result / x_i without zeros; with one
+    zero in a slice only that element gets the product of the others; with more, none."""
+    grad, result = _unreduce(grad, x, dim, keepdim), _unreduce(result, x, dim, keepdim)
+    is_zero = x == 0
+    if not bool(is_zero.any()):
+        return grad * result / x
+    dims = reduced_dims(x, dim)
+    zeros = is_zero.sum(dims, keepdim=True)
+    others = _choose(is_zero, 1.0, x).prod(dims[0]) if len(dims) == 1 else \
+        _choose(is_zero, 1.0, x).reshape(-1).prod()
+    if len(dims) == 1:
+        others = others.unsqueeze(dims[0])
+    return _choose(zeros == 0, grad * result / _choose(is_zero, 1.0, x),
+                   _choose(is_zero.logical_and(zeros == 1), grad * others, 0.0))
+
+
+@prod_all.backward("ProdBackward0", saves=("self",), save_result=True)
+def _prod_all_backward(grad, args):
+    if args.self.ndim == 0:
+        return grad
+    return _prod_backward(grad, args.self, args.result, None, False)
+
+
+@prod_dim.backward("ProdBackward1", saves=("self",), save_result=True)
+def _prod_dim_backward(grad, args):
+    if args.self.ndim == 0:
+        return grad
+    return _prod_backward(grad, args.self, args.result, args.dim, args.keepdim)
+
+
+@nansum_op.backward("NansumBackward0", saves=("self",))
+def _nansum_backward(grad, args):
+    g = _unreduce(grad, args.self, args.dim, args.keepdim).expand(args.self.shape)
+    return g.masked_fill(args.self.isnan(), 0.0)
+
+
+@nanmean_op.backward("DivBackward0", saves=("self",))  # torch divides nansum by a count
+def _nanmean_backward(grad, args):
+    x = args.self
+    keep = x.isnan().logical_not()
+    count = keep.sum(reduced_dims(x, args.dim), keepdim=True)
+    return _unreduce(grad, x, args.dim, args.keepdim) * keep / count
+
+
+def _count_scaled(grad: Tensor, mask: Tensor, dims) -> Tensor:
+    """torch's scale_grad_by_count: ties among the selected elements share the gradient."""
+    return grad / mask.sum(dims, keepdim=True) * mask
+
+
+def _amax_backward(grad, args):
+    x, dims = args.self, reduced_dims(args.self, args.dim)
+    result = _unreduce(args.result, x, args.dim, args.keepdim)
+    return _count_scaled(_unreduce(grad, x, args.dim, args.keepdim), x == result, dims)
+
+
+amax_op.backward("AmaxBackward0", saves=("self",), save_result=True)(_amax_backward)
+amin_op.backward("AminBackward0", saves=("self",), save_result=True)(_amax_backward)
+
+
+def _evenly_distributed(grad: Tensor, x: Tensor, value: Tensor) -> Tensor:
+    """Full max/min/median: every element equal to the result (NaN to NaN) gets an equal
+    share of the gradient."""
+    mask = (x == value).logical_or(x.isnan().logical_and(value.isnan()))
+    return mask * (grad / mask.sum())
+
+
+def _evenly_backward(grad, args):
+    return _evenly_distributed(grad, args.self, args.result)
+
+
+for _op, _node in ((max_all, "MaxBackward1"), (min_all, "MinBackward1"),
+                   (median_all, "MedianBackward0")):
+    _op.backward(_node, saves=("self",), save_result=True)(_evenly_backward)
+
+
+def _selected(grad: Tensor, self, dim: int, indices: Tensor, keepdim: bool) -> Tensor:
+    """torch's value_selecting_reduction_backward: the gradient goes back to the positions
+    the indices name."""
+    if self.ndim == 0:
+        return grad
+    if not keepdim:
+        grad, indices = grad.unsqueeze(dim), indices.unsqueeze(dim)
+    return _zeros_of(self, grad).scatter(dim, indices, grad)
+
+
+def _values_backward(keepdim_arg):
+    def fn(grads, args):
+        keepdim = getattr(args, keepdim_arg) if isinstance(keepdim_arg, str) else keepdim_arg
+        return _selected(grads[0], args.self, args.dim, args.result[1], keepdim)
+    return fn
+
+
+for _op, _node in ((max_dim, "MaxBackward0"), (min_dim, "MinBackward0"),
+                   (median_dim, "MedianBackward1"), (mode_op, "ModeBackward0")):
+    _op.backward(_node, save_result=True)(_values_backward("keepdim"))
+
+
+@aminmax_op.backward("AminmaxBackward0", saves=("self",), save_result=True)
+def _aminmax_backward(grads, args):
+    x, dim, keepdim = args.self, args.dim, args.keepdim
+    dims = reduced_dims(x, dim)
+    out = None
+    for g, r in zip(grads, args.result):
+        part = _count_scaled(_unreduce(g, x, dim, keepdim), x == _unreduce(r, x, dim, keepdim),
+                             dims)
+        out = part if out is None else out + part
+    return out
+
+
+def _cum_dim(self, dim: int) -> int:
+    return normalize_dim(dim, max(self.ndim, 1))
+
+
+@OPS["cumsum"].overloads[0].backward("CumsumBackward0")
+def _cumsum_backward(grad, args):
+    if args.self.ndim == 0:
+        return grad
+    d = _cum_dim(args.self, args.dim)
+    return grad.flip(d).cumsum(d).flip(d)
+
+
+@OPS["cumprod"].overloads[0].backward("CumprodBackward0", saves=("self",), save_result=True)
+def _cumprod_backward(grad, args):
+    """Without zeros: reverse cumsum of grad * result, over x. At the first zero z of a slice
+    the gradient is the reverse cumsum of grad times the cumprod with x_z replaced by 1;
+    after it, zero."""
+    x = args.self
+    if x.ndim == 0 or x.numel() <= 1:
+        return grad
+    d = _cum_dim(x, args.dim)
+    grad = grad.to(x.dtype)
+
+    def rev_cumsum(t):
+        return t.flip(d).cumsum(d).flip(d)
+    is_zero = x == 0
+    if not bool(is_zero.any()):
+        return rev_cumsum(grad * args.result) / x
+    seen = is_zero.cumsum(d)
+    before = seen == 0
+    first = is_zero.logical_and(seen == 1)
+    safe = _choose(before, x, 1.0)
+    at_zero = rev_cumsum(grad * _choose(first, 1.0, x).cumprod(d))
+    return _choose(before, rev_cumsum(grad * args.result) / safe,
+                   _choose(first, at_zero, 0.0))
+
+
+def _cum_extreme_backward(grads, args):
+    x = args.self
+    if x.ndim == 0:
+        return grads[0]
+    d = _cum_dim(x, args.dim)
+    return _zeros_of(x, grads[0]).scatter_add(d, args.result[1], grads[0])
+
+
+cummax_op.backward("CummaxBackward0", save_result=True)(_cum_extreme_backward)
+cummin_op.backward("CumminBackward0", save_result=True)(_cum_extreme_backward)
+
+
+def _correction(args) -> float:
+    if hasattr(args, "unbiased"):
+        return float(args.unbiased)
+    return 1.0 if args.correction is None else float(args.correction)
+
+
+def _var_grad(grad: Tensor, x: Tensor, dim, keepdim: bool, correction: float) -> Tensor:
+    dims = reduced_dims(x, dim)
+    n = numel_of(x.shape[d] for d in dims)
+    dof = n - correction
+    scale = 2.0 / dof if dof else _math.inf
+    return scale * _unreduce(grad, x, dim, keepdim) * (x - x.mean(dims, keepdim=True))
+
+
+def _std_grad(grad: Tensor, x: Tensor, std: Tensor, dim, keepdim, correction) -> Tensor:
+    return _var_grad((grad / (2 * std)).masked_fill(std == 0, 0.0), x, dim, keepdim,
+                     correction)
+
+
+def _mean_grad(grad: Tensor, x: Tensor, dim, keepdim: bool) -> Tensor:
+    n = numel_of(x.shape[d] for d in reduced_dims(x, dim))
+    return _unreduce(grad, x, dim, keepdim).expand(x.shape) / n
+
+
+def _var_family_backward(take_sqrt: bool, with_mean: bool):
+    def fn(grads, args):
+        x, dim = args.self, getattr(args, "dim", None)
+        keepdim, corr = getattr(args, "keepdim", False), _correction(args)
+        g = grads[0] if with_mean else grads
+        if take_sqrt:
+            std = args.result[0] if with_mean else args.result
+            out = _std_grad(g, x, std, dim, keepdim, corr)
+        else:
+            out = _var_grad(g, x, dim, keepdim, corr)
+        return out + _mean_grad(grads[1], x, dim, keepdim) if with_mean else out
+    return fn
+
+
+for _name, _node, _sqrt, _with_mean in (("var", "VarBackward0", False, False),
+                                        ("std", "StdBackward0", True, False),
+                                        ("var_mean", "VarMeanBackward0", False, True),
+                                        ("std_mean", "StdMeanBackward0", True, True)):
+    for _op in OPS[_name].overloads:
+        _op._materialize()
+        if not _op.schema.out_indices:
+            _op.backward(_node, saves=("self",), save_result=_sqrt)(
+                _var_family_backward(_sqrt, _with_mean))
+
+
+def _norm_grad(grad: Tensor, x: Tensor, norm: Tensor, p, dim, keepdim: bool) -> Tensor:
+    """torch's norm_backward for a vector p-norm (p = 0, 1, 2, +-inf, other)."""
+    p = 2.0 if p is None or p == "fro" else float(p)
+    grad, norm = _unreduce(grad, x, dim, keepdim), _unreduce(norm, x, dim, keepdim)
+    grad, norm = grad.to(x.dtype), norm.to(x.dtype)
+    if p == 0:
+        from .creation import zeros_like
+        return zeros_like(x)
+    if p == 1:
+        return x.sgn() * grad
+    if p == 2:
+        return grad * (x / norm).masked_fill(norm == 0, 0.0)
+    if _math.isinf(p):
+        mask = x.abs() == norm
+        return x.sgn() * (grad / mask.sum(reduced_dims(x, dim), keepdim=True) * mask)
+    if p < 1:
+        scaled = x.sgn() * x.abs().pow(p - 1).masked_fill(x == 0, 0.0)
+        return scaled * grad * norm.pow(1 - p)
+    scaled = x.sgn() * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+    return scaled * (grad / norm.pow(p - 1)).masked_fill(norm == 0, 0.0)
+
+
+@lvn.backward("LinalgVectorNormBackward0", saves=("self",), save_result=True)
+def _lvn_backward(grad, args):
+    return _norm_grad(grad, args.self, args.result, args.ord, args.dim, args.keepdim)
+
+
+def _norm_backward(grad, args):
+    if args.p == "nuc":
+        raise RuntimeError("derivative for aten::norm with p='nuc' is not implemented")
+    dim = getattr(args, "dim", None)
+    dim = None if isinstance(dim, (tuple, list)) and not dim else dim
+    return _norm_grad(grad, args.self, args.result, args.p, dim, getattr(args, "keepdim", False))
+
+
+for _op in OPS["norm"].overloads:
+    _op._materialize()
+    if not _op.schema.out_indices:
+        _op.backward("LinalgVectorNormBackward0", saves=("self",), save_result=True)(
+            _norm_backward)

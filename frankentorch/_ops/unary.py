@@ -551,82 +551,84 @@ OPERATORS = _operators()
 
 # ---------------------------------------------------------------- derivatives
 
-def _functional(name: str):
+def overload(name: str):
+    """The registered overload ``name`` of an op (``"round.decimals"``), e.g. to declare its
+    derivative."""
     from .._dispatch.dispatcher import OPS
     return next(op for op in OPS[name.split(".")[0]].overloads if op.name == name)
 
 
-@_functional("neg").backward("NegBackward0")
+@overload("neg").backward("NegBackward0")
 def _neg_backward(grad, args):
     return -grad
 
 
-@_functional("exp").backward("ExpBackward0", save_result=True)
+@overload("exp").backward("ExpBackward0", save_result=True)
 def _exp_backward(grad, args):
     return grad * args.result
 
 
-@_functional("expm1").backward("Expm1Backward0", save_result=True)
+@overload("expm1").backward("Expm1Backward0", save_result=True)
 def _expm1_backward(grad, args):
     return grad * (args.result + 1)
 
 
-@_functional("log").backward("LogBackward0", saves=("self",))
+@overload("log").backward("LogBackward0", saves=("self",))
 def _log_backward(grad, args):
     return grad / args.self
 
 
-@_functional("log1p").backward("Log1PBackward0", saves=("self",))
+@overload("log1p").backward("Log1PBackward0", saves=("self",))
 def _log1p_backward(grad, args):
     return grad / (args.self + 1)
 
 
-@_functional("sqrt").backward("SqrtBackward0", save_result=True)
+@overload("sqrt").backward("SqrtBackward0", save_result=True)
 def _sqrt_backward(grad, args):
     return grad / (2 * args.result)
 
 
-@_functional("rsqrt").backward("RsqrtBackward0", save_result=True)
+@overload("rsqrt").backward("RsqrtBackward0", save_result=True)
 def _rsqrt_backward(grad, args):
     return -0.5 * grad * args.result * args.result * args.result
 
 
-@_functional("reciprocal").backward("ReciprocalBackward0", save_result=True)
+@overload("reciprocal").backward("ReciprocalBackward0", save_result=True)
 def _reciprocal_backward(grad, args):
     return -grad * args.result * args.result
 
 
-@_functional("tanh").backward("TanhBackward0", save_result=True)
+@overload("tanh").backward("TanhBackward0", save_result=True)
 def _tanh_backward(grad, args):
     return grad * (1 - args.result * args.result)
 
 
-@_functional("sigmoid").backward("SigmoidBackward0", save_result=True)
+@overload("sigmoid").backward("SigmoidBackward0", save_result=True)
 def _sigmoid_backward(grad, args):
     return grad * args.result * (1 - args.result)
 
 
-@_functional("relu").backward("ReluBackward0", save_result=True)
+@overload("relu").backward("ReluBackward0", save_result=True)
 def _relu_backward(grad, args):
     return grad * args.result.sign()  # 1 where the output is positive, else 0
 
 
-@_functional("sin").backward("SinBackward0", saves=("self",))
+@overload("sin").backward("SinBackward0", saves=("self",))
 def _sin_backward(grad, args):
     return grad * args.self.cos()
 
 
-@_functional("cos").backward("CosBackward0", saves=("self",))
+@overload("cos").backward("CosBackward0", saves=("self",))
 def _cos_backward(grad, args):
     return -grad * args.self.sin()
 
 
-@_functional("abs").backward("AbsBackward0", saves=("self",))
+@overload("abs").backward("AbsBackward0", saves=("self",))
 def _abs_backward(grad, args):
     return grad * args.self.sign()
 
 
-@_functional("erf").backward("ErfBackward0", saves=("self",))
+@overload("erf").backward("ErfBackward0", saves=("self",))
 def _erf_backward(grad, args):
     return grad * (2.0 / math.sqrt(math.pi)) * (-(args.self * args.self)).exp()
 
@@ -701,7 +703,8 @@ def _polygamma(n, self):
 # ---------------------------------------------------------------- more derivatives
 
 
-def _where(cond, a, b):
+def choose(cond, a, b):
+    """``where(cond, a, b)`` (differentiable), for derivative formulas."""
     from .. import where
     return where(cond, a, b)
 
@@ -711,13 +714,13 @@ def _declare(names, node: str, saves=(), save_result: bool = False):
     aliases differentiate alike, under torch's node name)."""
     def register(fn):
         for n in names.split():
-            _functional(n).backward(node, saves=saves, save_result=save_result)(fn)
+            overload(n).backward(node, saves=saves, save_result=save_result)(fn)
         return fn
     return register
 
 
-_functional("absolute").backward("AbsBackward0", saves=("self",))(_abs_backward)
-_functional("negative").backward("NegBackward0")(_neg_backward)
+overload("absolute").backward("AbsBackward0", saves=("self",))(_abs_backward)
+overload("negative").backward("NegBackward0")(_neg_backward)
 
 
 @_declare("acos arccos", "AcosBackward0", ("self",))
@@ -810,8 +813,8 @@ def _logit_backward(grad, args):
     x = args.self
     g = grad / (x * (1 - x))
     if args.eps is None:
-        return _where((x < 0).logical_or(x > 1), math.nan, g)
-    return _where((x < args.eps).logical_or(x > 1 - args.eps), 0.0, g)
+        return choose((x < 0).logical_or(x > 1), math.nan, g)
+    return choose((x < args.eps).logical_or(x > 1 - args.eps), 0.0, g)
 
 
 @_declare("log_sigmoid", "LogSigmoidBackward0", ("self",))
@@ -825,12 +828,12 @@ def _sign_backward(grad, args):
     return zeros_like(grad)
 
 
-_functional("sgn").backward("SgnBackward0")(_sign_backward)
+overload("sgn").backward("SgnBackward0")(_sign_backward)
 for _n, _node in (("floor", "FloorBackward0"), ("ceil", "CeilBackward0"),
                   ("round", "RoundBackward0"), ("trunc", "TruncBackward0"),
                   ("fix", "TruncBackward0")):
-    _functional(_n).backward(_node)(_sign_backward)
-_functional("round.decimals").backward("RoundBackward1")(_sign_backward)
+    overload(_n).backward(_node)(_sign_backward)
+overload("round.decimals").backward("RoundBackward1")(_sign_backward)
 
 
 @_declare("frac", "FracBackward0")
@@ -851,19 +854,19 @@ def _nan_to_num_backward(grad, args):
 @_declare("hardtanh", "HardtanhBackward0", ("self",))
 def _hardtanh_backward(grad, args):
     x = args.self
-    return _where((x > args.min_val).logical_and(x < args.max_val), grad, 0.0)
+    return choose((x > args.min_val).logical_and(x < args.max_val), grad, 0.0)
 
 
 @_declare("elu", "EluBackward0", ("self",))
 def _elu_backward(grad, args):
     x, s = args.self, args.input_scale
     neg = grad * (s * args.alpha * args.scale) * (x * s).exp()
-    return _where(x <= 0, neg, grad * args.scale)
+    return choose(x <= 0, neg, grad * args.scale)
 
 
 @_declare("leaky_relu", "LeakyReluBackward0", ("self",))
 def _leaky_relu_backward(grad, args):
-    return _where(args.self > 0, grad, grad * args.negative_slope)
+    return choose(args.self > 0, grad, grad * args.negative_slope)
 
 
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
@@ -898,7 +901,7 @@ def _mish_backward(grad, args):
 @_declare("softplus", "SoftplusBackward0", ("self",))
 def _softplus_backward(grad, args):
     bx = args.self * args.beta
-    return _where(bx > args.threshold, grad, grad * bx.sigmoid())
+    return choose(bx > args.threshold, grad, grad * bx.sigmoid())
 
 
 # torch's kernel multiplies by 1/6 rounded to float32, in every dtype
@@ -908,11 +911,11 @@ _ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
 @_declare("hardsigmoid", "HardsigmoidBackward0", ("self",))
 def _hardsigmoid_backward(grad, args):
     x = args.self
-    return _where((x > -3).logical_and(x < 3), grad * _ONE_SIXTH_F32, 0.0)
+    return choose((x > -3).logical_and(x < 3), grad * _ONE_SIXTH_F32, 0.0)
 
 
 @_declare("hardswish", "HardswishBackward0", ("self",))
 def _hardswish_backward(grad, args):
     x = args.self
-    mid = _where(x < 3, grad * (x / 3 + 0.5), grad)
-    return _where(x <= -3, 0.0, mid)
+    mid = choose(x < 3, grad * (x / 3 + 0.5), grad)
+    return choose(x <= -3, 0.0, mid)
