@@ -74,7 +74,7 @@ for _name, _feature, _alpha in (("dropout", False, False), ("feature_dropout", T
 native_dropout = defop("native_dropout(Tensor input, float p, bool? train) -> (Tensor, Tensor)",
                        ("function",))
 native_dropout_backward = defop("native_dropout_backward(Tensor grad_output, Tensor mask, "
-                                "float scale) -> Tensor", ("function",))
+                                "float scale) -> Tensor", ())
 
 
 @native_dropout.impl("CPU", "Meta")
