@@ -3,11 +3,15 @@ decode proofs (generated from the last differential report), the validator (READ
 NOT_READY per packet), the integrity scrub, the reliability gate and the rollup pages."""
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
-from . import logs, sidecar
+from ..serialization import sidecar
+from . import logs
 from .families import FAMILIES, Family
 from .runner import DIFFERENTIAL_SCHEMA, KINDS
 
@@ -16,7 +20,8 @@ __all__ = ["PACKET_FILES", "GLOBAL_FILES", "publish", "validate", "scrub", "gate
 
 PACKET_FILES = ("legacy_anchor_map.md", "contract_table.md", "fixture_manifest.json",
                 "parity_gate.yaml", "risk_note.md", "parity_report.json",
-                "parity_report.raptorq.json", "parity_report.decode_proof.json")
+                "parity_report.raptorq.json", "parity_report.decode_proof.json",
+                "parity_report.json.raptorq")
 GLOBAL_FILES = ("SCHEMA_LOCK_V1.md", "TEST_LOG_CONTRACT_V1.md",
                 "HARDENED_DEVIATION_ALLOWLIST_V1.json", "RELIABILITY_BUDGET_POLICY_V1.json",
                 "conformance/differential_report_v1.json")
@@ -86,7 +91,7 @@ def _fixture_manifest(family: Family, fixtures_root: Path) -> dict:
             files.append({"file": f"fixtures/{family.name}/{kind}.json", "kind": kind,
                           "cases": len(data["cases"]),
                           "captured_with": data["captured_with"],
-                          "sha256": sidecar._sha(path.read_bytes())})
+                          "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
     return {"schema_version": "ft-fixture-manifest-v1", "packet_id": family.packet_id,
             "suite_id": family.suite_id, "family": family.name,
             "capture_command": f"python tools/capture_fixtures.py --family {family.name}",
@@ -127,14 +132,48 @@ def publish(root: Path, fixtures_root: Path) -> list[str]:
     return done
 
 
+LOSS_FRACTION = 0.08  #: share of source symbols destroyed before the proof's decode
+
+
 def seal(path: Path, artifact_id: str) -> None:
-    """Write ``<name>.raptorq.json`` and ``<name>.decode_proof.json`` next to ``path``."""
-    data = path.read_bytes()
-    sc = sidecar.write_sidecar(data, artifact_id, path.name)
-    _write_json(path.with_suffix(".raptorq.json"), sc)
-    proof = sidecar.decode_proof(data, sc)
-    proof["generated_unix_ms"] = int(time.time() * 1000)
-    _write_json(path.with_suffix(".decode_proof.json"), proof)
+    """RaptorQ-seal ``path``: the sidecar ``<file>.raptorq``, its manifest
+    ``<name>.raptorq.json`` and ``<name>.decode_proof.json``, a real decode of a copy whose
+    source symbols were partly destroyed."""
+    manifest = sidecar.write_sidecar(path)
+    _write_json(path.with_suffix(".raptorq.json"), {
+        "schema_version": "ft-raptorq-sidecar-manifest-v1", "artifact_id": artifact_id,
+        "source_path": path.name, "sidecar_path": Path(sidecar.sidecar_path(path)).name,
+        "source_sha256": manifest["file_sha256"], "raptorq": manifest})
+    _write_json(path.with_suffix(".decode_proof.json"), decode_proof(path, artifact_id))
+
+
+def decode_proof(path: Path, artifact_id: str) -> dict:
+    """Destroy every n-th source symbol of a copy of ``path``, repair the copy from the
+    sidecar, and record what the decode used; status ``decode_verified`` only when the
+    repaired bytes equal the original."""
+    original = path.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_bytes(original)
+        shutil.copy(sidecar.sidecar_path(path), sidecar.sidecar_path(copy))
+        t = json.loads(path.with_suffix(".raptorq.json").read_text())["raptorq"]["symbol_size"]
+        k = -(-len(original) // t)
+        stride = max(1, round(1 / LOSS_FRACTION))
+        destroyed = list(range(0, k, stride))
+        damaged = bytearray(original)
+        for i in destroyed:
+            damaged[i * t:min((i + 1) * t, len(original))] = b"\xff" * \
+                (min((i + 1) * t, len(original)) - i * t)
+        copy.write_bytes(bytes(damaged))
+        proof = sidecar.repair(copy)
+        recovered = copy.read_bytes()
+    ok = recovered == original and proof["status"] == "repaired"
+    return {"schema_version": "ft-raptorq-decode-proof-v1", "artifact_id": artifact_id,
+            "source_path": path.name, "status": "decode_verified" if ok else "decode_failed",
+            "source_sha256": hashlib.sha256(original).hexdigest(),
+            "recovered_sha256": hashlib.sha256(recovered).hexdigest(),
+            "destroyed_source_symbols": destroyed, "generated_unix_ms": int(time.time() * 1e3),
+            "decode": proof}
 
 
 # ------------------------------------------------------------------ validate
@@ -199,13 +238,19 @@ def _sidecar_errors(pdir: Path) -> list[str]:
     sc_path, proof_path = pdir / "parity_report.raptorq.json", pdir / "parity_report.decode_proof.json"
     if not sc_path.exists() or not proof_path.exists():
         return []
-    data = (pdir / "parity_report.json").read_bytes()
+    target = pdir / "parity_report.json"
     sc, proof = _read_json(sc_path), _read_json(proof_path)
     errs = []
-    if sc.get("schema_version") != sidecar.SIDECAR_SCHEMA:
-        errs.append("parity_report.raptorq.json: wrong schema_version")
-    elif sidecar.verify(data, sc):
-        errs.append("parity_report.json does not match its RaptorQ sidecar (run scrub)")
+    try:
+        state = sidecar.verify(target, decode=False).status
+    except (sidecar.SidecarError, OSError) as e:
+        return [f"parity_report.json.raptorq unusable: {e}"]
+    if state != "intact":
+        errs.append(f"parity_report.json does not match its RaptorQ sidecar ({state}; "
+                    "run scrub)")
+    if sc.get("source_sha256") != hashlib.sha256(target.read_bytes()).hexdigest() and \
+            state == "intact":
+        errs.append("parity_report.raptorq.json describes another version of the report")
     if proof.get("status") != "decode_verified" or \
             proof.get("recovered_sha256") != sc.get("source_sha256"):
         errs.append("parity_report.decode_proof.json is not a verified decode of this report")
@@ -239,15 +284,20 @@ def scrub(root: Path) -> dict:
     entries = []
     for sc_path in sorted(root.glob("*/*.raptorq.json")):
         target = sc_path.with_name(sc_path.name.replace(".raptorq.json", ".json"))
+        manifest = _read_json(sc_path)
         entry = {"artifact": str(target.relative_to(root)), "status": "ok", "repaired": [],
                  "message": ""}
         try:
-            sc = _read_json(sc_path)
-            entry["repaired"] = sidecar.repair(target, sc)
-            proof = sidecar.decode_proof(target.read_bytes(), sc)
+            fixed = sidecar.repair(target)
+            Path(sidecar.proof_path(target)).unlink(missing_ok=True)
+            entry["repaired"] = [s for b in fixed["blocks"] for s in b["lost_source_symbols"]]
+            proof = decode_proof(target, manifest["artifact_id"])
+            if fixed["status"] == "repaired":
+                proof["scrub_repair"] = fixed
+            _write_json(target.with_suffix(".decode_proof.json"), proof)
             entry["status"] = "repaired" if entry["repaired"] else "ok"
-            entry["decode"] = {k: proof[k] for k in ("dropped_source_symbols",
-                                                     "recovered_sha256", "status")}
+            if proof["status"] != "decode_verified":
+                entry["status"], entry["message"] = "fail", "re-run decode did not verify"
         except (sidecar.SidecarError, OSError, ValueError, KeyError) as e:
             entry["status"], entry["message"] = "fail", str(e)
         entries.append(entry)
