@@ -291,7 +291,7 @@ def _should_fold(t1: Tensor, t2: Tensor, has_out: bool) -> bool:
     dl, ds = larger.ndim, (d2 if d1 >= d2 else d1)
     if not (dl >= 3 and ds <= 2):
         return False
-    if larger.requires_grad and not has_out:
+    if (t2 if d1 >= d2 else t1).requires_grad and not has_out:
         return True
     if d1 == 2:
         return False
@@ -324,7 +324,7 @@ def _matmul_shape(t1: Tensor, t2: Tensor, has_out: bool = False):
     if _should_fold(t1, t2, has_out):
         transpose = d2 > d1
         a = t2.mT if transpose else t1
-        b = t1 if transpose else t2
+        b = (_S(t1._shape[::-1], t1._dtype) if d1 == 2 else t1) if transpose else t2
         lead = a._shape[:-1]
         rows = numel_of(lead)
         folded = _S((rows, a._shape[-1]), a._dtype)
@@ -343,6 +343,54 @@ def _matmul_shape(t1: Tensor, t2: Tensor, has_out: bool = False):
     _bmm_shape_checks((B, n, m1), (B, m2, p), t1._dtype, t2._dtype)
     it.common_device(t1, t2)
     return batch + ((n,) if d1 > 1 else ()) + ((p,) if d2 > 1 else ())
+
+
+def _matmul_composite(t1: Tensor, t2: Tensor) -> Tensor:
+    """matmul as ATen's _matmul_impl composes it from dot/mv/mm/bmm and views, so autograd
+    records the same nodes as torch (``MmBackward0``, ``UnsafeViewBackward0``, ...)."""
+    d1, d2 = t1.ndim, t2.ndim
+    _check_tensor("matmul", "input", 1, t1)
+    _check_tensor("matmul", "other", 2, t2)
+    _matmul_shape(t1, t2)  # torch's checks and messages
+    if d1 == 1 and d2 == 1:
+        return t1.dot(t2)
+    if d1 == 2 and d2 == 1:
+        return t1.mv(t2)
+    if d1 == 1 and d2 == 2:
+        return t1.unsqueeze(0).mm(t2).squeeze(0)
+    if d1 == 2 and d2 == 2:
+        return t1.mm(t2)
+    unsafe_view = OPS["_unsafe_view"].function()
+    if _should_fold(t1, t2, False):
+        transpose = d2 > d1
+        a = t2.mT if transpose else t1
+        b = (t1.t() if d1 == 2 else t1) if transpose else t2
+        shape = a._shape[:-1]
+        folded = a.reshape(numel_of(shape), a._shape[-1])
+        if b.ndim == 2:
+            out = unsafe_view(folded.mm(b), shape + (b._shape[1],))
+            return out.mT.contiguous() if transpose else out
+        return unsafe_view(folded.mv(b), shape)
+    n = t1._shape[-2] if d1 > 1 else 1
+    m1 = t1._shape[-1]
+    batch1, batch2 = t1._shape[:max(d1 - 2, 0)], t2._shape[:max(d2 - 2, 0)]
+    m2 = t2._shape[-2] if d2 > 1 else t2._shape[0]
+    p = t2._shape[-1] if d2 > 1 else 1
+    if d1 == 3 and d2 == 3 and batch1[0] != batch2[0]:
+        if batch1[0] == 1 and t1.requires_grad:
+            return _matmul_composite(t1.squeeze(0), t2)
+        if batch2[0] == 1 and t2.requires_grad:
+            return _matmul_composite(t1, t2.squeeze(0))
+    batch = broadcast_shapes(batch1, batch2)
+    rows = numel_of(batch)
+    a = t1.expand(batch + (n, m1)).reshape(rows, n, m1)
+    if d2 == 1:
+        b = t2.expand(batch + (m2,)).reshape(rows, m2).unsqueeze(2)
+    else:
+        b = t2.expand(batch + (m2, p)).reshape(rows, m2, p)
+    shape = batch + ((n,) if d1 > 1 else ()) + ((p,) if d2 > 1 else ())
+    out = a.bmm(b)
+    return unsafe_view(out.squeeze(-1) if d2 == 1 else out, shape)
 
 
 def _matmul(self, other):
@@ -498,6 +546,15 @@ bmm_op = _register("bmm(Tensor self, Tensor mat2) -> Tensor",
           "bmm.out(Tensor self, Tensor mat2, *, Tensor(a!) out) -> Tensor(a!)", _bmm)
 matmul_op = _register("matmul(Tensor self, Tensor other) -> Tensor",
           "matmul.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)", _matmul)
+
+
+@matmul_op.impl("Autograd")
+def _matmul_autograd(self, other):
+    """With gradients wanted, matmul is its composition (as torch records it); without, the
+    direct kernel."""
+    if getattr(self, "_requires_grad", False) or getattr(other, "_requires_grad", False):
+        return _matmul_composite(self, other)
+    return _matmul(self, other)
 mv_op = _register("mv(Tensor self, Tensor vec) -> Tensor",
           "mv.out(Tensor self, Tensor vec, *, Tensor(a!) out) -> Tensor(a!)", _mv)
 dot_op = _register("dot(Tensor self, Tensor tensor) -> Tensor",
@@ -1077,22 +1134,3 @@ def _addmm_backward(grad, args):
             args.mat1.t().mm(grad) * args.alpha)
 
 
-@matmul_op.backward("MatmulBackward0", saves=("self", "other"))
-def _matmul_backward(grad, args):
-    """matmul's gradient for every rank combination: 1-d operands act as a row (left) or a
-    column (right) vector; batch dims broadcast and are summed back by the engine."""
-    a, b = args.self, args.other
-    a2 = a.unsqueeze(0) if a.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-    g = grad
-    if a.ndim == 1:
-        g = g.unsqueeze(-2)
-    if b.ndim == 1:
-        g = g.unsqueeze(-1)
-    ga = g.matmul(b2.transpose(-1, -2))
-    gb = a2.transpose(-1, -2).matmul(g)
-    if a.ndim == 1:
-        ga = ga.squeeze(-2)
-    if b.ndim == 1:
-        gb = gb.squeeze(-1)
-    return ga, gb
