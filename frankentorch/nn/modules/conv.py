@@ -1,14 +1,9 @@
 """Convolutions: ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``, ``ConvTranspose2d``."""
 from __future__ import annotations
 
-import math
-
-from ... import empty
 from ..._tensor import Tensor
-from ...autograd.grad_mode import no_grad
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
+from .linear import _register_weight_bias, _reset_kaiming
 from .module import Module
 from .utils import _pair, _reverse_repeat_tuple, _single, _triple
 
@@ -24,7 +19,6 @@ class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple, stride: tuple,
                  padding, dilation: tuple, transposed: bool, output_padding: tuple, groups: int,
                  bias: bool, padding_mode: str, device=None, dtype=None) -> None:
-        factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -66,20 +60,12 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
-        self.weight = Parameter(empty(shape, **factory_kwargs))
-        if bias:
-            self.bias = Parameter(empty(out_channels, **factory_kwargs))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_bias(self, shape, out_channels, bias,
+                              {"device": device, "dtype": dtype})
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        with no_grad():
-            init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-            if self.bias is not None:
-                fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-                bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-                init.uniform_(self.bias, -bound, bound)
+        _reset_kaiming(self)
 
     def extra_repr(self) -> str:
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"

@@ -14,6 +14,26 @@ from .module import Module
 __all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
 
 
+def _register_weight_bias(module: Module, weight_shape: tuple, bias_size: int, bias: bool,
+                          factory_kwargs: dict) -> None:
+    """An uninitialised ``weight`` and (unless disabled) ``bias`` parameter."""
+    module.weight = Parameter(empty(weight_shape, **factory_kwargs))
+    if bias:
+        module.bias = Parameter(empty(bias_size, **factory_kwargs))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _reset_kaiming(module: Module) -> None:
+    """Linear and convolution defaults: weight ~ kaiming_uniform(a=sqrt(5)), bias ~
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(module.weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(module.bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input; accepts and ignores any constructor arguments."""
 
@@ -35,19 +55,12 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), **factory_kwargs))
-        if bias:
-            self.bias = Parameter(empty(out_features, **factory_kwargs))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_bias(self, (out_features, in_features), out_features, bias,
+                              factory_kwargs)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_kaiming(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
@@ -73,12 +86,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in1_features, in2_features),
-                                      **factory_kwargs))
-        if bias:
-            self.bias = Parameter(empty(out_features, **factory_kwargs))
-        else:
-            self.register_parameter("bias", None)
+        _register_weight_bias(self, (out_features, in1_features, in2_features), out_features,
+                              bias, factory_kwargs)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
