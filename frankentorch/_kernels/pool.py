@@ -2,7 +2,8 @@
 
 A window along each axis is described by per-output start positions, element counts and a
 step (dilation): fixed windows (max_pool) and variable ones (adaptive_max_pool) share one
-kernel. Positions outside the input are skipped. As in PyTorch, the first in-bounds element
+kernel. Positions outside the input are skipped; every window holds at least one inside
+(callers guarantee it). As in PyTorch, the first in-bounds element
 starts the scan and a later one replaces the maximum when it is greater or NaN; the index is
 the flat position ``h * W + w`` inside the plane. Callers validate every size beforehand.
 """
@@ -11,26 +12,35 @@ from numba import njit, prange
 
 
 @njit(inline="always")
+def _inside(start, n, step, size):
+    """Range [lo, hi) of window steps whose position start + i*step lies in [0, size)."""
+    lo = 0
+    if start < 0:
+        lo = (-start + step - 1) // step
+    hi = n
+    last = (size - 1 - start) // step + 1 if start <= size - 1 else 0
+    if last < hi:
+        hi = last
+    return lo, hi
+
+
+@njit(inline="always")
 def _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw):
-    H, W = x.shape[1], x.shape[2]
+    W = x.shape[2]
     for oh in range(out.shape[1]):
+        ilo, ihi = _inside(hs[oh], hn[oh], dh, x.shape[1])
         for ow in range(out.shape[2]):
-            found = False
-            best = x[p, 0, 0]
-            bi = 0
-            for i in range(hn[oh]):
+            jlo, jhi = _inside(ws[ow], wn[ow], dw, W)
+            bi = (hs[oh] + ilo * dh) * W + ws[ow] + jlo * dw
+            best = x[p, hs[oh] + ilo * dh, ws[ow] + jlo * dw]
+            for i in range(ilo, ihi):
                 h = hs[oh] + i * dh
-                if h < 0 or h >= H:
-                    continue
-                for j in range(wn[ow]):
+                for j in range(jlo, jhi):
                     w = ws[ow] + j * dw
-                    if w < 0 or w >= W:
-                        continue
                     v = x[p, h, w]
-                    if not found or v > best or v != v:
+                    if v > best or v != v:
                         best = v
                         bi = h * W + w
-                        found = True
             out[p, oh, ow] = best
             ind[p, oh, ow] = bi
 

@@ -21,7 +21,7 @@ from . import iterator as it
 from .linalg import _cxx, _long
 from .spatial import (col2im_add, expand_param, new_result, padded, values, windows)
 
-__all__ = ["conv_forward", "conv_input_grad", "conv_weight_grad"]
+__all__ = ["conv_forward", "conv_input_grad", "conv_weight_grad", "bias_grad"]
 
 
 
@@ -45,7 +45,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, stride, padding, dilation,
                  groups: int) -> np.ndarray:
     """Cross-correlation of ``x`` (N, C, *S) with ``w`` (O, C/groups, *K)."""
     cols, out = _columns(x, w.shape[2:], stride, padding, dilation, groups)
-    wm = w.reshape(groups, w.shape[0] // groups, -1)
+    wm = w.reshape(groups, w.shape[0] // groups, prod(w.shape[1:]))
     return np.matmul(wm, cols).reshape((x.shape[0], w.shape[0]) + out)
 
 
@@ -56,8 +56,8 @@ def conv_input_grad(g: np.ndarray, w: np.ndarray, in_sizes, stride, padding, dil
     n, o = g.shape[:2]
     kernel = w.shape[2:]
     cin = w.shape[1] * groups
-    gm = g.reshape(n, groups, o // groups, -1)
-    wm = w.reshape(groups, o // groups, -1)
+    gm = np.ascontiguousarray(g).reshape(n, groups, o // groups, prod(g.shape[2:]))
+    wm = w.reshape(groups, o // groups, prod(w.shape[1:]))
     gcols = np.matmul(wm.transpose(0, 2, 1), gm).reshape((n, cin) + kernel + g.shape[2:])
     target = np.zeros((n, cin) + tuple(s + 2 * p for s, p in zip(in_sizes, padding)),
                       gcols.dtype)
@@ -71,13 +71,16 @@ def conv_weight_grad(g: np.ndarray, x: np.ndarray, w_shape, stride, padding, dil
     """Gradient for the weight of :func:`conv_forward` from ``g`` (N, O, *L)."""
     cols, _ = _columns(x, w_shape[2:], stride, padding, dilation, groups)
     n, o = g.shape[:2]
-    gm = g.reshape(n, groups, o // groups, -1)
-    if n == 1:
-        gw = np.matmul(gm[0], cols[0].transpose(0, 2, 1))
-    else:  # one product per group over the whole batch: (O/g, N*L) @ (N*L, C/g*K)
-        gw = np.matmul(gm.transpose(1, 2, 0, 3).reshape(groups, o // groups, -1),
-                       cols.transpose(1, 0, 3, 2).reshape(groups, -1, cols.shape[2]))
-    return gw.reshape(w_shape)
+    gm = np.ascontiguousarray(g).reshape(n, groups, o // groups, prod(g.shape[2:]))
+    # one small product per sample, then a sum over the batch: BLAS stays on one thread
+    # (one long product over the whole batch goes multi-threaded, and is many times slower
+    # whenever other processes hold the cores)
+    return np.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w_shape)
+
+
+def bias_grad(g: np.ndarray) -> np.ndarray:
+    """Sum of ``g`` (N, O, *L) over every dim but the channels."""
+    return np.ascontiguousarray(g).reshape(g.shape[:2] + (prod(g.shape[2:]),)).sum(axis=2).sum(axis=0)
 
 
 # ---------------------------------------------------------------- argument checks
@@ -165,7 +168,7 @@ def _check_types(x: Tensor, w: Tensor, bias) -> None:
         raise RuntimeError(f"Input type ({_cxx(x._dtype)}) and bias type "
                            f"({_cxx(bias._dtype)}) should be the same")
     if x._dtype is D.bool_:
-        raise RuntimeError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+        raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
 
 
 def _output_shape(x: Tensor, w: Tensor, stride, padding, dilation, transposed, output_padding,
@@ -250,15 +253,12 @@ def _convolution_backward(grad_output, input, weight, bias_sizes, stride, paddin
             return conv_weight_grad(values(input), g, w_shape, stride, padding, dilation, groups)
         return conv_weight_grad(g, values(input), w_shape, stride, padding, dilation, groups)
 
-    def grad_bias():
-        return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
-
     gi = new_result(input._shape, input, grad_input) if mask[0] else None
     gw = new_result(w_shape, weight, grad_weight) if mask[1] else None
     gb = None
     if mask[2]:
         nb = grad_output._shape[1]
-        gb = new_result((nb,), grad_output, grad_bias)
+        gb = new_result((nb,), grad_output, lambda: bias_grad(g))
     return gi, gw, gb
 
 

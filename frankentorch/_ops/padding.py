@@ -150,7 +150,7 @@ def _pad_circular_kernel(self, pad):
     return _gather_pad(self, pad, nd, "circular", "_pad_circular")
 
 
-@_pad_circular.backward("CopySlices")
+@_pad_circular.backward("torch::autograd::CopySlices")
 def _pad_circular_grad(grad, args):
     return _gather_pad_grad(grad, args.self, args.pad, len(args.pad) // 2, "circular")
 

@@ -17,8 +17,8 @@ from .._tensor import Tensor, empty_tensor, from_array
 from .args import int_list
 from .reduction import _vals as values
 
-__all__ = ["values", "wrap", "windows", "col2im_add", "padded", "expand_param", "check_dtypes",
-           "new_result", "HALVES"]
+__all__ = ["values", "wrap", "windows", "col2im_add", "padded", "expand_param",
+           "new_result", "HALVES", "gather_axes", "one_hot", "apply_axes"]
 
 HALVES = (D.float16, D.bfloat16)
 
@@ -86,13 +86,6 @@ def col2im_add(cols: np.ndarray, target: np.ndarray, kernel, stride, dilation) -
                    for kk, d, s, o in zip(k, dilation, stride, out_size))
         target[(Ellipsis,) + sl] += cols[(Ellipsis,) + k + (slice(None),) * nd]
     return target
-
-
-def check_dtypes(*tensors: Tensor) -> None:
-    """The ops here compute on floating or integer tensors, never bool."""
-    for t in tensors:
-        if t is not None and t._dtype is D.bool_:
-            raise RuntimeError('"slow_conv2d_cpu" not implemented for \'Bool\'')
 
 
 def gather_axes(a: np.ndarray, indices) -> np.ndarray:
