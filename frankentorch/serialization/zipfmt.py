@@ -151,10 +151,11 @@ class ZipReader:
             raise TruncatedArchiveError(f"checkpoint archive is truncated ({n} bytes)")
         tail_start = max(0, n - _EOCD.size - 0xFFFF)
         tail = bytes(buf[tail_start:n])
-        pos = tail.rfind(struct.pack("<I", _SIG_EOCD))
+        sig = struct.pack("<I", _SIG_EOCD)
+        pos = tail.rfind(sig, 0, len(tail) - _EOCD.size + 4)
         while pos >= 0 and pos + _EOCD.size + struct.unpack_from("<H", tail, pos + 20)[0] \
-                != len(tail):
-            pos = tail.rfind(struct.pack("<I", _SIG_EOCD), 0, pos)
+                != len(tail):  # a comment must end the file exactly
+            pos = tail.rfind(sig, 0, pos + 3)
         if pos < 0:
             if buf[:4] == struct.pack("<I", _SIG_LOCAL):
                 raise TruncatedArchiveError(
