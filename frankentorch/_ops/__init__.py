@@ -6,9 +6,10 @@ from .._tensor import Tensor
 from . import (arith, binary, copy, creation, dropout, index_ops, indexing, linalg, random,
                reduction, shape, unary, views)
 from . import conv, padding, pooling, upsample
+from . import loss, nn_misc, nn_norm
 
 _FAMILIES = (arith, binary, copy, creation, dropout, index_ops, indexing, linalg, random,
-             reduction, shape, unary, views) + (conv, padding, pooling, upsample)
+             reduction, shape, unary, views) + (conv, padding, pooling, upsample) + (loss, nn_misc, nn_norm)
 
 __all__ = ["public_functions", "ALIASES"]
 

@@ -114,5 +114,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return OPS["log_softmax"].function()(input, dim, dtype=dtype)
 
 
+from ._functional_layers import *  # noqa: E402,F401,F403
 from ._functional_spatial import *  # noqa: E402,F401,F403
 from ._functional_dropout import *  # noqa: E402,F401,F403
+from ._functional_attention import multi_head_attention_forward  # noqa: E402,F401

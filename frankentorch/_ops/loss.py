@@ -1,0 +1,464 @@
+"""Loss ops with torch's kernels and derivatives: nll_loss (1-D/2-D and spatial), mse, l1,
+smooth_l1, huber, binary cross-entropy (with logits), kl_div, margin losses.
+
+Each op computes in NumPy over the whole tensor (no per-element Python), reduces with
+``reduction`` (0 none, 1 mean, 2 sum, as ATen's enum) and records torch's node
+(``NllLossBackward0``, ``MseLossBackward0``…). Gradients of the hot ops are registered ops
+themselves (``nll_loss_backward``…), so a backward pass costs one kernel per node.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import dtype as D
+from .._core.meta import broadcast_shapes, numel_of
+from .._dispatch.dispatcher import OPS, defop
+from .._tensor import Tensor
+from . import iterator as it
+from .copy import check_can_cast
+from .nn_common import MEAN, NONE, SUM, is_meta, result, type_name, values
+
+__all__ = []
+
+_TARGET_DTYPES = (D.int64, D.uint8)
+
+
+# ---------------------------------------------------------------------------- nll_loss
+
+def _nll_checks(self: Tensor, target: Tensor, weight, spatial: bool) -> None:
+    if target._dtype not in _TARGET_DTYPES:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{type_name(target._dtype)}")
+    if spatial:
+        if target.ndim != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
+                               f"targets of dimension: {target.ndim}")
+        if self.ndim != 4:
+            raise RuntimeError("only batches of spatial inputs supported (4D tensors), but got "
+                               f"input of dimension: {self.ndim}")
+        if weight is not None and weight.numel() != self._shape[1]:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        s, t = self._shape, target._shape
+        if (s[0], s[2], s[3]) != t:
+            raise RuntimeError(f"size mismatch (got input: {list(s)} , target: {list(t)}")
+    else:
+        if not 0 < self.ndim <= 2:
+            raise RuntimeError("input tensor should be 1D or 2D")
+        if target.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        no_batch = self.ndim == 1 and target.ndim == 0
+        if not (no_batch or self._shape[0] == target._shape[0]):
+            raise RuntimeError(f"size mismatch (got input: {list(self._shape)}, target: "
+                               f"{list(target._shape)})")
+        n_classes = self._shape[-1]
+        if weight is not None and (weight.ndim != 1 or weight.numel() != n_classes):
+            raise RuntimeError(f"weight tensor should be defined either for all {n_classes} "
+                               f"classes or no classes but got weight tensor of shape: "
+                               f"{list(weight._shape)}")
+    if not self._dtype.is_floating_point:
+        raise NotImplementedError(f'"nll_loss{"2d" if spatial else ""}_out_frame" not '
+                                  f"implemented for '{type_name(self._dtype)}'")
+    if weight is not None and weight._dtype is not self._dtype:
+        raise RuntimeError(f"expected scalar type {type_name(self._dtype)} but found "
+                           f"{type_name(weight._dtype)}")
+
+
+def _rows(self: Tensor, target: Tensor, spatial: bool):
+    """Input as (rows, classes) and target as (rows,) NumPy arrays."""
+    x = values(self)
+    t = target._array().astype(np.int64, copy=False)
+    if spatial:
+        x = np.moveaxis(x, 1, -1)
+    return x.reshape(-1, x.shape[-1]), t.reshape(-1)
+
+
+def _picked_weights(t: np.ndarray, weight, n_classes: int, ignore_index: int, np_dt):
+    """(rows not ignored, safe class index, weight of each row's class — 0 where ignored)
+    after the bounds check torch does on every non-ignored target."""
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexError(f"Target {int(t[np.argmax(bad)])} is out of bounds.")
+    safe = np.where(valid, t, 0)
+    if weight is None:
+        w = valid.astype(np_dt)
+    else:
+        w = values(weight).astype(np_dt, copy=False)[safe] * valid
+    return valid, safe, w
+
+
+def _nll_forward(self, target, weight, reduction, ignore_index, spatial):
+    _nll_checks(self, target, weight, spatial)
+    dt, dev = self._dtype, self._device
+    out_shape = (target._shape if reduction == NONE else ())
+    if is_meta(self, target, weight):
+        return result(None, dt, out_shape, dev), result(None, dt, (), dev)
+    x, t = _rows(self, target, spatial)
+    valid, safe, w = _picked_weights(t, weight, x.shape[1], ignore_index, x.dtype)
+    with np.errstate(all="ignore"):
+        losses = np.where(valid, -x[np.arange(x.shape[0]), safe] * w, 0) if x.shape[0] \
+            else np.zeros(0, x.dtype)
+    if reduction == NONE:
+        return result(losses, dt, out_shape, dev), result(0.0, dt, (), dev)
+    total = w.sum(dtype=x.dtype)
+    loss = losses.sum(dtype=x.dtype)
+    if reduction == MEAN:
+        with np.errstate(all="ignore"):
+            loss = loss / total
+    return result(loss, dt, (), dev), result(total, dt, (), dev)
+
+
+def _nll_backward(grad_output, self, target, weight, reduction, ignore_index, total_weight,
+                  spatial):
+    dt, dev = self._dtype, self._device
+    if is_meta(grad_output, self, target):
+        return result(None, dt, self._shape, dev)
+    np_dt = np.float32 if dt in (D.float16, D.bfloat16) else dt.np_dtype
+    c = self._shape[1 if spatial else -1]
+    t = target._array().astype(np.int64, copy=False).reshape(-1)
+    n = t.size
+    valid, safe, w = _picked_weights(t, weight, c, ignore_index, np_dt)
+    g = values(grad_output).astype(np_dt, copy=False).reshape(-1)
+    if reduction == MEAN:
+        with np.errstate(all="ignore"):
+            g = g / values(total_weight).astype(np_dt).reshape(())
+    grad = np.zeros((n, c), np_dt)
+    with np.errstate(all="ignore"):
+        grad[np.arange(n), safe] = np.where(valid, -w * g, 0)
+    if spatial:
+        s = self._shape
+        grad = np.moveaxis(grad.reshape(s[0], s[2], s[3], s[1]), -1, 1)
+    return result(grad, dt, self._shape, dev)
+
+
+_NLL = "(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index)"
+_NLL_OUT = " -> (Tensor output, Tensor total_weight)"
+_NLL_BWD = ("(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int reduction, "
+            "SymInt ignore_index, Tensor total_weight) -> Tensor")
+nll_loss_forward = defop("nll_loss_forward" + _NLL + _NLL_OUT, variants=())
+nll_loss2d_forward = defop("nll_loss2d_forward" + _NLL + _NLL_OUT, variants=())
+nll_loss_backward = defop("nll_loss_backward" + _NLL_BWD, variants=())
+nll_loss2d_backward = defop("nll_loss2d_backward" + _NLL_BWD, variants=())
+
+nll_loss_forward.impl("CPU", "Meta")(
+    lambda self, target, weight, reduction, ignore_index:
+    _nll_forward(self, target, weight, reduction, ignore_index, False))
+nll_loss2d_forward.impl("CPU", "Meta")(
+    lambda self, target, weight, reduction, ignore_index:
+    _nll_forward(self, target, weight, reduction, ignore_index, True))
+nll_loss_backward.impl("CPU", "Meta")(
+    lambda g, self, target, weight, reduction, ignore_index, total_weight:
+    _nll_backward(g, self, target, weight, reduction, ignore_index, total_weight, False))
+nll_loss2d_backward.impl("CPU", "Meta")(
+    lambda g, self, target, weight, reduction, ignore_index, total_weight:
+    _nll_backward(g, self, target, weight, reduction, ignore_index, total_weight, True))
+
+
+def _nll_derivative(backward_op):
+    def fn(grads, args):
+        return backward_op(grads[0], args.self, args.target, args.weight, args.reduction,
+                           args.ignore_index, args.result[1])
+    return fn
+
+
+nll_loss_forward.backward("NllLossBackward0", saves=("self", "target", "weight"),
+                          save_result=True, inputs=("self",))(
+    _nll_derivative(nll_loss_backward))
+nll_loss2d_forward.backward("NllLoss2DBackward0", saves=("self", "target", "weight"),
+                            save_result=True, inputs=("self",))(
+    _nll_derivative(nll_loss2d_backward))
+
+
+# ---------------------------------------------------------------------------- pointwise losses
+# Forward values in NumPy (computed in the op's dtype, halves in float32); derivatives are
+# written with Tensor ops, so they differentiate again under create_graph.
+
+def _binary_operands(name: str, kernel: str, self: Tensor, target: Tensor, out_dtype=None):
+    """(result dtype, broadcast shape) of a pointwise loss, with torch's dtype errors."""
+    common = it.result_type(self, target)
+    if not common.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(common)}\'')
+    dt = common if out_dtype is None else out_dtype
+    check_can_cast(common, dt)
+    it.common_device(self, target)
+    return dt, broadcast_shapes(self._shape, target._shape)
+
+
+def _reduce(v: np.ndarray, reduction: int):
+    if reduction == NONE:
+        return v
+    return v.mean() if reduction == MEAN else v.sum()
+
+
+def _pointwise(self, target, reduction, dt, shape, fn):
+    """``fn(x, t)`` over broadcast NumPy operands in ``dt``, then reduced."""
+    out_shape = shape if reduction == NONE else ()
+    if is_meta(self, target):
+        return result(None, dt, out_shape, self._device)
+    np_dt = np.float32 if dt in (D.float16, D.bfloat16) else dt.np_dtype
+    x = values(self).astype(np_dt, copy=False)
+    t = values(target).astype(np_dt, copy=False)
+    with np.errstate(all="ignore"):
+        v = _reduce(fn(x, t), reduction)
+    return result(v, dt, out_shape, self._device)
+
+
+def _scale(grad: Tensor, self, reduction: int) -> Tensor:
+    """An output gradient spread over the elements: divided by their count for the mean."""
+    if reduction == MEAN:
+        return grad / max(numel_of(self.shape), 1)
+    return grad
+
+
+mse_loss = defop("mse_loss(Tensor self, Tensor target, int reduction=Mean) -> Tensor",
+                 variants=())
+
+
+@mse_loss.impl("CPU", "Meta")
+def _mse_loss(self, target, reduction=MEAN):
+    dt, shape = _binary_operands("mse_loss", "mse_cpu", self, target)
+    return _pointwise(self, target, reduction, dt, shape, lambda x, t: (x - t) * (x - t))
+
+
+@mse_loss.backward("MseLossBackward0", saves=("self", "target"))
+def _mse_loss_backward(grad, args):
+    g = _scale(grad, args.self, args.reduction) * (2 * (args.self - args.target))
+    return g, -g
+
+
+smooth_l1_loss = defop("smooth_l1_loss(Tensor self, Tensor target, int reduction=Mean, "
+                       "float beta=1.0) -> Tensor", variants=())
+
+
+@smooth_l1_loss.impl("CPU", "Meta")
+def _smooth_l1_loss(self, target, reduction=MEAN, beta=1.0):
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    dt, shape = _binary_operands("smooth_l1_loss", "smooth_l1_cpu", self, target)
+
+    def fn(x, t):
+        d = np.abs(x - t)
+        return np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+    return _pointwise(self, target, reduction, dt, shape, fn)
+
+
+@smooth_l1_loss.backward("SmoothL1LossBackward0", saves=("self", "target"))
+def _smooth_l1_loss_backward(grad, args):
+    d = args.self - args.target
+    beta = args.beta
+    slope = (d / beta).clamp(-1, 1) if beta > 0 else d.sign()
+    g = _scale(grad, args.self, args.reduction) * slope
+    return g, -g
+
+
+huber_loss = defop("huber_loss(Tensor self, Tensor target, int reduction=Mean, "
+                   "float delta=1.0) -> Tensor", variants=())
+
+
+@huber_loss.impl("CPU", "Meta")
+def _huber_loss(self, target, reduction=MEAN, delta=1.0):
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta.")
+    dt, shape = _binary_operands("huber_loss", "huber_cpu", self, target, self._dtype)
+
+    def fn(x, t):
+        d = np.abs(x - t)
+        return np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    return _pointwise(self, target, reduction, dt, shape, fn)
+
+
+@huber_loss.backward("HuberLossBackward0", saves=("self", "target"))
+def _huber_loss_backward(grad, args):
+    delta = args.delta
+    g = _scale(grad, args.self, args.reduction) * (args.self - args.target).clamp(-delta, delta)
+    return g, -g
+
+
+def _check_same_dtype(expected: Tensor, *others) -> None:
+    for o in others:
+        if o is not None and o._dtype is not expected._dtype:
+            raise RuntimeError(f"Found dtype {type_name(o._dtype)} but expected "
+                               f"{type_name(expected._dtype)}")
+
+
+binary_cross_entropy = defop("binary_cross_entropy(Tensor self, Tensor target, "
+                             "Tensor? weight=None, int reduction=Mean) -> Tensor", variants=())
+
+
+@binary_cross_entropy.impl("CPU", "Meta")
+def _binary_cross_entropy(self, target, weight=None, reduction=MEAN):
+    _check_same_dtype(self, target, weight)
+    if not self._dtype.is_floating_point:
+        raise NotImplementedError(f'"binary_cross_entropy" not implemented for '
+                                  f"'{type_name(self._dtype)}'")
+    if self._shape != target._shape:
+        raise RuntimeError(f"The size of tensor a ({self.numel()}) must match the size of "
+                           f"tensor b ({target.numel()}) at non-singleton dimension 0")
+    dt = self._dtype
+    out_shape = self._shape if reduction == NONE else ()
+    if is_meta(self, target, weight):
+        return result(None, dt, out_shape, self._device)
+    x, t = values(self), values(target)
+    if ((x < 0) | (x > 1)).any():  # NaN passes, as in torch
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    with np.errstate(all="ignore"):
+        v = -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log1p(-x), -100))
+        if weight is not None:
+            v = v * np.broadcast_to(values(weight), self._shape)
+        v = _reduce(v, reduction)
+    return result(v, dt, out_shape, self._device)
+
+
+@binary_cross_entropy.backward("BinaryCrossEntropyBackward0",
+                               saves=("self", "target", "weight"), inputs=("self", "target"))
+def _binary_cross_entropy_backward(grad, args):
+    x, t, w = args.self, args.target, args.weight
+    g = _scale(grad, x, args.reduction)
+    if w is not None:
+        g = g * w
+    grad_x = g * (x - t) / ((1 - x) * x).clamp_min(1e-12)
+    grad_t = -g * OPS["logit"].function()(x)
+    return grad_x, grad_t
+
+
+binary_cross_entropy_with_logits = defop(
+    "binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, "
+    "Tensor? pos_weight=None, int reduction=Mean) -> Tensor", variants=("function",))
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+@binary_cross_entropy_with_logits.impl("CPU", "Meta")
+def _bce_with_logits(self, target, weight=None, pos_weight=None, reduction=MEAN):
+    if not self._dtype.is_floating_point:
+        raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for '
+                                  f"'{type_name(self._dtype)}'")
+    dt = target._dtype
+    parts = [p for p in (self, target, weight, pos_weight) if p is not None]
+    check_can_cast(it.result_type(*parts), dt)
+    shape = broadcast_shapes(*(p._shape for p in parts))
+    if shape != target._shape:
+        raise RuntimeError(f"output with shape {list(target._shape)} doesn't match the "
+                           f"broadcast shape {list(shape)}")
+    out_shape = shape if reduction == NONE else ()
+    if is_meta(*parts):
+        return result(None, dt, out_shape, self._device)
+    np_dt = np.float32 if dt in (D.float16, D.bfloat16) else dt.np_dtype
+    x, t = values(self).astype(np_dt, copy=False), values(target).astype(np_dt, copy=False)
+    with np.errstate(all="ignore"):
+        log_sig = _log_sigmoid(x)
+        if pos_weight is not None:
+            log_sig = log_sig * ((values(pos_weight) - 1) * t + 1)
+        v = (1 - t) * x - log_sig
+        if weight is not None:
+            v = v * values(weight)
+        v = _reduce(v.astype(np_dt, copy=False), reduction)
+    return result(v, dt, out_shape, self._device)
+
+
+@binary_cross_entropy_with_logits.backward("BinaryCrossEntropyWithLogitsBackward0",
+                                           saves=("self", "target", "weight", "pos_weight"),
+                                           inputs=("self", "target"))
+def _bce_with_logits_backward(grad, args):
+    x, t, w, pw = args.self, args.target, args.weight, args.pos_weight
+    g = _scale(grad, x, args.reduction)
+    if w is not None:
+        g = g * w
+    log_sigmoid = OPS["log_sigmoid"].function()
+    if pw is not None:
+        pt = pw * t
+        grad_x = (pt + 1 - t) * x.sigmoid() - pt
+        grad_t = log_sigmoid(-x) - log_sigmoid(x) * pw
+    else:
+        grad_x = x.sigmoid() - t
+        grad_t = -x
+    return g * grad_x, g * grad_t
+
+
+# ---------------------------------------------------------------------------- composite losses
+# As in ATen, these are built from other ops, so autograd records those ops' nodes.
+
+def _apply_reduction(loss: Tensor, reduction: int) -> Tensor:
+    if reduction == MEAN:
+        return loss.mean()
+    if reduction == SUM:
+        return loss.sum()
+    return loss
+
+
+kl_div = defop("kl_div(Tensor self, Tensor target, int reduction=Mean, *, "
+               "bool log_target=False) -> Tensor", variants=("function",))
+
+
+@kl_div.impl("CompositeImplicitAutograd")
+def _kl_div(self, target, reduction=MEAN, log_target=False):
+    if not (self._dtype.is_floating_point and target._dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    if log_target:
+        out = target.exp() * (target - self)
+    else:
+        xlogx = OPS["where"].function()(target == 0, 0.0, target * target.log())
+        out = xlogx - target * self
+    return _apply_reduction(out, reduction)
+
+
+cosine_embedding_loss = defop("cosine_embedding_loss(Tensor input1, Tensor input2, "
+                              "Tensor target, float margin=0.0, int reduction=Mean) -> Tensor",
+                              variants=("function",))
+
+
+@cosine_embedding_loss.impl("CompositeImplicitAutograd")
+def _cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=MEAN):
+    nd = target.ndim
+    if nd > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if nd == 1 and not (input1.ndim == 2 and input2.ndim == 2):
+        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with "
+                           f"sizes {list(input1._shape)} and {list(input2._shape)}.")
+    if nd == 0 and not (input1.ndim == 1 and input2.ndim == 1):
+        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with "
+                           f"sizes {list(input1._shape)} and {list(input2._shape)}.")
+    eps = 1e-12
+    prod_sum = (input1 * input2).sum(nd)
+    mag1 = (input1 * input1).sum(nd) + eps
+    mag2 = (input2 * input2).sum(nd) + eps
+    cos = prod_sum / (mag1 * mag2).sqrt()
+    where = OPS["where"].function()
+    zeros = cos.detach() * 0
+    out = where(target == 1, 1 - cos, zeros) + where(target == -1, (cos - margin).clamp_min(0),
+                                                     zeros)
+    return _apply_reduction(out, reduction)
+
+
+margin_ranking_loss = defop("margin_ranking_loss(Tensor input1, Tensor input2, Tensor target, "
+                            "float margin=0.0, int reduction=Mean) -> Tensor",
+                            variants=("function",))
+
+
+@margin_ranking_loss.impl("CompositeImplicitAutograd")
+def _margin_ranking_loss(input1, input2, target, margin=0.0, reduction=MEAN):
+    return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+triplet_margin_loss = defop("triplet_margin_loss(Tensor anchor, Tensor positive, "
+                            "Tensor negative, float margin=1.0, float p=2, float eps=1e-06, "
+                            "bool swap=False, int reduction=Mean) -> Tensor",
+                            variants=("function",))
+
+
+@triplet_margin_loss.impl("CompositeImplicitAutograd")
+def _triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
+                         reduction=MEAN):
+    a, pd, nd = anchor.ndim, positive.ndim, negative.ndim
+    if not a == pd == nd:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {a}D, positive "
+                           f"{pd}D, and negative {nd}D inputs")
+    distance = OPS["pairwise_distance"].function()
+    dist_pos = distance(anchor, positive, p, eps)
+    dist_neg = distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = OPS["minimum"].function()(dist_neg, distance(positive, negative, p, eps))
+    return _apply_reduction((margin + dist_pos - dist_neg).clamp_min(0), reduction)

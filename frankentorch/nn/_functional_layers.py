@@ -1,0 +1,389 @@
+"""``nn.functional`` for layers and losses: torch's Python signatures over the op registry
+(reduction strings, legacy ``size_average``/``reduce``, choosing the op a call needs)."""
+from __future__ import annotations
+
+import warnings
+
+from .._dispatch.dispatcher import OPS as _OPS
+from .._ops.nn_common import reduction_enum as _enum
+
+__all__ = ["linear", "bilinear", "embedding", "one_hot", "pairwise_distance",
+           "cosine_similarity", "normalize", "nll_loss", "cross_entropy", "mse_loss",
+           "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
+           "margin_ranking_loss", "triplet_margin_loss"]
+
+
+def _op(name: str):
+    return _OPS[name].function()
+
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """The reduction the deprecated ``size_average``/``reduce`` flags ask for (with torch's
+    warning), or ``reduction`` when neither is given."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{ret}' instead.", stacklevel=3)
+    return ret
+
+
+def _not_differentiable(fn: str, arg: str, t) -> None:
+    """torch refuses, while recording, an argument its derivative does not cover."""
+    if t is not None and t.requires_grad and _grad_enabled():
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
+                           f"'{arg}'. This input cannot have requires_grad True.")
+
+
+def _grad_enabled() -> bool:
+    from ..autograd import is_grad_enabled
+    return is_grad_enabled()
+
+
+# ---------------------------------------------------------------------------- linear
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``."""
+    return _OPS["linear"].overloads[0](input, weight, bias)
+
+
+# ---------------------------------------------------------------------------- nll / CE
+
+def _nll_loss_nd(input, target, weight, reduction: int, ignore_index: int):
+    """torch's nll_loss_nd: 1-D/2-D inputs use nll_loss, 4-D nll_loss2d, other ranks are
+    viewed as 4-D."""
+    nd = input.dim()
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    if nd != 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0]}).")
+    if nd <= 2:
+        return _op("nll_loss_forward")(input, target, weight, reduction, ignore_index)[0]
+    if nd == 4:
+        return _op("nll_loss2d_forward")(input, target, weight, reduction, ignore_index)[0]
+    n, c = input.shape[0], input.shape[1]
+    out_size = (n,) + tuple(input.shape[2:])
+    if tuple(target.shape[1:]) != tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {list(out_size)}, got {list(target.shape)}")
+    nonempty = input.numel() > 0
+    input_ = input.view(n, c, 1, -1) if nonempty else input.view(n, c, 0, 0)
+    target_ = target.view(n, 1, -1) if nonempty else target.view(n, 0, 0)
+    out = _op("nll_loss2d_forward")(input_, target_, weight, reduction, ignore_index)[0]
+    return out.view(out_size) if reduction == 0 else out
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of ``target`` classes under log-probabilities ``input``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _not_differentiable("nll_loss_forward", "weight", weight)
+    return _nll_loss_nd(input, target, weight, _enum(reduction), ignore_index)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` and class indices or class probabilities."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    class_dim = 0 if input.dim() == 1 else 1
+    _not_differentiable("nll_loss_forward", "weight", weight)
+    if tuple(input.shape) == tuple(target.shape):
+        if not target.dtype.is_floating_point:
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {_type_name(target.dtype)}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing,
+                                    class_dim)
+    log_p = _op("log_softmax")(input, class_dim, dtype=input.dtype)
+    if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
+        return _cross_entropy_smoothed(log_p, target, weight, reduction, ignore_index,
+                                       label_smoothing, class_dim)
+    return _nll_loss_nd(log_p, target, weight, reduction, ignore_index)
+
+
+def _type_name(dt) -> str:
+    from .._ops.nn_common import type_name
+    return type_name(dt)
+
+
+def _check_smoothing(label_smoothing: float) -> None:
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing:g}")
+
+
+def _class_view(weight, ndim: int, class_dim: int):
+    """``weight`` shaped to broadcast along the class dim of an ``ndim``-D input."""
+    shape = [1] * ndim
+    shape[class_dim] = weight.shape[0]
+    return weight.view(shape)
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, class_dim):
+    n_classes = input.shape[class_dim]
+    if weight is not None and (weight.dim() != 1 or weight.numel() != n_classes):
+        raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                           f"{n_classes} classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
+    log_p = _op("log_softmax")(input, class_dim, dtype=input.dtype)
+    if label_smoothing > 0.0:
+        _check_smoothing(label_smoothing)
+        target = target * (1 - label_smoothing) + (label_smoothing / n_classes)
+    prod = log_p * target
+    if weight is not None:
+        prod = prod * (_class_view(weight, log_p.dim(), 1) if log_p.dim() > 1 else weight)
+    if reduction == 0:
+        return -prod.sum(class_dim)
+    total = -prod.sum()
+    if reduction == 2:
+        return total
+    if log_p.numel() == 0:
+        return total * float("nan")
+    return total / (log_p.numel() // n_classes)
+
+
+def _cross_entropy_smoothed(log_p, target, weight, reduction, ignore_index, label_smoothing,
+                            class_dim):
+    n_classes = log_p.shape[class_dim]
+    nll = _nll_loss_nd(log_p, target, weight, reduction, ignore_index)
+    ignore_mask = target == ignore_index
+    if weight is not None:
+        smooth = -(log_p * _class_view(weight, log_p.dim(), class_dim)).sum(class_dim)
+    else:
+        smooth = -log_p.sum(class_dim)
+    smooth = smooth.masked_fill(ignore_mask, 0.0)
+    if reduction == 1:
+        if weight is not None:
+            picked = target.masked_select(~ignore_mask).flatten()
+            ret = smooth.sum() / weight.gather(0, picked).sum()
+        else:
+            ret = smooth.sum() / (~ignore_mask).sum()
+    elif reduction == 2:
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / n_classes)
+
+
+# ---------------------------------------------------------------------------- pointwise losses
+
+def _warn_size(input, target) -> None:
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.size()}) that is different to the input "
+                      f"size ({input.size()}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def _broadcast(a, b):
+    from .._core.meta import broadcast_shapes
+    shape = broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    return (a if tuple(a.shape) == shape else a.expand(shape),
+            b if tuple(b.shape) == shape else b.expand(shape))
+
+
+def _reduce(loss, reduction: str):
+    """torch's apply_loss_reduction."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.mean()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _weighted(loss, weight, input, reduction: str):
+    """A loss scaled element-wise by ``weight`` (same size as the input), reduced as torch's
+    weighted mse/l1 (the mean divides by the weights' sum)."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
+                     "'sum'.")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error."""
+    _warn_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _broadcast(input, target)
+    if weight is not None:
+        return _weighted((input - target).pow(2), weight, input, reduction)
+    return _op("mse_loss")(input, target, _enum(reduction))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error."""
+    _warn_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _broadcast(input, target)
+    if weight is not None:
+        return _weighted((input - target).abs(), weight, input, reduction)
+    _enum(reduction)
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Squared error below ``beta``, absolute error above it."""
+    _warn_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _broadcast(input, target)
+    if beta == 0.0:
+        _enum(reduction)
+        return _reduce((input - target).abs(), reduction)
+    return _op("smooth_l1_loss")(input, target, _enum(reduction), beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Squared error below ``delta``, ``delta``-scaled absolute error above it."""
+    _warn_size(input, target)
+    input, target = _broadcast(input, target)
+    if weight is None:
+        return _op("huber_loss")(input, target, _enum(reduction), delta)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = _op("huber_loss")(input, target, 0, delta) * weight
+    if reduction not in ("none", "sum", "mean"):
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', "
+                         "'mean', 'sum'.")
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """Binary cross-entropy between probabilities ``input`` and ``target``."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.size()}) that is different to the "
+                         f"input size ({input.size()}) is deprecated. Please ensure they have "
+                         "the same size.")
+    _not_differentiable("binary_cross_entropy", "weight", weight)
+    if weight is not None:
+        from .._core.meta import broadcast_shapes
+        weight = weight.expand(broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
+    return _op("binary_cross_entropy")(input, target, weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """Binary cross-entropy on logits (sigmoid folded in, numerically stable)."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.size()}) must be the same as input size "
+                         f"({input.size()})")
+    _not_differentiable("binary_cross_entropy_with_logits", "weight", weight)
+    _not_differentiable("binary_cross_entropy_with_logits", "pos_weight", pos_weight)
+    return _op("binary_cross_entropy_with_logits")(input, target, weight, pos_weight,
+                                                   reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence of ``target`` from log-probabilities ``input``."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+        red = _enum(reduction)
+    else:
+        if reduction == "mean":
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+                          "the support size.'batchmean' divides only by the batch size, and "
+                          "aligns with the KL div math definition.'mean' will be changed to "
+                          "behave the same as 'batchmean' in the next major release.",
+                          stacklevel=2)
+        red = 2 if reduction == "batchmean" else _enum(reduction)
+    reduced = _op("kl_div")(input, target, red, log_target=log_target)
+    if reduction == "batchmean" and input.dim() != 0:
+        reduced = reduced / input.size()[0]
+    return reduced
+
+
+# ---------------------------------------------------------------------------- margin losses
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    """1 - cos for similar pairs (target 1), max(0, cos - margin) for dissimilar ones (-1)."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    return _op("cosine_embedding_loss")(input1, input2, target, margin, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin)."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same "
+                           f"dimension but got sizes: input1: {input1.size()}, input2: "
+                           f"{input2.size()}, target: {target.size()} ")
+    return _op("margin_ranking_loss")(input1, input2, target, margin, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    """max(0, d(anchor, positive) - d(anchor, negative) + margin)."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _op("triplet_margin_loss")(anchor, positive, negative, margin, p, eps, swap,
+                                      reduction)
+
+
+# ---------------------------------------------------------------------------- misc layers
+
+def bilinear(input1, input2, weight, bias=None):
+    """``x1^T W x2 + b`` for each output feature."""
+    return _op("bilinear")(input1, input2, weight, bias)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the indices in ``input``."""
+    if padding_idx is not None:
+        n = weight.size(0)
+        if padding_idx > 0:
+            assert padding_idx < n, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -n, "Padding_idx must be within num_embeddings"
+            padding_idx = n + padding_idx
+    else:
+        padding_idx = -1
+    if max_norm is not None:
+        from ..autograd import no_grad
+        input = input.contiguous()
+        with no_grad():
+            _op("embedding_renorm_")(weight, input, max_norm, norm_type)
+    return _op("embedding")(weight, input, padding_idx, scale_grad_by_freq, sparse)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices as one-hot int64 vectors along a new last dim."""
+    return _op("one_hot")(tensor, num_classes)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """p-norm of ``x1 - x2 + eps`` over the last dim."""
+    return _op("pairwise_distance")(x1, x2, p, eps, keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim``."""
+    return _op("cosine_similarity")(x1, x2, dim, eps)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input`` divided by its p-norm along ``dim`` (at least ``eps``)."""
+    norm = next(op for op in _OPS["norm"].overloads if op.name == "norm.ScalarOpt_dim")
+    if out is None:
+        denom = norm(input, p, dim, True).clamp_min(eps).expand_as(input)
+        return input / denom
+    denom = norm(input, p, dim, True).clamp_min_(eps).expand_as(input)
+    return _op("div")(input, denom, out=out)
