@@ -555,3 +555,45 @@ def test_module_pickles(lib):
     assert list(clone.state_dict()) == list(net.state_dict())
     assert repr(clone) == repr(net)
     assert lib.equal(clone[1][0], net[1][0]) and clone[1][0] is not net[1][0]
+
+
+def test_full_backward_hooks():
+    def prog(torch):
+        nn = torch.nn
+        log = []
+
+        class Scale(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = nn.Parameter(torch.tensor([2.0, -3.0]))
+
+            def forward(self, x, y):
+                return x * self.w, (y * self.w).sum()
+        m = Scale()
+        h = m.register_full_backward_hook(
+            lambda mod, gi, go: log.append(("post", gi, go)))
+        m.register_full_backward_pre_hook(lambda mod, go: log.append(("pre", go)))
+        m.register_full_backward_pre_hook(lambda mod, go: (go[0] * 10, go[1]), prepend=True)
+        x = torch.tensor([1.0, 4.0], requires_grad=True)
+        a, b = m(x, torch.ones(2))
+        (a.sum() + b).backward()
+        out = [x.grad, m.w.grad, a.grad_fn.name(), b.grad_fn.name(), log[:]]
+        h.remove()
+        m.register_full_backward_hook(lambda mod, gi, go: (gi[0] + 100, gi[1]))
+        x.grad = None
+        a, _ = m(x, torch.ones(2))
+        a.sum().backward()
+        out.append(x.grad)
+        log.clear()
+        frozen = nn.Sequential(nn.Tanh())
+        frozen.register_full_backward_hook(lambda mod, gi, go: log.append((gi, go)))
+        w = nn.Parameter(torch.tensor([0.5]))
+        frozen(torch.ones(1)) .mul(w).backward()
+        out.append(log[:])
+        return out
+
+    def plain(r):
+        if isinstance(r, (list, tuple)):
+            return [plain(x) for x in r]
+        return r.detach() if hasattr(r, "detach") else r
+    _run_both(lambda lib: plain(prog(lib)))
