@@ -121,7 +121,10 @@ class Generator:
                                f"found the input RNG state size to be {n}")
         rec = np.frombuffer(new_state._array().reshape(-1).tobytes(), _STATE)[0]
         left, nxt = int(rec["left"]), int(rec["next"]) & 0xFFFFFFFF
-        if not (rec["seeded"] and 0 < left <= 624 and nxt <= 624):
+        # torch also requires the countdown and the read index to agree (every state its
+        # engine produces does); the kernels rely on it to stay inside the 624 words
+        if not (rec["seeded"] and 0 < left <= 624 and nxt <= 624) or \
+                (left + nxt != 625 and (left, nxt) != (1, 0)):
             raise RuntimeError("Invalid mt19937 state")
         self._mt[:] = (rec["state"] & 0xFFFFFFFF).astype(np.uint32)
         self._pos[:] = (left, nxt)

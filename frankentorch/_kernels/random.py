@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit
+from numba import njit, types
 from numba.extending import intrinsic
 
 N = 624
@@ -33,7 +33,6 @@ _MINUS_TWO = F32(-2.0)
 _TWO_PI_F = F32(2.0 * math.pi)
 _EPS_24 = F32(1.0 / (1 << 24))
 _EPS_53 = 1.0 / (1 << 53)
-_MASK_24 = np.uint64((1 << 24) - 1)
 _MASK_53 = np.uint64((1 << 53) - 1)
 
 
@@ -47,6 +46,22 @@ def fma(typingctx, a, b, c):
         fn = builder.module.declare_intrinsic("llvm.fma", [t], ir.FunctionType(t, [t, t, t]))
         return builder.call(fn, args)
     return sig, codegen
+
+
+@intrinsic
+def _bits_of(typingctx, x):
+    """The bit pattern of a float32 as an int32."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+    return types.int32(types.float32), codegen
+
+
+@intrinsic
+def _float_of(typingctx, i):
+    """The float32 with the bit pattern of an int32."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
 
 
 # ---------------------------------------------------------------- engine
@@ -107,48 +122,85 @@ def next64(mt, pos):
 
 
 @njit(inline="always")
-def uniform_float(mt, pos):
-    """[0, 1) float32 from the low 24 bits of one draw."""
-    return F32(np.uint64(next32(mt, pos)) & _MASK_24) * _EPS_24
-
-
-@njit(inline="always")
 def uniform_double(mt, pos):
     """[0, 1) float64 from the low 53 bits of ``random64``."""
     return float(next64(mt, pos) & _MASK_53) * _EPS_53
 
 
-# ---------------------------------------------------------------- raw draws and uniforms
+# ---------------------------------------------------------------- raw stream and uniforms
+# Samplers whose draw count is known up front take a block of raw words from ``raw32`` and
+# turn it into values with a loop free of generator state (which LLVM vectorises).
 
 @njit(cache=True)
-def bits(mt, pos, out, wide):
-    """Raw draws: ``random64`` per element when ``wide``, else ``random``."""
+def raw32(mt, pos, out):
+    """The next ``out.size`` tempered outputs, exactly as repeated ``random()`` calls."""
+    left = pos[0]
+    nxt = pos[1]
+    i = 0
+    n = out.size
+    while i < n:
+        left -= 1
+        if left == 0:
+            _next_state(mt)
+            left = N
+            nxt = 0
+        # the remaining words of this state need no twist: temper them as a block
+        m = min(n - i, left)
+        for j in range(m):
+            y = mt[nxt + j]
+            y ^= y >> np.uint32(11)
+            y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
+            y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
+            y ^= y >> np.uint32(18)
+            out[i + j] = y
+        nxt += m
+        left -= m - 1
+        i += m
+    pos[0] = left
+    pos[1] = nxt
+
+
+@njit(inline="always")
+def _word64(raw, i):
+    """``random64`` from the raw words 2i (high) and 2i+1 (low)."""
+    return (np.uint64(raw[2 * i]) << np.uint64(32)) | np.uint64(raw[2 * i + 1])
+
+
+@njit(cache=True)
+def join64(raw, out):
+    """Pairs of raw words as ``random64`` values."""
     for i in range(out.size):
-        out[i] = next64(mt, pos) if wide else np.uint64(next32(mt, pos))
+        out[i] = _word64(raw, i)
 
 
 @njit(cache=True)
-def uniform32(mt, pos, out, lo, hi):
-    """``uniform_real_distribution<float>(lo, hi)``: x * (hi - lo) + lo, fused."""
+def uniform32(raw, out, lo, hi):
+    """``uniform_real_distribution<float>(lo, hi)`` from one word per value: the low 24 bits
+    times 2**-24, then x * (hi - lo) + lo fused (as GCC compiles ATen's kernel); a value that
+    rounds up to ``hi`` becomes ``lo``."""
     span = hi - lo
     for i in range(out.size):
-        out[i] = fma(uniform_float(mt, pos), span, lo)
+        v = fma(F32(np.int32(raw[i] & np.uint32(0xFFFFFF))) * _EPS_24, span, lo)
+        out[i] = lo if v == hi else v
 
 
 @njit(cache=True)
-def uniform64(mt, pos, out, lo, hi):
-    """``uniform_real_distribution<double>(lo, hi)``, fused as compiled by ATen."""
+def uniform64(raw, out, lo, hi):
+    """``uniform_real_distribution<double>(lo, hi)`` from two words per value (53 bits)."""
     span = hi - lo
     for i in range(out.size):
-        out[i] = fma(uniform_double(mt, pos), span, lo)
+        u = float(np.int64(_word64(raw, i) & _MASK_53)) * _EPS_53
+        v = fma(u, span, lo)
+        out[i] = lo if v == hi else v
 
 
 @njit(cache=True)
-def exponential(mt, pos, out, lambd):
+def exponential(raw, out, lambd):
     """-1/lambda * log1p(-u) from double uniforms."""
     scale = -1.0 / lambd
     for i in range(out.size):
-        out[i] = scale * math.log1p(-uniform_double(mt, pos))
+        u = float(np.int64(_word64(raw, i) & _MASK_53)) * _EPS_53
+        out[i] = scale * math.log1p(-u)
 
 
 # ---------------------------------------------------------------- normal
@@ -188,14 +240,11 @@ _FOPI = F32(1.27323954473516)
 
 
 @njit(inline="always")
-def _log_lane(x, fb, ib):
+def _log_lane(x):
     """Cephes logf as ATen's log256_ps computes one lane (x > 0)."""
-    x = max(x, _MIN_NORM)
-    fb[0] = x
-    b = ib[0]
-    e = F32((b >> 23) - 127) + _ONE
-    ib[0] = (b & ~np.int32(0x7F800000)) | np.int32(0x3F000000)
-    x = fb[0]
+    b = _bits_of(max(x, _MIN_NORM))
+    e = F32((b >> np.int32(23)) - np.int32(127)) + _ONE
+    x = _float_of((b & np.int32(~0x7F800000)) | np.int32(0x3F000000))
     tmp = _ZERO
     if x < _SQRTHF:
         tmp = x
@@ -220,16 +269,15 @@ def _log_lane(x, fb, ib):
 
 
 @njit(inline="always")
-def _sincos_lane(x, fb, ib):
+def _sincos_lane(x):
     """Cephes sincosf as ATen's sincos256_ps computes one lane; returns (sin, cos)."""
-    fb[0] = x
-    sign_sin = ib[0] & np.int32(-0x80000000)
+    sign_sin = _bits_of(x) & np.int32(-0x80000000)
     x = abs(x)
     j = np.int32(x * _FOPI)
     j = (j + np.int32(1)) & np.int32(-2)
     y = F32(j)
     sign_sin ^= (j & np.int32(4)) << np.int32(29)
-    poly_sin = (j & np.int32(2)) == 0
+    poly_sin = (j & np.int32(2)) == np.int32(0)
     x = fma(y, _DP1, x)
     x = fma(y, _DP2, x)
     x = fma(y, _DP3, x)
@@ -248,45 +296,49 @@ def _sincos_lane(x, fb, ib):
     ysin1 = _ZERO if poly_sin else c
     s = s - ysin2
     c = c - ysin1
-    fb[0] = ysin1 + ysin2
-    ib[0] ^= sign_sin
-    sin = fb[0]
-    fb[0] = c + s
-    ib[0] ^= sign_cos
-    return sin, fb[0]
+    sin = _float_of(_bits_of(ysin1 + ysin2) ^ np.int32(sign_sin))
+    cos = _float_of(_bits_of(c + s) ^ np.int32(sign_cos))
+    return sin, cos
 
 
 @njit(inline="always")
-def _fill16_f32(d, o, mean, std, fb, ib):
+def _fill16_f32(d, o, mean, std):
     """ATen's AVX2 NormalFill16 on d[o:o+16]: uniforms in, 16 normals out."""
     for j in range(8):
         u1 = _ONE - d[o + j]
-        radius = math.sqrt(_MINUS_TWO * _log_lane(u1, fb, ib))
-        s, c = _sincos_lane(_TWO_PI_F * d[o + j + 8], fb, ib)
+        radius = math.sqrt(_MINUS_TWO * _log_lane(u1))
+        s, c = _sincos_lane(_TWO_PI_F * d[o + j + 8])
         d[o + j] = fma(radius * c, std, mean)
         d[o + j + 8] = fma(radius * s, std, mean)
 
 
+@njit(inline="always")
+def _unit_float(w):
+    return F32(np.int32(w & np.uint32(0xFFFFFF))) * _EPS_24
+
+
 @njit(cache=True)
-def normal_fill_f32(mt, pos, d, mean, std, per_block):
-    """Vectorised normal fill of ``d`` (n >= 16): float32 draws all n uniforms first, then
-    transforms blocks of 16; half types (``per_block``) draw 16 per block. A ragged tail
-    redraws the last 16 values."""
-    fb = np.empty(1, np.float32)
-    ib = fb.view(np.int32)
+def normal_fill_f32(raw, d, mean, std, per_block):
+    """Vectorised normal fill of ``d`` (n >= 16) from float uniforms (one raw word each):
+    float32 takes all n uniforms first, then transforms blocks of 16; half types
+    (``per_block``) take 16 per block. A ragged tail takes 16 more for the last 16 values.
+    ``raw`` holds exactly the words used: n (+16) or 16 per block (+16)."""
     n = d.size
+    k = 0
     if not per_block:
         for i in range(n):
-            d[i] = uniform_float(mt, pos)
+            d[i] = _unit_float(raw[i])
+        k = n
     for i in range(0, n - 15, 16):
         if per_block:
             for j in range(16):
-                d[i + j] = uniform_float(mt, pos)
-        _fill16_f32(d, i, mean, std, fb, ib)
+                d[i + j] = _unit_float(raw[k + j])
+            k += 16
+        _fill16_f32(d, i, mean, std)
     if n % 16:
         for j in range(16):
-            d[n - 16 + j] = uniform_float(mt, pos)
-        _fill16_f32(d, n - 16, mean, std, fb, ib)
+            d[n - 16 + j] = _unit_float(raw[k + j])
+        _fill16_f32(d, n - 16, mean, std)
 
 
 @njit(inline="always")
@@ -300,43 +352,45 @@ def _fill16_f64(d, o, mean, std):
 
 
 @njit(cache=True)
-def normal_fill_f64(mt, pos, d, mean, std):
-    """ATen's scalar NormalFill16 for double (n >= 16)."""
+def normal_fill_f64(raw, d, mean, std):
+    """ATen's scalar NormalFill16 for double (n >= 16); two raw words per uniform, n (+16)
+    uniforms."""
     n = d.size
     for i in range(n):
-        d[i] = uniform_double(mt, pos)
+        d[i] = float(np.int64(_word64(raw, i) & _MASK_53)) * _EPS_53
     for i in range(0, n - 15, 16):
         _fill16_f64(d, i, mean, std)
     if n % 16:
         for j in range(16):
-            d[n - 16 + j] = uniform_double(mt, pos)
+            d[n - 16 + j] = float(np.int64(_word64(raw, n + j) & _MASK_53)) * _EPS_53
         _fill16_f64(d, n - 16, mean, std)
 
 
 # ---------------------------------------------------------------- permutations and categories
 
 @njit(cache=True)
-def randperm(mt, pos, out):
-    """Fisher-Yates as ATen's randperm: swaps driven by ``random() % (n - i)``; for n past
-    2**32/20 the inside-out variant with ``random64() % (i + 1)``."""
+def randperm(raw, out):
+    """Fisher-Yates as ATen's randperm: swap i with i + ``random() % (n - i)``; for n past
+    2**32/20 the inside-out variant with ``random64() % (i + 1)``. ``raw`` holds n - 1 words,
+    or 2n for the second form."""
     n = out.size
     if n < 0xFFFFFFFF // 20:
         for i in range(n):
             out[i] = i
         for i in range(n - 1):
-            z = np.int64(np.uint64(next32(mt, pos)) % np.uint64(n - i))
+            z = np.int64(raw[i] % np.uint32(n - i))
             t = out[i]
             out[i] = out[z + i]
             out[z + i] = t
     else:
         for i in range(n):
-            z = np.int64(next64(mt, pos) % np.uint64(i + 1))
+            z = np.int64(_word64(raw, i) % np.uint64(i + 1))
             out[i] = out[z]
             out[z] = i
 
 
 @njit(cache=True)
-def multinomial_replacement(mt, pos, probs, n_sample, single, out):
+def multinomial_replacement(probs, uniforms, single, out):
     """Samples with replacement row by row: normalised cumulative sums (rounded to float32
     after every step when ``single``), one double uniform per sample, binary search."""
     rows, k = probs.shape
@@ -352,8 +406,9 @@ def multinomial_replacement(mt, pos, probs, n_sample, single, out):
             v = cum[j] / total
             cum[j] = float(F32(v)) if single else v
         cum[k - 1] = 1.0
+        n_sample = out.shape[1]
         for s in range(n_sample):
-            u = uniform_double(mt, pos)
+            u = uniforms[r * n_sample + s]
             left = 0
             right = k
             while right - left > 0:

@@ -50,6 +50,27 @@ def _engine(generator):
     return generator.engine()
 
 
+def _raw(generator, count: int) -> np.ndarray:
+    """The generator's next ``count`` 32-bit outputs (what ATen's ``random()`` returns)."""
+    mt, pos, _ = _engine(generator)
+    raw = np.empty(count, np.uint32)
+    if count:
+        _k().raw32(mt, pos, raw)
+    return raw
+
+
+def _sample_into(t: Tensor, kdt, compute) -> None:
+    """``compute(buffer)`` writes t.numel() values of NumPy dtype ``kdt`` in iteration order;
+    a contiguous ``t`` of that dtype is written in place, others through a temporary."""
+    n = t.numel()
+    if t.is_contiguous() and t._dtype.np_dtype == kdt:
+        compute(t._data[t._offset:t._offset + n])
+        return
+    buf = np.empty(n, kdt)
+    compute(buf)
+    _store_drawn(t, buf)
+
+
 def _not_implemented(kernel: str, dt: D.dtype):
     return NotImplementedError(f"\"{kernel}\" not implemented for '{_torch_name(dt)}'")
 
@@ -112,17 +133,20 @@ def _uniform_(self, from_=0.0, to=1.0, generator=None):
                            f"from={from_:g} which result in to-from to exceed the limit")
     if not _writable(self):
         return self
-    mt, pos, _ = _engine(generator)
     n = self.numel()
     if dt is D.float64:
-        vals = np.empty(n, np.float64)
-        _k().uniform64(mt, pos, vals, float(from_), float(to))
-    else:
+        raw = _raw(generator, 2 * n)
+        _sample_into(self, np.float64, lambda b: _k().uniform64(raw, b, float(from_), float(to)))
+    elif dt is D.float32:
+        raw = _raw(generator, n)
+        _sample_into(self, np.float32,
+                     lambda b: _k().uniform32(raw, b, np.float32(from_), np.float32(to)))
+    else:  # computed in float, rounded to the half type, kept below ``to`` there too
         vals = np.empty(n, np.float32)
-        _k().uniform32(mt, pos, vals, np.float32(from_), np.float32(to))
-    vals = vals.astype(dt.np_dtype, copy=False)
-    vals[vals == dt.np_dtype.type(to)] = dt.np_dtype.type(from_)  # [from, to) after rounding
-    _store_drawn(self, vals)
+        _k().uniform32(_raw(generator, n), vals, np.float32(from_), np.float32(to))
+        vals = vals.astype(dt.np_dtype)
+        vals[vals == dt.np_dtype.type(np.float32(to))] = dt.np_dtype.type(np.float32(from_))
+        _store_drawn(self, vals)
     return _finish_inplace(self)
 
 
@@ -145,20 +169,23 @@ def _normal_(self, mean=0.0, std=1.0, generator=None):
         return self
     if not dt.is_floating_point:
         raise _not_implemented("normal_kernel_cpu", dt)
-    mt, pos, cache = _engine(generator)
     n = self.numel()
     k = _k()
+    tail = 16 if n % 16 else 0
     if n >= 16 and self.is_contiguous():  # ATen's vectorised Box-Muller fill
         if dt is D.float64:
-            vals = np.empty(n, np.float64)
-            k.normal_fill_f64(mt, pos, vals, float(mean), float(std))
+            raw = _raw(generator, 2 * (n + tail))
+            _sample_into(self, np.float64,
+                         lambda b: k.normal_fill_f64(raw, b, float(mean), float(std)))
         else:
-            vals = np.empty(n, np.float32)
-            k.normal_fill_f32(mt, pos, vals, np.float32(mean), np.float32(std), dt in _HALF)
-    else:
-        vals = np.empty(n, np.float64)
-        k.normal_scalar(mt, pos, cache, vals, float(mean), float(std))
-    _store_drawn(self, vals)
+            half = dt in _HALF
+            raw = _raw(generator, (n - n % 16 if half else n) + tail)
+            _sample_into(self, np.float32, lambda b: k.normal_fill_f32(
+                raw, b, np.float32(mean), np.float32(std), half))
+    else:  # scalar Box-Muller in double, sharing the generator's cached sample
+        mt, pos, cache = _engine(generator)
+        _sample_into(self, np.float64,
+                     lambda b: k.normal_scalar(mt, pos, cache, b, float(mean), float(std)))
     return _finish_inplace(self)
 
 
@@ -260,12 +287,11 @@ def _bernoulli_tensor_(self, p, generator=None):
     probs = probs.astype(np.float64 if p._dtype is D.float64 else np.float32)
     bad = np.flatnonzero(~((probs >= 0) & (probs <= 1)))
     n = bad[0] if bad.size else probs.size  # draws happen up to the first invalid p
-    mt, pos, _ = _engine(generator)
     u = np.empty(n, probs.dtype)
     if p._dtype is D.float64:
-        _k().uniform64(mt, pos, u, 0.0, 1.0)
+        _k().uniform64(_raw(generator, 2 * n), u, 0.0, 1.0)
     else:
-        _k().uniform32(mt, pos, u, np.float32(0.0), np.float32(1.0))
+        _k().uniform32(_raw(generator, n), u, np.float32(0.0), np.float32(1.0))
     if bad.size:
         raise RuntimeError(_P_INVALID)
     _store_drawn(self, u < probs, order)
@@ -278,9 +304,8 @@ def _bernoulli_float_(self, p=0.5, generator=None):
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
     if not _writable(self):
         return self
-    mt, pos, _ = _engine(generator)
     u = np.empty(self.numel(), np.float64)
-    _k().uniform64(mt, pos, u, 0.0, 1.0)
+    _k().uniform64(_raw(generator, 2 * u.size), u, 0.0, 1.0)
     _store_drawn(self, u < p)
     return _finish_inplace(self)
 
@@ -365,10 +390,12 @@ def _check_from_to(lo: int, hi_inc: int, dt: D.dtype) -> None:
 
 
 def _draw_bits(generator, n: int, wide: bool) -> np.ndarray:
-    mt, pos, _ = _engine(generator)
-    raw = np.empty(n, np.uint64)
-    _k().bits(mt, pos, raw, wide)
-    return raw
+    """n values of ``random64()`` when ``wide``, else of ``random()``, as uint64."""
+    if not wide:
+        return _raw(generator, n).astype(np.uint64)
+    out = np.empty(n, np.uint64)
+    _k().join64(_raw(generator, 2 * n), out)
+    return out
 
 
 def _store_ints(t: Tensor, values: np.ndarray) -> None:
@@ -472,10 +499,8 @@ def _exponential_(self, lambd=1.0, generator=None):
         raise RuntimeError("Exponential distribution is a continuous probability distribution."
                            f" dtype must be a floating point but you specified "
                            f"{_torch_name(self._dtype)}")
-    mt, pos, _ = _engine(generator)
-    vals = np.empty(self.numel(), np.float64)
-    _k().exponential(mt, pos, vals, float(lambd))
-    _store_drawn(self, vals)
+    raw = _raw(generator, 2 * self.numel())
+    _sample_into(self, np.float64, lambda b: _k().exponential(raw, b, float(lambd)))
     return _finish_inplace(self)
 
 
@@ -533,10 +558,10 @@ def _multinomial_into(out: Tensor, self: Tensor, n: int, replacement: bool, gene
         return out
     errors = [_row_error(r) for r in probs]
     bad = next((i for i, e in enumerate(errors) if e), len(errors))
-    mt, pos, _ = _engine(generator)
     res = np.empty((probs.shape[0], n), np.int64)
-    _k().multinomial_replacement(mt, pos, probs[:bad], n, self._dtype is not D.float64,
-                                 res[:bad])
+    u = np.empty(bad * n, np.float64)
+    _k().uniform64(_raw(generator, 2 * u.size), u, 0.0, 1.0)
+    _k().multinomial_replacement(probs[:bad], u, self._dtype is not D.float64, res[:bad])
     if bad < len(errors):
         raise RuntimeError(errors[bad])
     store(out._array(), res.reshape(out._shape))
@@ -609,11 +634,8 @@ def _randperm_kernel(n, generator=None, dtype=None, layout=None, device=None,
                            "overflow")
     if t._data is None or not n:
         return t
-    if generator is not None and not isinstance(generator, Generator):
-        raise TypeError(f"expected a torch.Generator, but got {type(generator).__name__}")
-    mt, pos, _ = _engine(generator)
     perm = np.empty(n, np.int64)
-    _k().randperm(mt, pos, perm)
+    _k().randperm(_raw(generator, n - 1 if n < 0xFFFFFFFF // 20 else 2 * n), perm)
     _store_ints(t, perm)
     return t
 
