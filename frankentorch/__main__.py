@@ -59,11 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="a short tour of what frankentorch does")
     from .conformance import cli as conformance_cli
     conformance_cli.add_subcommands(sub)
+    from .serialization import cli as checkpoint_cli
+    checkpoint_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo()
     if args.command in ("conformance", "artifacts"):
         return conformance_cli.dispatch(args)
+    if args.command == "checkpoint":
+        return checkpoint_cli.run(args)
     parser.print_help()
     return 0
 
