@@ -1,0 +1,314 @@
+"""Recurrent and attention layers against real torch: parameter names, shapes and seeded
+initial values, outputs and gradients with the same parameters, argument errors."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import frankentorch as ft
+
+RTOL, ATOL = 2e-5, 2e-6
+
+
+def copy_params(tm, fm) -> None:
+    """Give the frankentorch module the torch module's parameter values."""
+    names_t = [n for n, _ in tm.named_parameters()]
+    names_f = [n for n, _ in fm.named_parameters()]
+    assert names_f == names_t
+    with ft.no_grad():
+        for (_, pt), (_, pf) in zip(tm.named_parameters(), fm.named_parameters()):
+            pf.copy_(ft.tensor(pt.detach().numpy()))
+
+
+def run_both(make, inputs, call):
+    """Build the module with both libraries, share the parameters, run ``call`` and
+    backward through the sum of all outputs; returns outputs and parameter grads."""
+    tm, fm = make(torch), make(ft)
+    copy_params(tm, fm)
+    res = []
+    for T, m in ((torch, tm), (ft, fm)):
+        args = [T.tensor(a) if isinstance(a, np.ndarray) else a for a in inputs]
+        for a in args:
+            if isinstance(a, T.Tensor) and a.dtype.is_floating_point:
+                a.requires_grad_()
+        outs = call(m, *args)
+        flat = [o for o in outs if o is not None]
+        total = flat[0].sum()
+        for o in flat[1:]:
+            total = total + o.sum()
+        total.backward()
+        res.append(([o.detach().numpy() for o in flat],
+                    [p.grad.numpy() if p.grad is not None else None for p in m.parameters()],
+                    [a.grad.numpy() for a in args if isinstance(a, T.Tensor) and
+                     a.grad is not None]))
+    return res
+
+
+def assert_close(a, b):
+    for x, y in zip(a, b):
+        if x is None or y is None:
+            assert x is None and y is None
+            continue
+        assert x.shape == y.shape
+        np.testing.assert_allclose(y, x, rtol=RTOL, atol=ATOL)
+
+
+def check(make, inputs, call):
+    (ot, gt, it), (of, gf, if_) = run_both(make, inputs, call)
+    assert len(ot) == len(of)
+    assert_close(ot, of)
+    assert_close(gt, gf)
+    assert_close(it, if_)
+
+
+def _flatten_state(out):
+    o, h = out
+    return (o, *h) if isinstance(h, tuple) else (o, h)
+
+
+RNN_CASES = [
+    ("RNN", dict()),
+    ("RNN", dict(nonlinearity="relu", num_layers=2, bias=False)),
+    ("RNN", dict(bidirectional=True, batch_first=True)),
+    ("LSTM", dict()),
+    ("LSTM", dict(num_layers=2, bidirectional=True)),
+    ("LSTM", dict(proj_size=3, batch_first=True)),
+    ("LSTM", dict(proj_size=2, num_layers=2, bidirectional=True, bias=False)),
+    ("GRU", dict()),
+    ("GRU", dict(num_layers=3, batch_first=True)),
+    ("GRU", dict(bidirectional=True, num_layers=2)),
+]
+
+
+@pytest.mark.parametrize("name,kw", RNN_CASES, ids=[f"{n}-{i}" for i, (n, _) in
+                                                    enumerate(RNN_CASES)])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_recurrent_layers(name, kw, with_state):
+    rng = np.random.default_rng(0)
+    seq, batch, inp, hid = 5, 3, 4, 6
+    shape = (batch, seq, inp) if kw.get("batch_first") else (seq, batch, inp)
+    x = rng.standard_normal(shape).astype(np.float32)
+    dirs = 2 if kw.get("bidirectional") else 1
+    layers = kw.get("num_layers", 1)
+    h_size = kw.get("proj_size") or hid
+    h0 = rng.standard_normal((layers * dirs, batch, h_size)).astype(np.float32)
+    c0 = rng.standard_normal((layers * dirs, batch, hid)).astype(np.float32)
+
+    def make(T):
+        return getattr(T.nn, name)(inp, hid, **kw)
+
+    if not with_state:
+        check(make, [x], lambda m, x: _flatten_state(m(x)))
+    elif name == "LSTM":
+        check(make, [x, h0, c0], lambda m, x, h, c: _flatten_state(m(x, (h, c))))
+    else:
+        check(make, [x, h0], lambda m, x, h: _flatten_state(m(x, h)))
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_unbatched_input(name):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    h0 = rng.standard_normal((2, 3)).astype(np.float32)
+
+    def make(T):
+        return getattr(T.nn, name)(4, 3, num_layers=2)
+
+    if name == "LSTM":
+        check(make, [x, h0, h0.copy()], lambda m, x, h, c: _flatten_state(m(x, (h, c))))
+    else:
+        check(make, [x, h0], lambda m, x, h: _flatten_state(m(x, h)))
+    check(make, [x], lambda m, x: _flatten_state(m(x)))
+
+
+@pytest.mark.parametrize("name,kw", [("RNNCell", dict()), ("RNNCell", dict(nonlinearity="relu",
+                                                                            bias=False)),
+                                     ("LSTMCell", dict()), ("GRUCell", dict()),
+                                     ("GRUCell", dict(bias=False))])
+def test_cells(name, kw):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    h = rng.standard_normal((3, 5)).astype(np.float32)
+
+    def make(T):
+        return getattr(T.nn, name)(4, 5, **kw)
+
+    def call(m, x, h, *c):
+        out = m(x, (h, c[0]) if c else h) if h is not None else m(x)
+        return out if isinstance(out, tuple) else (out,)
+
+    check(make, [x, h, h * 0.5] if name == "LSTMCell" else [x, h], call)
+    check(make, [x], lambda m, x: call(m, x, None))
+    check(make, [x[0], h[0]] + ([h[1]] if name == "LSTMCell" else []), call)
+
+
+def test_rnn_multilayer_dropout_train_and_eval():
+    """Dropout between layers uses the generator like torch (same seed, same masks)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 2, 4)).astype(np.float32)
+    outs = []
+    for T in (torch, ft):
+        T.manual_seed(7)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = T.nn.LSTM(4, 5, num_layers=3, dropout=0.5)
+        y_train = m(T.tensor(x))[0]
+        m.eval()
+        y_eval = m(T.tensor(x))[0]
+        outs.append((y_train.detach().numpy(), y_eval.detach().numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(b, a, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("make", [
+    lambda T: T.nn.LSTM(4, 5, 2, bidirectional=True),
+    lambda T: T.nn.GRU(3, 4),
+    lambda T: T.nn.RNN(3, 4, 2, "relu", batch_first=True),
+    lambda T: T.nn.LSTM(3, 6, proj_size=2),
+    lambda T: T.nn.LSTMCell(3, 4),
+    lambda T: T.nn.GRUCell(3, 4, bias=False),
+    lambda T: T.nn.RNNCell(3, 4, nonlinearity="relu"),
+    lambda T: T.nn.MultiheadAttention(8, 2),
+    lambda T: T.nn.MultiheadAttention(8, 4, kdim=3, vdim=5, add_bias_kv=True),
+    lambda T: T.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16),
+], ids=["lstm", "gru", "rnn", "lstm-proj", "lstmcell", "grucell", "rnncell", "mha",
+        "mha-kv", "encoder-layer"])
+def test_seeded_init_names_and_repr(make):
+    """Same seed → bit-identical initial parameters, same names, shapes and repr."""
+    mods = []
+    for T in (torch, ft):
+        T.manual_seed(1234)
+        mods.append(make(T))
+    tm, fm = mods
+    assert [(n, tuple(p.shape)) for n, p in fm.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in tm.named_parameters()]
+    for (_, a), (_, b) in zip(tm.named_parameters(), fm.named_parameters()):
+        np.testing.assert_array_equal(b.detach().numpy(), a.detach().numpy())
+    assert list(fm.state_dict()) == list(tm.state_dict())
+    assert repr(fm) == repr(tm)
+
+
+def rnn_errors(T):
+    lstm = T.nn.LSTM(4, 5, 2)
+    gru = T.nn.GRU(4, 5)
+    x = T.tensor(np.zeros((3, 2, 4), np.float32))
+    calls = [
+        lambda: T.nn.LSTM(4, 5, proj_size=5),
+        lambda: T.nn.LSTM(4, 5, proj_size=-1),
+        lambda: T.nn.GRU(4, 5, proj_size=2),
+        lambda: T.nn.RNN(4, 5, nonlinearity="gelu"),
+        lambda: T.nn.RNN(4, 5, dropout=1.5),
+        lambda: T.nn.RNN(4, 0),
+        lambda: T.nn.RNN(4.0, 5),
+        lambda: T.nn.RNN(4, 5, bias=1),
+        lambda: T.nn.RNN(4, 5, num_layers=0),
+        lambda: lstm(T.tensor(np.zeros((3, 2, 3), np.float32))),
+        lambda: lstm(T.tensor(np.zeros((3, 4), np.float64))),
+        lambda: lstm(T.tensor(np.zeros((3,), np.float32))),
+        lambda: lstm(x, (T.tensor(np.zeros((2, 2, 5), np.float32)),
+                         T.tensor(np.zeros((1, 2, 5), np.float32)))),
+        lambda: lstm(x, (T.tensor(np.zeros((2, 5), np.float32)),
+                         T.tensor(np.zeros((2, 5), np.float32)))),
+        lambda: gru(x, T.tensor(np.zeros((1, 3, 5), np.float32))),
+        lambda: gru(x, T.tensor(np.zeros((2, 5), np.float32))),
+        lambda: T.nn.GRUCell(4, 5)(T.tensor(np.zeros((1, 2, 4), np.float32))),
+        lambda: T.nn.LSTMCell(4, 5)(T.tensor(np.zeros((2, 4), np.float32)),
+                                    (T.tensor(np.zeros((1, 1, 2, 5), np.float32)),
+                                     T.tensor(np.zeros((2, 5), np.float32)))),
+        lambda: T.nn.MultiheadAttention(8, 3),
+        lambda: T.nn.MultiheadAttention(0, 2),
+    ]
+    out = []
+    for c in calls:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                c()
+            out.append(None)
+        except Exception as e:  # noqa: BLE001 - the type and message are compared
+            out.append((type(e).__name__, str(e)))
+    return out
+
+
+def test_rnn_errors_match_torch():
+    assert rnn_errors(ft) == rnn_errors(torch)
+
+
+# ----------------------------------------------------------------------------- attention
+
+MHA_CASES = [
+    dict(),
+    dict(kdim=5, vdim=3),
+    dict(add_bias_kv=True, add_zero_attn=True),
+    dict(batch_first=True, bias=False),
+]
+
+
+@pytest.mark.parametrize("kw", MHA_CASES, ids=["packed", "kdim-vdim", "bias-kv", "batch-first"])
+@pytest.mark.parametrize("masks", ["none", "bool", "float", "3d"])
+@pytest.mark.parametrize("average", [True, False])
+def test_multihead_attention_weights_path(kw, masks, average):
+    rng = np.random.default_rng(4)
+    L, S, N, E, H = 4, 6, 3, 8, 2
+    q = rng.standard_normal((L, N, E)).astype(np.float32)
+    k = rng.standard_normal((S, N, kw.get("kdim", E))).astype(np.float32)
+    v = rng.standard_normal((S, N, kw.get("vdim", E))).astype(np.float32)
+    if kw.get("batch_first"):
+        q, k, v = (a.transpose(1, 0, 2).copy() for a in (q, k, v))
+    kpm = np.zeros((N, S), bool)
+    kpm[:, -1] = True
+    kpm[0, 2] = True
+    extra = {}
+    if masks == "bool":
+        extra = dict(key_padding_mask=kpm, attn_mask=np.triu(np.ones((L, S), bool), 3))
+    elif masks == "float":
+        extra = dict(key_padding_mask=np.where(kpm, -np.inf, 0).astype(np.float32),
+                     attn_mask=rng.standard_normal((L, S)).astype(np.float32))
+    elif masks == "3d":
+        extra = dict(attn_mask=rng.standard_normal((N * H, L, S)).astype(np.float32))
+    names = list(extra)
+
+    def call(m, q, k, v, *ms):
+        return m(q, k, v, average_attn_weights=average, **dict(zip(names, ms)))
+
+    check(lambda T: T.nn.MultiheadAttention(E, H, **kw), [q, k, v, *extra.values()], call)
+
+
+def test_multihead_attention_self_and_unbatched():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 2, 8)).astype(np.float32)
+    check(lambda T: T.nn.MultiheadAttention(8, 4), [x], lambda m, x: m(x, x, x))
+    xu = rng.standard_normal((5, 8)).astype(np.float32)
+    kpm = np.array([False, False, True, False, True])
+    check(lambda T: T.nn.MultiheadAttention(8, 4), [xu, kpm],
+          lambda m, x, kpm: m(x, x, x, key_padding_mask=kpm))
+    mem = rng.standard_normal((7, 2, 8)).astype(np.float32)
+    check(lambda T: T.nn.MultiheadAttention(8, 2), [x, mem], lambda m, x, mem: m(x, mem, mem))
+
+
+def mha_errors(T):
+    m = T.nn.MultiheadAttention(8, 2)
+    x = T.tensor(np.zeros((3, 2, 8), np.float32))
+    calls = [
+        lambda: m(x, x, T.tensor(np.zeros((3, 8), np.float32))),
+        lambda: m(T.tensor(np.zeros((2, 3, 2, 8), np.float32)), x, x),
+        lambda: m(x, x, x, attn_mask=T.tensor(np.zeros((3, 4), np.float32))),
+        lambda: m(x, x, x, attn_mask=T.tensor(np.zeros((5, 3, 3), np.float32))),
+        lambda: m(x, x, x, key_padding_mask=T.tensor(np.zeros((2, 4), bool))),
+        lambda: m(x, x, x, key_padding_mask=T.tensor(np.zeros((2, 3), np.int64))),
+        lambda: m(x, x, x, is_causal=True),
+        lambda: m(T.tensor(np.zeros((3, 2, 6), np.float32)), x, x),
+    ]
+    out = []
+    for c in calls:
+        try:
+            c()
+            out.append(None)
+        except Exception as e:  # noqa: BLE001 - the type and message are compared
+            out.append((type(e).__name__, str(e)))
+    return out
+
+
+def test_multihead_attention_errors_match_torch():
+    assert mha_errors(ft) == mha_errors(torch)
