@@ -1,7 +1,7 @@
 """Spatial ops, frankentorch / torch side by side (ratios < 1 mean faster).
 
 Main case: Conv2d forward + backward on a 32x3x32x32 float32 batch with 16 filters 3x3
-(padding 1, bias), as the first layer of a small CNN (input without grad) and as an inner
+(padding 1, bias; backward from a given gradient), as the first layer of a small CNN (input without grad) and as an inner
 layer (input with grad). Also max_pool2d / avg_pool2d forward + backward and a bilinear
 upsampling.
 Run: python benchmarks/bench_conv.py
@@ -26,17 +26,21 @@ def _leaves(lib, arrays, grads):
 
 
 def _conv_step(lib, F, x, w, b):
+    grad = lib.ones(32, 16, 32, 32)
+
     def step():
         for t in (x, w, b):
             t.grad = None
-        F.conv2d(x, w, b, padding=1).sum().backward()
+        F.conv2d(x, w, b, padding=1).backward(grad)
     return step
 
 
-def _pool_step(F, fn, x, **kw):
+def _pool_step(lib, F, fn, x, **kw):
+    grad = lib.ones(tuple(getattr(F, fn)(x.detach(), **kw).shape))
+
     def step():
         x.grad = None
-        getattr(F, fn)(x, **kw).sum().backward()
+        getattr(F, fn)(x, **kw).backward(grad)
     return step
 
 
@@ -57,13 +61,13 @@ def main() -> None:
         ("conv2d forward only", lambda: FF.conv2d(ft.from_numpy(xa), ft.from_numpy(wa),
                                                   padding=1),
          lambda: TF.conv2d(torch.from_numpy(xa), torch.from_numpy(wa), padding=1)),
-        ("max_pool2d 2x2 fwd+bwd 32x16x32x32", _pool_step(FF, "max_pool2d", fh, kernel_size=2),
-         _pool_step(TF, "max_pool2d", th, kernel_size=2)),
-        ("avg_pool2d 2x2 fwd+bwd 32x16x32x32", _pool_step(FF, "avg_pool2d", fh, kernel_size=2),
-         _pool_step(TF, "avg_pool2d", th, kernel_size=2)),
+        ("max_pool2d 2x2 fwd+bwd 32x16x32x32", _pool_step(ft, FF, "max_pool2d", fh, kernel_size=2),
+         _pool_step(torch, TF, "max_pool2d", th, kernel_size=2)),
+        ("avg_pool2d 2x2 fwd+bwd 32x16x32x32", _pool_step(ft, FF, "avg_pool2d", fh, kernel_size=2),
+         _pool_step(torch, TF, "avg_pool2d", th, kernel_size=2)),
         ("bilinear x2 fwd+bwd 32x16x32x32",
-         _pool_step(FF, "interpolate", fh, scale_factor=2, mode="bilinear"),
-         _pool_step(TF, "interpolate", th, scale_factor=2, mode="bilinear")),
+         _pool_step(ft, FF, "interpolate", fh, scale_factor=2, mode="bilinear"),
+         _pool_step(torch, TF, "interpolate", th, scale_factor=2, mode="bilinear")),
     ]
     compare(cases)
 

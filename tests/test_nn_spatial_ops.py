@@ -139,6 +139,14 @@ def test_conv_transpose1d_and_convolution():
          grad=(0, 1))
 
 
+def test_conv3d_and_transpose3d():
+    x, w, b = strided(2, 4, 4, 5, 3), rand(6, 2, 2, 3, 2), rand(6)
+    diff(lambda F, lib, x, w, b: F.conv3d(x, w, b, (1, 2, 1), (1, 0, 1), (2, 1, 1), 2), x, w, b,
+         grad=(0, 1, 2))
+    diff(lambda F, lib, x, w, b: F.conv_transpose3d(x, w, b[:3], 2, 1, 1), x, rand(4, 3, 2, 2, 2),
+         b, grad=(0, 1, 2))
+
+
 def test_conv_half_and_integer_dtypes():
     for dt in (torch.float16, torch.bfloat16):
         x, w = rand(2, 3, 6, 6, dtype=dt), rand(4, 3, 3, 3, dtype=dt)

@@ -51,30 +51,26 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                          _pair(padding), _pair(stride))
 
 
-def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=False):
-    return _op("max_pool1d_with_indices")(input, kernel_size, _stride(stride), padding,
-                                          dilation, ceil_mode)
+def _max_pools(nd: int):
+    """``max_pool{nd}d`` and ``max_pool{nd}d_with_indices`` as nn.functional defines them."""
+    def with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                     return_indices=False):
+        return _op(f"max_pool{nd}d_with_indices")(input, kernel_size, _stride(stride), padding,
+                                                  dilation, ceil_mode)
+
+    def plain(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+              return_indices=False):
+        if return_indices:
+            return with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+        return _op(f"max_pool{nd}d")(input, kernel_size, _stride(stride), padding, dilation,
+                                     ceil_mode)
+    with_indices.__name__ = f"max_pool{nd}d_with_indices"
+    plain.__name__ = f"max_pool{nd}d"
+    return with_indices, plain
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    if return_indices:
-        return max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return _op("max_pool1d")(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
-
-
-def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=False):
-    return _op("max_pool2d_with_indices")(input, kernel_size, _stride(stride), padding,
-                                          dilation, ceil_mode)
-
-
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    if return_indices:
-        return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return _op("max_pool2d")(input, kernel_size, _stride(stride), padding, dilation, ceil_mode)
+max_pool1d_with_indices, max_pool1d = _max_pools(1)
+max_pool2d_with_indices, max_pool2d = _max_pools(2)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
