@@ -258,3 +258,13 @@ def test_training_loop_with_loader_matches_torch():
                 losses.append(round(loss.item(), 5))
         return losses
     run_both(prog)
+
+
+def test_worker_options_run_in_process():
+    for lib in (torch, ft):
+        data = lib.utils.data
+        assert data.get_worker_info() is None
+        dl = data.DataLoader(_dataset(lib, 4), num_workers=2, batch_size=2)
+        assert dl.prefetch_factor == 2
+        with pytest.warns(UserWarning, match="'pin_memory' argument is set as true"):
+            iter(data.DataLoader(_dataset(lib, 4), pin_memory=True))

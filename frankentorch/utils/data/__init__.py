@@ -1,6 +1,6 @@
 """Datasets, samplers and the ``DataLoader``."""
 from .collate import default_collate, default_convert
-from .dataloader import DataLoader
+from .dataloader import DataLoader, get_worker_info
 from .dataset import (ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset,
                       random_split)
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
@@ -8,4 +8,4 @@ from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
 
 __all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
            "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler",
-           "TensorDataset", "default_collate", "default_convert", "random_split"]
+           "TensorDataset", "default_collate", "default_convert", "get_worker_info", "random_split"]

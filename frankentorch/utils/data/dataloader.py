@@ -6,13 +6,20 @@ CPU library whose compiled kernels are not fork-safe)."""
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any, Callable, Iterable
 
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _random_seed
 
-__all__ = ["DataLoader"]
+__all__ = ["DataLoader", "get_worker_info"]
+
+
+def get_worker_info() -> None:
+    """Information about the loading worker process: always None, as loading runs in the
+    calling process."""
+    return None
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -61,6 +68,9 @@ class _DataLoaderIter:
     loader's generator (or the global one) before the sampler draws its permutation."""
 
     def __init__(self, loader: "DataLoader") -> None:
+        if loader.pin_memory:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", stacklevel=3)
         self._index_sampler = loader._index_sampler
         self._sampler_iter = iter(self._index_sampler)
         self._base_seed = _random_seed(loader.generator)
@@ -105,6 +115,10 @@ class DataLoader:
             raise ValueError("prefetch_factor option could only be specified in multiprocessing."
                              "let num_workers > 0 to enable multiprocessing, otherwise set "
                              "prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         self.dataset = dataset
