@@ -302,14 +302,25 @@ def _sincos_lane(x):
 
 
 @njit(inline="always")
-def _fill16_f32(d, o, mean, std):
-    """ATen's AVX2 NormalFill16 on d[o:o+16]: uniforms in, 16 normals out."""
-    for j in range(8):
-        u1 = _ONE - d[o + j]
-        radius = math.sqrt(_MINUS_TWO * _log_lane(u1))
-        s, c = _sincos_lane(_TWO_PI_F * d[o + j + 8])
-        d[o + j] = fma(radius * c, std, mean)
-        d[o + j + 8] = fma(radius * s, std, mean)
+def _fill_blocks_f32(d, start, nblocks, mean, std):
+    """NormalFill16 over ``nblocks`` consecutive blocks of 16 from d[start]: the first 8 of
+    each block hold u1 and become cos samples, the last 8 hold u2 and become sin samples."""
+    m = nblocks * 8
+    us = np.empty(m, np.float32)
+    vs = np.empty(m, np.float32)
+    for b in range(nblocks):
+        for j in range(8):
+            us[b * 8 + j] = d[start + b * 16 + j]
+            vs[b * 8 + j] = d[start + b * 16 + 8 + j]
+    for i in range(m):
+        radius = math.sqrt(_MINUS_TWO * _log_lane(_ONE - us[i]))
+        s, c = _sincos_lane(_TWO_PI_F * vs[i])
+        us[i] = fma(radius * c, std, mean)
+        vs[i] = fma(radius * s, std, mean)
+    for b in range(nblocks):
+        for j in range(8):
+            d[start + b * 16 + j] = us[b * 8 + j]
+            d[start + b * 16 + 8 + j] = vs[b * 8 + j]
 
 
 @njit(inline="always")
@@ -324,21 +335,20 @@ def normal_fill_f32(raw, d, mean, std, per_block):
     (``per_block``) take 16 per block. A ragged tail takes 16 more for the last 16 values.
     ``raw`` holds exactly the words used: n (+16) or 16 per block (+16)."""
     n = d.size
-    k = 0
-    if not per_block:
+    full = n - n % 16
+    if per_block:
+        for i in range(full):  # block b takes words 16b..16b+15 either way
+            d[i] = _unit_float(raw[i])
+        k = full
+    else:
         for i in range(n):
             d[i] = _unit_float(raw[i])
         k = n
-    for i in range(0, n - 15, 16):
-        if per_block:
-            for j in range(16):
-                d[i + j] = _unit_float(raw[k + j])
-            k += 16
-        _fill16_f32(d, i, mean, std)
+    _fill_blocks_f32(d, 0, full // 16, mean, std)
     if n % 16:
         for j in range(16):
             d[n - 16 + j] = _unit_float(raw[k + j])
-        _fill16_f32(d, n - 16, mean, std)
+        _fill_blocks_f32(d, n - 16, 1, mean, std)
 
 
 @njit(inline="always")

@@ -19,7 +19,7 @@ from .._core.generator import Generator, default_generator
 from .._core.meta import numel_of
 from .._core.storage import store
 from .._dispatch.dispatcher import defop
-from .._tensor import Tensor, empty_tensor
+from .._tensor import Tensor, empty_contiguous, empty_tensor
 from . import iterator as it
 from .copy import _torch_name, resize_out
 from .creation import _FACTORY_KW, _finish, _like, _sizes, zeros_like
@@ -36,9 +36,15 @@ _C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
             "float64": "double"}
 
 
+_KERNELS = []
+
+
 def _k():
-    from .._kernels import random as kernels
-    return kernels
+    """The kernel module, imported on first use (Numba stays out of ``import frankentorch``)."""
+    if not _KERNELS:
+        from .._kernels import random as kernels
+        _KERNELS.append(kernels)
+    return _KERNELS[0]
 
 
 def _engine(generator):
@@ -50,10 +56,20 @@ def _engine(generator):
     return generator.engine()
 
 
+_SCRATCH = [np.empty(0, np.uint32)]
+_SCRATCH_MAX = 1 << 22  # words kept between calls (16 MiB): warm pages, no fresh page faults
+
+
 def _raw(generator, count: int) -> np.ndarray:
-    """The generator's next ``count`` 32-bit outputs (what ATen's ``random()`` returns)."""
+    """The generator's next ``count`` 32-bit outputs (what ATen's ``random()`` returns), in a
+    reused buffer for moderate counts: valid until the next call."""
     mt, pos, _ = _engine(generator)
-    raw = np.empty(count, np.uint32)
+    if count > _SCRATCH_MAX:
+        raw = np.empty(count, np.uint32)
+    else:
+        if _SCRATCH[0].size < count:
+            _SCRATCH[0] = np.empty(max(count, 4096), np.uint32)
+        raw = _SCRATCH[0][:count]
     if count:
         _k().raw32(mt, pos, raw)
     return raw
@@ -90,6 +106,9 @@ def _store_drawn(t: Tensor, values: np.ndarray, order=None) -> None:
     """Store values drawn in iteration order (C-cast rounding to ``t``'s dtype)."""
     if t._dtype in _HALF and values.dtype != np.float32:
         values = values.astype(np.float32)  # c10 narrows through float
+    if t.is_contiguous():
+        store(t._data[t._offset:t._offset + values.size], values)
+        return
     view = t._array().transpose(_iteration_order(t) if order is None else order)
     store(view, values.reshape(view.shape))
 
@@ -595,7 +614,10 @@ _randperm = defop(f"randperm(SymInt n, {_GEN}, ScalarType? dtype=long, Layout? l
 
 
 def _new(size, dtype, device) -> Tensor:
-    return empty_tensor(size, dtype or D.get_default_dtype(), as_device(device))
+    dt, dev = dtype or D.get_default_dtype(), as_device(device)
+    if dev.type == "cpu":
+        return empty_contiguous(tuple(size), numel_of(size), dt)
+    return empty_tensor(size, dt, dev)
 
 
 @_rand.impl("CPU", "Meta")
