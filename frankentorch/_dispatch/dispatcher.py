@@ -249,16 +249,26 @@ class Op:
 class OpPacket:
     """All overloads of one public name; a call takes the first overload whose schema binds."""
 
-    __slots__ = ("name", "overloads", "variants", "__weakref__")
+    __slots__ = ("name", "overloads", "variants", "_function", "__weakref__")
 
     def __init__(self, name: str, variants) -> None:
         self.name = name
         self.overloads: list[Op] = []
         self.variants = set(variants)
+        self._function = None
+
+    def add(self, op: Op) -> None:
+        self.overloads.append(op)
+        self._function = None
 
     def function(self) -> Callable:
-        """The ``frankentorch.<name>`` callable. A call with ``out=`` goes to the out
-        overloads, others to the functional ones (as PyTorch's Python binding does)."""
+        """The ``frankentorch.<name>`` callable (built once). A call with ``out=`` goes to the
+        out overloads, others to the functional ones (as PyTorch's Python binding does)."""
+        if self._function is None:
+            self._function = self._make_function()
+        return self._function
+
+    def _make_function(self) -> Callable:
         plain = [op for op in self.overloads if not _is_out(op)]
         outs = [op for op in self.overloads if _is_out(op)]
         if len(plain) == 1 and not outs:
@@ -427,5 +437,5 @@ def defop(schema: str, variants=("function", "method")) -> Op:
         packet = OPS[base] = OpPacket(base, variants)
     else:
         packet.variants |= set(variants)
-    packet.overloads.append(op)
+    packet.add(op)
     return op

@@ -13,9 +13,9 @@ from typing import Callable
 from .._core import grad_mode as _grad_mode
 from .._dispatch import dispatcher as _dispatch
 from .._dispatch import keys as K
+from .._core.size import Size
 from .._tensor import Tensor
 from .._ops.iterator import sum_to
-from .._ops.views import geometry
 from .graph import Node, SavedTensor, gradient_edge
 from .view_inplace import record_copy_slices
 
@@ -25,13 +25,27 @@ _AFTER_AUTOGRAD = ~K.autograd_dispatch_keyset.raw
 
 
 class _Meta:
-    """Shape/dtype/device of a tensor argument that was not saved."""
+    """Shape, dtype, device and geometry of a tensor argument that was not saved."""
 
-    __slots__ = ("shape", "dtype", "device", "ndim", "geometry")
+    __slots__ = ("_shape", "_stride", "_offset", "dtype", "device", "_storage_bytes")
 
     def __init__(self, t: Tensor) -> None:
-        self.shape, self.dtype, self.device, self.ndim = t.shape, t.dtype, t.device, t.ndim
-        self.geometry = geometry(t)
+        self._shape, self._stride, self._offset = t._shape, t._stride, t._offset
+        self.dtype, self.device, self._storage_bytes = t._dtype, t._device, t._storage._nbytes
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    @property
+    def geometry(self) -> tuple:
+        """As ``_ops.views.geometry`` of the tensor."""
+        return (self._shape, self._stride, self._offset,
+                self._storage_bytes // self.dtype.itemsize)
 
 
 class _Args:
@@ -95,9 +109,9 @@ def _zeros(meta):
 def _fit(grad: Tensor, meta) -> Tensor:
     """Reduce a broadcast gradient back to its input's shape and cast it to its dtype."""
     shape, dt = meta
-    if tuple(grad.shape) != tuple(shape):
+    if grad._shape != shape:
         grad = sum_to(grad, shape)
-    if grad.dtype is not dt:
+    if grad._dtype is not dt:
         grad = grad.to(dt)
     return grad
 
@@ -111,14 +125,33 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
     is_inplace = schema.is_inplace and names[0] == "self"
     is_out = bool(schema.out_indices)
 
+    positions: dict = {}  # formula -> positions of its differentiable arguments
+
     def kernel(*args):
         formula = op.derivative or (_inplace_formula(op) if is_inplace else None)
         bits = op.keyset_bits(args) & _AFTER_AUTOGRAD
-        # the differentiable tensors, one entry per argument (a list for Tensor[] arguments)
-        diff = [(i, list(args[i] or ()) if i in list_pos else args[i]) for i in tensor_pos
+        diff_pos = positions.get(formula)
+        if diff_pos is None:
+            diff_pos = positions[formula] = [
+                i for i in tensor_pos
                 if formula is None or formula.inputs is None or names[i] in formula.inputs]
-        requires = any(getattr(t, "_requires_grad", False)
-                       for _, a in diff for t in (a if isinstance(a, list) else (a,)))
+        # the differentiable tensors, flat (a Tensor[] argument gives one per element)
+        inputs = []
+        lengths = []
+        for i in diff_pos:
+            a = args[i]
+            if i in list_pos:
+                a = list(a or ())
+                lengths.append(len(a))
+                inputs.extend(a)
+            else:
+                lengths.append(None)
+                inputs.append(a)
+        requires = False
+        for t in inputs:
+            if getattr(t, "_requires_grad", False):
+                requires = True
+                break
         if is_out and requires:
             raise RuntimeError(f"{op.name.split('.')[0]}(): functions with out=... arguments "
                                "don't support automatic differentiation, but one of the "
@@ -136,22 +169,21 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
         if not requires:
             return out
         outputs = out if isinstance(out, tuple) else (out,)
-        if not any(isinstance(o, Tensor) and o.dtype.is_floating_point for o in outputs):
+        if not any(isinstance(o, Tensor) and o._dtype.is_floating_point for o in outputs):
             return out
-        inputs = [t for _, a in diff for t in (a if isinstance(a, list) else (a,))]
         node = OpBackward(tuple(gradient_edge(t) for t in inputs))
         node._formula = formula or _dispatch.Backward(f"{_camel(op.name)}NotImplemented",
                                                       _not_implemented(op.name), (), False,
                                                       None)
         node._args = saved
-        node._input_metas = tuple((t.shape, t.dtype) if getattr(t, "_requires_grad", False)
+        node._input_metas = tuple((t._shape, t._dtype) if getattr(t, "_requires_grad", False)
                                   else None for t in inputs)
-        node._list_lengths = tuple(len(a) if isinstance(a, list) else None for _, a in diff)
+        node._list_lengths = lengths
         node.num_outputs = len(outputs)
-        node._output_metas = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None
+        node._output_metas = tuple((o._shape, o._dtype) if isinstance(o, Tensor) else None
                                    for o in outputs)
         for nr, o in enumerate(outputs):
-            if isinstance(o, Tensor) and o.dtype.is_floating_point:
+            if isinstance(o, Tensor) and o._dtype.is_floating_point:
                 o.grad_fn = node
                 o._output_nr = nr
                 o._requires_grad = True

@@ -23,16 +23,25 @@ def next_sequence_nr() -> int:
 class Node:
     """A backward function: gradients of its op's outputs in, gradients of its inputs out."""
 
-    __slots__ = ("next_functions", "sequence_nr", "_pre_hooks", "_hooks", "metadata",
-                 "_released", "__weakref__", "__dict__")
+    __slots__ = ("next_functions", "sequence_nr", "_metadata", "_released", "__weakref__",
+                 "__dict__")
+
+    # hooks and metadata are rare: nodes share these empty defaults until one is added
+    _pre_hooks: list | tuple = ()
+    _hooks: list | tuple = ()
 
     def __init__(self, next_functions: tuple = ()) -> None:
         self.next_functions = next_functions
-        self.sequence_nr = next_sequence_nr()
-        self._pre_hooks: list = []
-        self._hooks: list = []
-        self.metadata: dict = {}
+        self.sequence_nr = next(_sequence)
         self._released = False
+
+    @property
+    def metadata(self) -> dict:
+        try:
+            return self._metadata
+        except AttributeError:
+            self._metadata = {}
+            return self._metadata
 
     def name(self) -> str:
         return type(self).__name__
@@ -45,10 +54,14 @@ class Node:
         self._released = True
 
     def register_hook(self, hook):
+        if not self._hooks:
+            self._hooks = []
         self._hooks.append(hook)
         return _RemovableHandle(self._hooks, hook)
 
     def register_prehook(self, hook):
+        if not self._pre_hooks:
+            self._pre_hooks = []
         self._pre_hooks.append(hook)
         return _RemovableHandle(self._pre_hooks, hook)
 
