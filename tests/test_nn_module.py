@@ -597,3 +597,20 @@ def test_full_backward_hooks():
             return [plain(x) for x in r]
         return r.detach() if hasattr(r, "detach") else r
     _run_both(lambda lib: plain(prog(lib)))
+
+
+def test_meta_device_and_missing_cuda():
+    def prog(torch):
+        nn = torch.nn
+        out = []
+        m = nn.Sequential(nn.Linear(2, 3, device="meta"), nn.ReLU())
+        out += [str(m[0].weight.device), m[0].weight.shape, m(torch.empty(4, 2, device="meta")).shape]
+        real = nn.Linear(2, 3).to("meta")
+        out += [str(real.weight.device), type(real.weight).__name__, real.weight.requires_grad]
+        for fn in (lambda: nn.Linear(2, 3).to("cuda"), lambda: nn.Linear(2, 3).cuda()):
+            try:
+                fn()
+            except (AssertionError, RuntimeError) as e:
+                out.append(type(e).__name__)
+        return out
+    run_both(prog)
