@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import frankentorch as ft
-from frankentorch.autograd import gradcheck
+from frankentorch.autograd import gradcheck, gradgradcheck
 
 from conftest import random_strided, run_both, to_ft
 
@@ -192,6 +192,24 @@ def test_conv_gradcheck():
     check_grad(lambda F, x, w, b: F.conv_transpose2d(x, w, b, 2, 1, 1, 1, 1),
                rand(1, 2, 3, 3), rand(2, 2, 3, 3), rand(2))
     check_grad(lambda F, x, w: F.conv1d(x, w, padding="same"), rand(2, 2, 5), rand(3, 2, 4))
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conv_double_backward(transposed):
+    def prog(lib, x, w, b):
+        x, w, b = (t.detach().requires_grad_(True) for t in (x, w, b))
+        F = lib.nn.functional
+        y = F.conv_transpose2d(x, w, b, 2, 1, 1, 2) if transposed else \
+            F.conv2d(x, w, b, (2, 1), 1, (1, 2), 2)
+        gs = lib.autograd.grad((y * y).sum(), (x, w, b), create_graph=True)
+        return lib.autograd.grad(sum((g * g).sum() for g in gs), (x, w, b))
+    w = rand(4, 1, 3, 2, dtype=torch.float64) if transposed else rand(2, 2, 3, 2,
+                                                                       dtype=torch.float64)
+    run_both(prog, rand(2, 4, 5, 6, dtype=torch.float64), w, rand(2, dtype=torch.float64),
+             check_stride=False)
+    xs = [to_ft(t).requires_grad_(True) for t in (rand(1, 2, 4, 3, dtype=torch.float64),
+                                                  rand(2, 2, 2, 2, dtype=torch.float64))]
+    assert gradgradcheck(lambda x, w: ft.nn.functional.conv2d(x, w, padding=1), xs)
 
 
 def test_conv_meta_shapes():

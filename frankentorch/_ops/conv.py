@@ -16,7 +16,7 @@ import numpy as np
 
 from .._core import dtype as D
 from .._dispatch.dispatcher import OPS, defop
-from .._tensor import Tensor
+from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .linalg import _cxx, _long
 from .spatial import (col2im_add, expand_param, new_result, padded, values, windows)
@@ -253,12 +253,12 @@ def _convolution_backward(grad_output, input, weight, bias_sizes, stride, paddin
             return conv_weight_grad(values(input), g, w_shape, stride, padding, dilation, groups)
         return conv_weight_grad(g, values(input), w_shape, stride, padding, dilation, groups)
 
-    gi = new_result(input._shape, input, grad_input) if mask[0] else None
-    gw = new_result(w_shape, weight, grad_weight) if mask[1] else None
-    gb = None
-    if mask[2]:
-        nb = grad_output._shape[1]
-        gb = new_result((nb,), grad_output, lambda: bias_grad(g))
+    # an output left out by output_mask is an empty tensor (PyTorch's undefined tensor)
+    none = empty_tensor((0,), grad_output._dtype, grad_output._device)
+    gi = new_result(input._shape, input, grad_input) if mask[0] else none
+    gw = new_result(w_shape, weight, grad_weight) if mask[1] else none
+    gb = new_result((grad_output._shape[1],), grad_output, lambda: bias_grad(g)) \
+        if mask[2] else none
     return gi, gw, gb
 
 
@@ -269,7 +269,33 @@ def _convolution_grad(grad, args):
     gi, gw, gb = convolution_backward(
         grad, args.input, args.weight, None if bias is None else list(bias.shape), args.stride,
         args.padding, args.dilation, args.transposed, args.output_padding, args.groups, mask)
-    return gi, gw, gb
+    return tuple(g if m else None for g, m in zip((gi, gw, gb), mask))
+
+
+@convolution_backward.backward("ConvolutionBackwardBackward0",
+                               saves=("grad_output", "input", "weight"))
+def _convolution_double_grad(grads, args):
+    """The convolution is bilinear in (input, weight): with B its product, the backward
+    returns B_input*(g; weight), B_weight*(g; input) and the channel sums of g, so the
+    gradients of those are B(ggI, weight) + B(input, ggW) + ggb for g, B_input*(g; ggW) for
+    the input and B_weight*(g; ggI) for the weight."""
+    gg_i, gg_w, gg_b = (x if m else None for x, m in zip(grads, args.output_mask))
+    g, x, w = args.grad_output, args.input, args.weight
+    conv = (args.stride, args.padding, args.dilation, args.transposed, args.output_padding,
+            args.groups)
+    terms = []
+    if gg_i is not None:
+        terms.append(convolution(gg_i, w, None, *conv))
+    if gg_w is not None:
+        terms.append(convolution(x, gg_w, None, *conv))
+    if gg_b is not None:
+        terms.append(gg_b.reshape((1, -1) + (1,) * (g.ndim - 2)))
+    d_g = sum(terms[1:], terms[0]) if terms else None
+    d_x = convolution_backward(g, x, gg_w, None, *conv, (True, False, False))[0] \
+        if gg_w is not None else None
+    d_w = convolution_backward(g, gg_i, w, None, *conv, (False, True, False))[1] \
+        if gg_i is not None else None
+    return d_g, d_x, d_w
 
 
 # ---------------------------------------------------------------- conv1d / conv2d / conv3d
