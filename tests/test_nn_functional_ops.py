@@ -28,10 +28,10 @@ def randint(hi, *shape):
     return torch.randint(0, hi, shape, generator=GEN)
 
 
-def diff(fn, *inputs, grad=(0,), node=True, **kw):
+def diff(fn, *inputs, grad=(0,), node=True, square=False, **kw):
     """Run ``fn(lib, *inputs)`` in torch and frankentorch: the output, its node name (unless
-    ``node`` is False) and the gradients of ``output.sum()`` for the inputs at positions
-    ``grad`` must match."""
+    ``node`` is False) and the gradients of ``output.sum()`` (of ``(output ** 2).sum()`` when
+    ``square``) for the inputs at positions ``grad`` must match."""
     def prog(lib, *xs):
         xs = list(xs)
         leaves = []
@@ -44,7 +44,7 @@ def diff(fn, *inputs, grad=(0,), node=True, **kw):
         if not leaves:
             return out
         name = out.grad_fn.name() if node else None
-        grads = lib.autograd.grad(out.sum(), leaves)
+        grads = lib.autograd.grad((out * out if square else out).sum(), leaves)
         return (out.detach(), name) + tuple(grads)
     kw.setdefault("check_stride", False)
     return run_both(prog, *inputs, **kw)

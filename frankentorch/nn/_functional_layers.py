@@ -11,7 +11,8 @@ __all__ = ["linear", "bilinear", "embedding", "one_hot", "pairwise_distance",
            "cosine_similarity", "normalize", "nll_loss", "cross_entropy", "mse_loss",
            "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
-           "margin_ranking_loss", "triplet_margin_loss"]
+           "margin_ranking_loss", "triplet_margin_loss", "batch_norm", "instance_norm",
+           "layer_norm", "group_norm"]
 
 
 def _op(name: str):
@@ -387,3 +388,54 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         return input / denom
     denom = norm(input, p, dim, True).clamp_min_(eps).expand_as(input)
     return _op("div")(input, denom, out=out)
+
+
+# ---------------------------------------------------------------------------- normalisation
+
+def _verify_batch_size(size) -> None:
+    prod = size[0]
+    for n in size[2:]:
+        prod *= n
+    if prod == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {size}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over the channel dim (dim 1); in training, running statistics are
+    updated in place with ``momentum`` (unbiased variance)."""
+    if training:
+        _verify_batch_size(input.size())
+    return _op("batch_norm")(input, weight, bias, running_mean, running_var, training,
+                             momentum, eps, False)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalisation of each channel of each sample over its spatial dims."""
+    if use_input_stats:
+        size = input.size()
+        prod = 1
+        for n in size[2:]:
+            prod *= n
+        if prod == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                             f"size {size}")
+    return _op("instance_norm")(input, weight, bias, running_mean, running_var,
+                                use_input_stats, momentum, eps, False)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalisation over the trailing ``normalized_shape`` dims."""
+    return _op("layer_norm")(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalisation over groups of channels (and the spatial dims)."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups]
+                       + list(input.size()[2:]))
+    return _op("group_norm")(input, num_groups, weight, bias, eps)
