@@ -916,3 +916,163 @@ def _index_put_backward(grad, args):
 
 index_put.backward("IndexPutBackward0", inputs=("self", "values"))(_index_put_backward)
 _index_put_impl_.backward("IndexPutBackward0", inputs=("self", "values"))(_index_put_backward)
+
+
+# ------------------------------------------------------------------ derivatives
+
+class _Shape:
+    """A shape standing in for a tensor whose gradient is built from zeros."""
+    __slots__ = ("shape",)
+
+    def __init__(self, shape) -> None:
+        self.shape = tuple(shape)
+
+
+def _zeros_shaped(meta, like: Tensor) -> Tensor:
+    from .creation import zeros
+    return zeros(tuple(meta.shape), dtype=like.dtype)
+
+
+@index_select.backward("IndexSelectBackward0", saves=("index",))
+def _index_select_backward(grad, args):
+    if args.self.ndim == 0:
+        return grad.sum()
+    return _zeros_shaped(args.self, grad).index_add(args.dim, args.index.reshape(-1), grad)
+
+
+@gather.backward("GatherBackward0", saves=("index",))
+def _gather_backward(grad, args):
+    return _zeros_shaped(args.self, grad).scatter_add(args.dim, args.index, grad)
+
+
+@take_along_dim.backward("GatherBackward0", saves=("indices",))
+def _take_along_dim_backward(grad, args):
+    """The gather of the broadcast input, scattered back (autograd sums the broadcast)."""
+    self, indices = args.self, args.indices
+    if args.dim is None:
+        flat = _zeros_shaped(_Shape((numel_of(self.shape),)), grad)
+        return flat.scatter_add(0, indices.reshape(-1), grad.reshape(-1)).reshape(self.shape)
+    dim = normalize_dim(args.dim, self.ndim)
+    shape = list(grad.shape)
+    if shape:
+        shape[dim] = self.shape[dim]
+    return _zeros_shaped(_Shape(shape), grad).scatter_add(dim, indices.expand(grad.shape), grad)
+
+
+@take.backward("TakeBackward0", saves=("index",))
+def _take_backward(grad, args):
+    n = numel_of(args.self.shape)
+    idx = args.index.reshape(-1)
+    idx = idx + (idx < 0) * n
+    flat = _zeros_shaped(_Shape((n,)), grad).index_add(0, idx, grad.reshape(-1))
+    return flat.reshape(args.self.shape)
+
+
+@scatter_src.backward("ScatterBackward0", saves=("index",))
+def _scatter_src_backward(grad, args):
+    return grad.scatter(args.dim, args.index, 0.0), None, grad.gather(args.dim, args.index)
+
+
+@scatter_value.backward("ScatterBackward1", saves=("index",))
+def _scatter_value_backward(grad, args):
+    return grad.scatter(args.dim, args.index, 0.0), None
+
+
+@scatter_add.backward("ScatterAddBackward0", saves=("index",))
+def _scatter_add_backward(grad, args):
+    return grad, None, grad.gather(args.dim, args.index)
+
+
+@scatter_reduce.backward("ScatterReduceBackward0", saves=("self", "index", "src"),
+                         save_result=True)
+def _scatter_reduce_backward(grad, args):
+    """torch's scatter_reduce_backward for sum, prod, mean, amax and amin."""
+    from .unary import choose
+    self, dim, index, src, result = args.self, args.dim, args.index, args.src, args.result
+    reduce, include_self = args.reduce, args.include_self
+    if reduce == "sum":
+        g_self, g_src = grad, grad.gather(dim, index)
+    elif reduce == "prod":
+        masked_self = self.masked_fill(self == 0, 1.0)
+        masked_self_result = masked_self.scatter_reduce(dim, index, src, reduce,
+                                                        include_self=include_self)
+        g_self = grad * masked_self_result / masked_self
+        src_zero = src == 0
+        zeros_per_slot = _zeros_shaped(self, grad).scatter_add(
+            dim, index, src_zero.to(grad.dtype)).gather(dim, index)
+        single_zero = src_zero.logical_and(zeros_per_slot == 1)
+        masked_src_result = self.scatter_reduce(dim, index, src.masked_fill(single_zero, 1.0),
+                                                reduce, include_self=include_self)
+        g_src = choose(single_zero, (grad * masked_src_result).gather(dim, index),
+                       (grad * result).gather(dim, index) / src.masked_fill(src_zero, 1.0))
+    elif reduce == "mean":
+        from .creation import ones_like, zeros_like
+        count = (ones_like(grad) if include_self else zeros_like(grad)).scatter_add(
+            dim, index, ones_like(src))
+        count = count.masked_fill(count == 0, 1.0)
+        g_self, g_src = grad / count, grad.gather(dim, index) / count.gather(dim, index)
+    elif reduce in ("amax", "amin"):
+        value = result.gather(dim, index)
+        self_is_result = (self == result).to(grad.dtype)
+        src_is_result = (src == value).to(grad.dtype)
+        shares = grad / self_is_result.scatter_add(dim, index, src_is_result)
+        g_self, g_src = self_is_result * shares, src_is_result * shares.gather(dim, index)
+    else:
+        raise RuntimeError(f"derivative for scatter_reduce with reduce={reduce} is not "
+                           "implemented")
+    if not include_self:
+        g_self = g_self.scatter(dim, index, 0.0)
+    return g_self, None, g_src
+
+
+@index_add.backward("IndexAddBackward0", saves=("index",))
+def _index_add_backward(grad, args):
+    source = args.source
+    if grad.ndim == 0:
+        g_src = grad.reshape(source.shape)
+    else:
+        g_src = grad.index_select(args.dim, args.index.reshape(-1)).reshape(source.shape)
+    return grad, None, g_src * args.alpha if args.alpha != 1 else g_src
+
+
+@index_copy.backward("IndexCopyBackward0", saves=("index",))
+def _index_copy_backward(grad, args):
+    if grad.ndim == 0:
+        return grad * 0, None, grad.reshape(args.source.shape)
+    return (grad.index_fill(args.dim, args.index, 0.0), None,
+            grad.index_select(args.dim, args.index.reshape(-1)).reshape(args.source.shape))
+
+
+@index_fill_s.backward("IndexFillBackward0", saves=("index",))
+def _index_fill_backward(grad, args):
+    return grad.index_fill(args.dim, args.index, 0.0), None
+
+
+@index_fill_t.backward("IndexFillBackward1", saves=("index",))
+def _index_fill_tensor_backward(grad, args):
+    picked = grad.reshape(-1) if grad.ndim == 0 else grad.index_select(args.dim,
+                                                                       args.index.reshape(-1))
+    return grad.index_fill(args.dim, args.index, 0.0), None, picked.sum()
+
+
+@masked_select.backward("MaskedSelectBackward0", saves=("mask",))
+def _masked_select_backward(grad, args):
+    shape = broadcast_shapes(tuple(args.self.shape), tuple(args.mask.shape))
+    return _zeros_shaped(_Shape(shape), grad).masked_scatter(args.mask.expand(shape), grad), None
+
+
+@masked_scatter.backward("MaskedScatterBackward0", saves=("mask",))
+def _masked_scatter_backward(grad, args):
+    from .creation import zeros
+    source = args.source
+    picked = grad.masked_select(args.mask)
+    missing = numel_of(source.shape) - picked.numel()
+    if missing > 0:
+        from .. import cat
+        picked = cat([picked, zeros((missing,), dtype=grad.dtype)])
+    return grad.masked_fill(args.mask, 0.0), None, picked.reshape(source.shape)
+
+
+@index.backward("IndexBackward0", saves=("indices",))
+def _index_backward(grad, args):
+    return _zeros_shaped(args.self, grad).index_put(args.indices, grad, True)

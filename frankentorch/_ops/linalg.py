@@ -1134,3 +1134,172 @@ def _addmm_backward(grad, args):
             args.mat1.t().mm(grad) * args.alpha)
 
 
+
+
+def _overload(name: str):
+    from .unary import overload
+    return overload(name)
+
+
+@_overload("addmv").backward("AddmvBackward0", saves=("mat", "vec"))
+def _addmv_backward(grad, args):
+    return (grad * args.beta, grad.unsqueeze(1) * args.vec.unsqueeze(0) * args.alpha,
+            args.mat.t().mv(grad) * args.alpha)
+
+
+@_overload("baddbmm").backward("BaddbmmBackward0", saves=("batch1", "batch2"))
+def _baddbmm_backward(grad, args):
+    return (grad * args.beta, grad.bmm(args.batch2.transpose(1, 2)) * args.alpha,
+            args.batch1.transpose(1, 2).bmm(grad) * args.alpha)
+
+
+def _outer_backward(grad, args):
+    return grad.mv(args.vec2), grad.t().mv(args.self)
+
+
+# torch computes outer as self[:, None] * vec2: the node is MulBackward0
+_overload("outer").backward("MulBackward0", saves=("self", "vec2"))(_outer_backward)
+_overload("ger").backward("MulBackward0", saves=("self", "vec2"))(_outer_backward)
+
+
+@_overload("vdot").backward("VdotBackward0", saves=("self", "other"))
+def _vdot_backward(grad, args):
+    return grad * args.other, grad * args.self
+
+
+def _mT(t: Tensor) -> Tensor:
+    return t.transpose(-2, -1)
+
+
+def _det_backward(grad, args):
+    """d det(A) = det(A) A^-T (A invertible)."""
+    a = args.A if hasattr(args, "A") else args.self
+    return (grad * args.result).unsqueeze(-1).unsqueeze(-1) * _mT(a.inverse())
+
+
+_overload("linalg_det").backward("LinalgDetBackward0", saves=("A",), save_result=True)(
+    _det_backward)
+_overload("det").backward("LinalgDetBackward0", saves=("self",), save_result=True)(
+    _det_backward)
+
+
+def _inv_backward(grad, args):
+    inv_t = _mT(args.result)
+    return -inv_t.matmul(grad).matmul(inv_t)
+
+
+_overload("linalg_inv").backward("LinalgInvExBackward0", save_result=True)(_inv_backward)
+_overload("inverse").backward("LinalgInvExBackward0", save_result=True)(_inv_backward)
+
+
+@_overload("linalg_solve").backward("LinalgSolveExBackward0", saves=("A",), save_result=True)
+def _solve_backward(grad, args):
+    """X = A^-1 B: gB = A^-T gX, gA = -gB X^T (transposed for left=False: X A = B)."""
+    from .. import linalg
+    a, x = args.A, args.result
+    vector = args.B.ndim == 1 or (a.ndim - 1 == args.B.ndim and
+                                  tuple(args.B.shape) == tuple(a.shape[:-1]))
+    if args.left:
+        gb = linalg.solve(_mT(a), grad)
+        if vector:
+            return -gb.unsqueeze(-1) * x.unsqueeze(-2), gb
+        return -gb.matmul(_mT(x)), gb
+    gb = linalg.solve(_mT(a), grad, left=False)
+    return -_mT(x).matmul(gb), gb
+
+
+def _cholesky_backward(grad, args):
+    """torch's cholesky_backward: with L = chol(A), gA = sym(L^-H Phi(L^H gL) L^-1), where
+    Phi keeps the lower triangle and halves the diagonal."""
+    from .. import eye, ones
+    lower = args.result
+    if args.upper:
+        lower, grad = _mT(lower), _mT(grad)
+    n = lower.shape[-1]
+    weight = ones((n, n), dtype=grad.dtype).tril(-1) + 0.5 * eye(n, dtype=grad.dtype)
+    phi = _mT(lower).matmul(grad) * weight
+    l_inv = lower.inverse()
+    g = _mT(l_inv).matmul(phi).matmul(l_inv)
+    return 0.5 * (g + _mT(g))
+
+
+_overload("linalg_cholesky").backward("LinalgCholeskyExBackward0", save_result=True)(
+    _cholesky_backward)
+_overload("cholesky").backward("CholeskyBackward0", save_result=True)(_cholesky_backward)
+
+
+@_tensordot.backward("TensordotBackward0", saves=("self", "other"))
+def _tensordot_backward(grad, args):
+    """Contract the gradient with the other operand over its free dims, then put the dims
+    back in the operand's order."""
+    a, b = args.self, args.other
+    da = [d % a.ndim for d in args.dims_self]
+    db = [d % b.ndim for d in args.dims_other]
+    fa = [d for d in range(a.ndim) if d not in da]
+    fb = [d for d in range(b.ndim) if d not in db]
+    p, q = len(fa), len(fb)
+    ga = OPS["tensordot"].function()(grad, b, list(range(p, p + q)), fb)
+    order_a = fa + [da[db.index(d)] for d in sorted(db)]
+    gb = OPS["tensordot"].function()(a, grad, fa, list(range(p)))
+    order_b = [db[da.index(d)] for d in sorted(da)] + fb
+    return (ga.permute([order_a.index(d) for d in range(a.ndim)]),
+            gb.permute([order_b.index(d) for d in range(b.ndim)]))
+
+
+@_einsum.backward("EinsumBackward0")
+def _einsum_backward(grad, args):
+    """Operand i's gradient is an einsum of the output gradient with the other operands;
+    labels only operand i has are broadcast (a ones operand), repeated labels are put back
+    on the diagonal (an identity operand), size-1 broadcast dims are summed."""
+    from .. import eye, ones
+    ops = list(args.tensors)
+    in_labels, out_labels = _parse_einsum(args.equation, ops)
+    used = {lab for labels in in_labels for lab in labels if lab >= 0}
+    fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 if ord(c) not in used)
+    ell_dims = [t.ndim - len(labels) + 1 if -1 in labels else 0
+                for t, labels in zip(ops, in_labels)]
+    ell = [next(fresh) for _ in range(max(ell_dims))]
+
+    def letters(labels, ne):
+        out = []
+        for lab in labels:
+            out.extend(ell[len(ell) - ne:] if lab == -1 else [chr(lab)])
+        return out
+    subs = [letters(labels, ne) for labels, ne in zip(in_labels, ell_dims)]
+    if out_labels is None:
+        counts = {}
+        for s in subs:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + sorted(c for c, k in counts.items() if k == 1 and c not in ell)
+    else:
+        out = letters(out_labels, len(ell))
+    sizes = {}
+    for t, s in zip(ops, subs):
+        for c, n in zip(s, t.shape):
+            sizes[c] = max(sizes.get(c, 1), n)
+    grads = []
+    for i, t in enumerate(ops):
+        if not t.requires_grad:
+            grads.append(None)
+            continue
+        terms = [out] + [s for j, s in enumerate(subs) if j != i]
+        operands = [grad] + [o for j, o in enumerate(ops) if j != i]
+        target, seen = [], set()
+        for c, n in zip(subs[i], t.shape):
+            if c in seen or (n == 1 and sizes[c] != 1):
+                f = next(fresh)
+                target.append(f)
+                terms.append([c, f] if c in seen else [f])
+                operands.append(eye(n, dtype=grad.dtype) if c in seen else
+                                ones((1,), dtype=grad.dtype))
+                continue
+            seen.add(c)
+            target.append(c)
+            if not any(c in term for term in terms):
+                terms.append([c])
+                operands.append(ones((n,), dtype=grad.dtype))
+        eq = ",".join("".join(term) for term in terms) + "->" + "".join(target)
+        grads.append(einsum(eq, *operands))
+    return grads

@@ -20,6 +20,7 @@ from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .args import as_int, int_list
 from .copy import _torch_name, copy_into, resize_out
+from .unary import overload
 
 _HALF = (D.float16, D.bfloat16)
 
@@ -437,7 +438,7 @@ def _tile(self, dims):
     dims = int_list("tile", "dims", dims)
     if len(dims) < self.ndim:
         dims = (1,) * (self.ndim - len(dims)) + dims
-    return _repeat(self, dims)
+    return repeat(self, dims)  # the op, so that autograd records RepeatBackward0
 
 
 ri_tensor = defop("repeat_interleave.Tensor(Tensor repeats, *, SymInt? output_size=None) -> "
@@ -1073,3 +1074,98 @@ def _bucketize_out(self, boundaries, out_int32=False, right=False, out=None):
     _check_boundaries(boundaries)
     res = _searchsorted_compute(boundaries, self, out_int32, right, None, None, out)
     return _write_out(out, res, (boundaries, self))
+
+
+# ------------------------------------------------------------------ derivatives
+
+@flip.backward("FlipBackward0")
+def _flip_backward(grad, args):
+    return grad.flip(args.dims)
+
+
+@roll.backward("RollBackward0")
+def _roll_backward(grad, args):
+    shifts = int_list("roll", "shifts", args.shifts)
+    return grad.roll([-s for s in shifts], args.dims)
+
+
+@repeat.backward("RepeatBackward0")
+def _repeat_backward(grad, args):
+    """Each input element gets the sum of its copies: split every dim into (repeat, size)
+    and sum the repeat axes."""
+    repeats = int_list("repeat", "repeats", args.repeats)
+    shape = (1,) * (len(repeats) - args.self.ndim) + tuple(args.self.shape)
+    split = [n for pair in zip(repeats, shape) for n in pair]
+    return grad.reshape(split).sum(list(range(0, len(split), 2))).reshape(args.self.shape) \
+        if repeats else grad
+
+
+def _ri_backward(grad, args):
+    """repeat_interleave: the copies of each slice along dim are summed back into it."""
+    self, repeats = args.self, args.repeats
+    shape = (numel_of(self.shape),) if args.dim is None else tuple(self.shape)
+    d = 0 if args.dim is None else normalize_dim(args.dim, self.ndim)
+    if self.ndim == 0:
+        return grad.sum()
+    if not isinstance(repeats, Tensor):
+        split = shape[:d] + (shape[d], repeats) + shape[d + 1:]
+        return grad.reshape(split).sum(d + 1).reshape(self.shape)
+    from .. import arange, zeros
+    counts = repeats.reshape((1,)).expand((shape[d],)) if repeats.numel() == 1 else repeats
+    index = arange(shape[d]).repeat_interleave(counts)
+    return zeros(shape, dtype=grad.dtype).index_add(d, index, grad).reshape(self.shape)
+
+
+ri_self_int.backward("ViewBackward0", saves=("repeats",))(_ri_backward)
+ri_self_tensor.backward("IndexSelectBackward0", saves=("repeats",))(_ri_backward)
+
+
+def _tri_backward(lower: bool):
+    def fn(grad, args):
+        return grad.tril(args.diagonal) if lower else grad.triu(args.diagonal)
+    return fn
+
+
+for _name, _lower in (("tril", True), ("triu", False)):
+    overload(_name).backward(
+        f"{_name.capitalize()}Backward0")(_tri_backward(_lower))
+
+
+def _sort_like_backward(grads, args):
+    """sort/topk: values scattered back to where they were taken from."""
+    from .reduction import _selected
+    dim = normalize_dim(args.dim, max(args.self.ndim, 1))
+    return _selected(grads[0], args.self, dim, args.result[1], True)
+
+
+sort.backward("SortBackward0", save_result=True)(_sort_like_backward)
+sort_stable.backward("SortBackward1", save_result=True)(_sort_like_backward)
+topk.backward("TopkBackward0", save_result=True)(_sort_like_backward)
+
+
+@kthvalue.backward("KthvalueBackward0", save_result=True)
+def _kthvalue_backward(grads, args):
+    from .reduction import _selected
+    dim = normalize_dim(args.dim, max(args.self.ndim, 1))
+    return _selected(grads[0], args.self, dim, args.result[1], args.keepdim)
+
+
+def _stack_parts_backward(grad, args, dim: int, min_ndim: int):
+    """hstack/vstack: the gradient slices of the concatenation, in each input's shape (an
+    input of fewer than ``min_ndim`` dims was one slice)."""
+    grads, pos = [], 0
+    for t in args.tensors:
+        n = t.shape[dim] if t.ndim >= min_ndim else 1
+        grads.append(grad.narrow(dim, pos, n).reshape(t.shape))
+        pos += n
+    return grads
+
+
+@hstack.backward("CatBackward0")
+def _hstack_backward(grad, args):
+    return _stack_parts_backward(grad, args, 0 if grad.ndim == 1 else 1, 1)
+
+
+@vstack.backward("CatBackward0")
+def _vstack_backward(grad, args):
+    return _stack_parts_backward(grad, args, 0, 2)
