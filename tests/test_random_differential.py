@@ -370,6 +370,20 @@ def test_state_layout_and_exchange():
     assert bytes(g.get_state()._array()) == tg.get_state().numpy().tobytes()
 
 
+def test_generator_pickles_and_clones():
+    import pickle
+
+    def prog(lib):
+        g = lib.Generator().manual_seed(21)
+        lib.rand(5, generator=g)
+        h = pickle.loads(pickle.dumps(g))
+        c = g.clone_state()
+        return [lib.randn(3, generator=h), lib.randn(3, generator=c), lib.randn(3, generator=g),
+                h.initial_seed()]
+    seeded(prog)
+    seeded(lambda lib: lib.Generator().get_offset(), state=False)
+
+
 def test_set_state_errors():
     seeded(lambda lib: lib.set_rng_state(lib.zeros(10, dtype=lib.uint8)), state=False)
     seeded(lambda lib: lib.set_rng_state(lib.zeros(5056, dtype=lib.uint8)), state=False)

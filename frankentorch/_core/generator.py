@@ -142,8 +142,23 @@ class Generator:
         g._float_normal, g._seed, g._pending = self._float_normal, self._seed, False
         return g
 
+    def get_offset(self) -> int:
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def set_offset(self, offset: int) -> "Generator":
+        raise RuntimeError("CPU Generator does not use offset")
+
+    def __reduce__(self):
+        """Pickles as its state, like torch's generators."""
+        return _restore, (bytes(self.get_state()._array()),)
+
     def __repr__(self) -> str:
         return f"<frankentorch.Generator object at {hex(id(self))}>"
+
+
+def _restore(state: bytes) -> Generator:
+    from .._tensor import from_array
+    return Generator().set_state(from_array(np.frombuffer(state, np.uint8).copy()))
 
 
 default_generator = Generator()

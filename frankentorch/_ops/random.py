@@ -22,7 +22,7 @@ from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, empty_contiguous, empty_tensor
 from . import iterator as it
 from .copy import _torch_name, resize_out
-from .creation import _FACTORY_KW, _finish, _like, _sizes, zeros_like
+from .creation import _finish, _like, _sizes, zeros_like
 
 __all__ = ["rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like",
            "randint_like"]
@@ -224,8 +224,8 @@ _normal_ff = defop(f"normal.float_float(float mean, float std, SymInt[] size, {_
                    "bool? pin_memory=None) -> Tensor", ("function",))
 
 
-def _contiguous_like(t: Tensor, dt: D.dtype | None = None) -> Tensor:
-    return empty_tensor(t._shape, dt or t._dtype, t._device)
+def _contiguous_like(t: Tensor) -> Tensor:
+    return empty_tensor(t._shape, t._dtype, t._device)
 
 
 @_normal_tf.impl("CPU", "Meta")
