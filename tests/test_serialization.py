@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import io
+import json
 import os
 import pickle
 import signal
@@ -52,7 +53,6 @@ def to_ft_tree(obj, memo=None):
         base = memo.get(st.data_ptr())
         if base is None:
             base = memo[st.data_ptr()] = to_ft(obj)
-        t = ft.empty(0, dtype=base.dtype).as_strided((0,), (1,))
         t = base.as_strided(tuple(obj.shape), tuple(obj.stride()), obj.storage_offset())
         if isinstance(obj, torch.nn.Parameter):
             return ft.nn.Parameter(t, obj.requires_grad)
@@ -334,7 +334,6 @@ def envelope_of(data: bytes) -> dict:
 
 
 def with_envelope(data: bytes, env: dict) -> bytes:
-    import json
     return rebuild(data, {ENVELOPE_RECORD: json.dumps(env).encode()})
 
 
@@ -358,8 +357,7 @@ def test_envelope_strict_and_hardened_decode():
     with ft.using_mode("hardened"):
         with pytest.warns(RuntimeWarning):
             assert ft_load(with_envelope(data, unknown))["x"].tolist() == [1.0, 1.0]
-        diags = decode_envelope(with_envelope(data, unknown) and
-                                __import__("json").dumps(unknown).encode()).diagnostics
+        diags = decode_envelope(json.dumps(unknown).encode()).diagnostics
         assert len(diags) == MAX_DIAGNOSTICS + 1 and "suppressed" in diags[-1]
     for mode in ("strict", "hardened"):
         with ft.using_mode(mode):

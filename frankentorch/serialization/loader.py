@@ -10,6 +10,8 @@ import mmap as _mmap
 import os
 import sys
 import warnings
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -21,11 +23,12 @@ from .allowlist import StorageType, resolve
 from .errors import ArchiveError, SerializationError, TruncatedArchiveError, UnpicklingError, \
     bounded
 from .unpickler import RestrictedUnpickler
-from .zipfmt import Record, ZipReader, check_crc32
+from .zipfmt import Record, ZipReader, check_crc32, crc_mismatch
 
 __all__ = ["load", "Archive", "TypedStorageRef", "ENVELOPE_RECORD"]
 
 ENVELOPE_RECORD = ".data/frankentorch_envelope.json"
+_BACKGROUND_BYTES = 1 << 20
 _PICKLE_MAGIC = (b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19.", b"\x80\x02\x8a\x0al\xfc\x9cF")
 
 
@@ -77,19 +80,40 @@ class Archive:
             return None
         return self.zip.read(rec)
 
-    def storage_bytes(self, key: str, nbytes: int, *, share: bool,
-                      check_crc: bool = True) -> np.ndarray:
-        """The bytes of storage ``key`` as a uint8 array, size checked exactly."""
+    def storage_record(self, key: str, nbytes: int) -> Record:
+        """The record of storage ``key``, its size checked exactly against ``nbytes``."""
         rec = self.record(f"data/{key}")
         if rec is None:
             raise ArchiveError(f"checkpoint archive lacks the storage record 'data/{key}'")
         if rec.size != nbytes:
             raise ArchiveError(f"checkpoint storage 'data/{key}' holds {rec.size} bytes but the "
                                f"pickle declares {nbytes}")
-        view = np.frombuffer(self.buf, np.uint8, count=nbytes, offset=rec.offset)
-        if check_crc:
-            check_crc32(rec, view)
-        return view if share else view.copy()
+        return rec
+
+
+class _BackgroundCRC:
+    """CRC-32 of the large storage records, computed on a worker thread while the main
+    thread unpickles and copies (zlib and NumPy copies both release the GIL)."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.jobs = []
+        big = [r for n, r in archive.zip.records.items()
+               if n.startswith(archive.prefix + "data/") and r.size >= _BACKGROUND_BYTES]
+        self.names = {r.name for r in big}
+        self._pool = ThreadPoolExecutor(1) if big else None
+        for r in big:
+            view = memoryview(archive.buf)[r.offset:r.offset + r.size]
+            self.jobs.append((r, self._pool.submit(zlib.crc32, view)))
+
+    def finish(self) -> None:
+        """Wait for every job; raise ArchiveError for the first mismatch."""
+        try:
+            for rec, job in self.jobs:
+                if job.result() != rec.crc32:
+                    raise crc_mismatch(rec, job.result())
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
 
 
 def open_buffer(f, *, private_map: bool = False):
@@ -135,10 +159,12 @@ def _target_device(map_location, location: str):
 class _StorageLoader:
     """persistent_load for ``('storage', StorageType, key, location, numel)`` ids."""
 
-    def __init__(self, archive: Archive, map_location, share: bool) -> None:
+    def __init__(self, archive: Archive, map_location, share: bool,
+                 checked_elsewhere: set[str]) -> None:
         self.archive = archive
         self.map_location = map_location
         self.share = share
+        self.checked_elsewhere = checked_elsewhere
         self.loaded: dict[str, TypedStorageRef] = {}
 
     def __call__(self, pid) -> TypedStorageRef:
@@ -157,7 +183,12 @@ class _StorageLoader:
             return ref
         nbytes = numel * dt.itemsize
         swap = self.archive.byteorder != sys.byteorder and dt.itemsize > 1
-        raw = self.archive.storage_bytes(key, nbytes, share=self.share and not swap)
+        rec = self.archive.storage_record(key, nbytes)
+        raw = np.frombuffer(self.archive.buf, np.uint8, count=nbytes, offset=rec.offset)
+        if not self.share and rec.name not in self.checked_elsewhere:
+            check_crc32(rec, raw)
+        if not self.share or swap:
+            raw = raw.copy()
         if swap:
             raw.view(dt.np_dtype.newbyteorder()).byteswap(inplace=True)
         storage = Storage(nbytes, CPU, raw)
@@ -175,9 +206,15 @@ class _StorageLoader:
 def load_archive(archive: Archive, map_location=None, *,
                  share: bool = False) -> tuple[Any, list[TypedStorageRef]]:
     """Unpickle ``data.pkl`` of an opened archive with the allowlist; also returns the
-    storages it referenced."""
-    loader = _StorageLoader(archive, map_location, share)
-    obj = RestrictedUnpickler(archive.read("data.pkl"), resolve, loader).load()
+    storages it referenced. Storage CRCs are checked unless ``share`` (a memory map is not
+    read at load time, so its bytes are not checked either)."""
+    crc = None if share else _BackgroundCRC(archive)
+    try:
+        loader = _StorageLoader(archive, map_location, share, crc.names if crc else set())
+        obj = RestrictedUnpickler(archive.read("data.pkl"), resolve, loader).load()
+    finally:
+        if crc is not None:
+            crc.finish()
     return obj, list(loader.loaded.values())
 
 
@@ -188,7 +225,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     Only allowlisted globals are honoured, whatever ``weights_only`` says: frankentorch never
     runs code named by a pickle (register trusted types with ``add_safe_globals``).
     ``mmap=True`` shares storages with a private copy-on-write map of the file instead of
-    copying them. ``verify=True`` also recomputes the SHA-256 digests of frankentorch's
+    copying them (and, like torch, does not read them at load time: their CRCs go
+    unchecked). ``verify=True`` also recomputes the SHA-256 digests of frankentorch's
     checkpoint envelope, when the file has one.
     """
     if pickle_module is not None:

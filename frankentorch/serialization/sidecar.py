@@ -18,6 +18,7 @@ import math
 import mmap
 import os
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -66,6 +67,27 @@ def _symbols(block, t: int) -> list[bytes]:
     return out
 
 
+def _symbol_digests(block, t: int) -> list[bytes]:
+    """SHA-256 of each source symbol of ``block`` (the last one zero-padded); a zero-length
+    block has one all-zero symbol."""
+    view = memoryview(block)
+    out = []
+    for start in range(0, len(block), t):
+        h = hashlib.sha256(view[start:start + t])
+        if start + t > len(block):
+            h.update(bytes(start + t - len(block)))
+        out.append(h.digest())
+    return out or [_sha(bytes(t))]
+
+
+def _hash_in_parallel(data, spans: list[tuple[int, int]], t: int) -> tuple[str, list]:
+    """(file SHA-256, per-span symbol digests), on two threads: hashlib releases the GIL."""
+    with ThreadPoolExecutor(2) as pool:
+        whole = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+        digests = [_symbol_digests(memoryview(data)[a:b], t) for a, b in spans]
+        return whole.result(), digests
+
+
 def _raptorq():
     import raptorq
     return raptorq
@@ -106,23 +128,24 @@ def write_sidecar(path, repair_overhead: float = 0.1,
     data = _read_file(path)
     n = len(data)
     t = _symbol_size(n)
+    spans = [(o, min(o + BLOCK_SYMBOLS * t, n)) for o in range(0, max(n, 1), BLOCK_SYMBOLS * t)]
+    file_sha, all_digests = _hash_in_parallel(data, spans, t)
     blocks, tables, packets = [], [], []
-    for offset in range(0, max(n, 1), BLOCK_SYMBOLS * t):
-        block = data[offset:offset + BLOCK_SYMBOLS * t]
-        k = max(1, -(-len(block) // t))
+    for (start, end), sym_digests in zip(spans, all_digests):
+        block = data[start:end]
+        k = len(sym_digests)
         r = math.ceil(k * repair_overhead) + HEADROOM
-        sym_digests = [_sha(s) for s in _symbols(block, t)] or [_sha(b"\0" * t)]
         repairs = _encode_block(block, t, k, r)
         tables.append(b"".join(sym_digests) + b"".join(_sha(p) for p in repairs))
         packets.append(b"".join(repairs))
-        blocks.append({"offset": offset, "length": len(block), "source_symbols": k,
+        blocks.append({"offset": start, "length": end - start, "source_symbols": k,
                        "repair_symbols": r,
                        "block_sha256": hashlib.sha256(b"".join(sym_digests)).hexdigest()})
         if progress:
-            progress(len(block))
+            progress(end - start)
     table_bytes = b"".join(tables)
     manifest = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "file_length": n,
-                "file_sha256": hashlib.sha256(data).hexdigest(), "symbol_size": t,
+                "file_sha256": file_sha, "symbol_size": t,
                 "repair_overhead": repair_overhead, "headroom": HEADROOM, "blocks": blocks,
                 "tables_sha256": hashlib.sha256(table_bytes).hexdigest()}
     text = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
@@ -246,12 +269,12 @@ def _decode_block(side: _Sidecar, index: int, block, damage: BlockDamage) -> Non
         damage.used_repair_symbols.append(esi)
         result = _codec_call(decoder.decode, packet)
     if result is not None:
-        decoded = bytes(result[:b["length"]])
-        if [_sha(sym) for sym in _symbols(decoded, t)] == side.source_digests[index]:
-            damage.decoded = decoded
+        damage.decoded = bytes(result[:b["length"]])
 
 
-def _examine(path, decode: bool) -> tuple[SidecarReport, bytes, _Sidecar]:
+def _examine(path, decode: bool) -> tuple[SidecarReport, bytes | None, _Sidecar]:
+    """Compare the file with its sidecar; with ``decode``, also rebuild the damaged blocks
+    and return the repaired bytes when their SHA-256 matches the sidecar's."""
     side = _load_sidecar(path)
     m = side.manifest
     data = _read_file(path)
@@ -260,11 +283,12 @@ def _examine(path, decode: bool) -> tuple[SidecarReport, bytes, _Sidecar]:
     report = SidecarReport("intact", len(data), n, sha, m["file_sha256"], [], side.sha256)
     if len(data) == n and sha == m["file_sha256"]:
         return report, data, side
+    blocks = [data[b["offset"]:b["offset"] + b["length"]].ljust(b["length"], b"\0")
+              for b in m["blocks"]]
+    with ThreadPoolExecutor(2) as pool:
+        digests = list(pool.map(lambda blk: _symbol_digests(blk, t), blocks))
     for index, b in enumerate(m["blocks"]):
-        block = data[b["offset"]:b["offset"] + b["length"]].ljust(b["length"], b"\0") \
-            if b["offset"] < len(data) else b"\0" * b["length"]
-        syms = _symbols(block, t)
-        lost = [i for i, sym in enumerate(syms) if _sha(sym) != side.source_digests[index][i]]
+        lost = [i for i, d in enumerate(digests[index]) if d != side.source_digests[index][i]]
         if not lost:
             continue
         k = b["source_symbols"]
@@ -273,19 +297,23 @@ def _examine(path, decode: bool) -> tuple[SidecarReport, bytes, _Sidecar]:
         damage = BlockDamage(index, lost, rejected)
         report.damaged_blocks.append(damage)
         if decode:
-            _decode_block(side, index, block, damage)
-    failed = [d.block for d in report.damaged_blocks if d.decoded is None]
-    budget = {d.block: len(side.packets[d.block]) - len(d.rejected_repair_symbols)
-              for d in report.damaged_blocks}
+            _decode_block(side, index, blocks[index], damage)
+            blocks[index] = damage.decoded
+    fixed = None
+    if decode and all(d.decoded is not None for d in report.damaged_blocks):
+        fixed = b"".join(blocks)[:n]
+        if hashlib.sha256(fixed).hexdigest() != m["file_sha256"]:
+            fixed = None
     if decode:
-        ok = not failed
+        ok = fixed is not None
     else:
-        ok = all(len(d.lost_source_symbols) <= budget[d.block] for d in report.damaged_blocks)
+        ok = all(len(d.lost_source_symbols) <= len(side.packets[d.block]) -
+                 len(d.rejected_repair_symbols) for d in report.damaged_blocks)
     report.status = "damaged-repairable" if ok else "damaged-unrecoverable"
     if not ok:
-        report.reason = f"blocks {failed[:8]} cannot be decoded from the surviving symbols" \
+        report.reason = "the surviving symbols do not decode to the original bytes" \
             if decode else "more symbols lost than intact repair symbols"
-    return report, data, side
+    return report, fixed, side
 
 
 def verify(path, *, decode: bool = True) -> SidecarReport:
@@ -298,27 +326,19 @@ def repair(path) -> dict:
     """Restore the exact bytes of ``path`` from its sidecar and write a decode proof
     (``PATH.decode_proof.json``); returns the proof. Raises RepairError, leaving the file
     untouched, when the damage is beyond repair."""
-    report, data, side = _examine(path, True)
+    report, fixed, side = _examine(path, True)
     m = side.manifest
-    if report.status == "damaged-unrecoverable":
+    if fixed is None:
         raise RepairError(f"cannot repair {os.fspath(path)!r}: {report.summary()}; the file "
                           "was left untouched")
-    fixed = data
     if report.status != "intact":
-        decoded = {d.block: d.decoded for d in report.damaged_blocks}
-        parts = [decoded.get(i) or data[b["offset"]:b["offset"] + b["length"]]
-                 for i, b in enumerate(m["blocks"])]
-        fixed = b"".join(parts)[:m["file_length"]]
-        if hashlib.sha256(fixed).hexdigest() != m["file_sha256"]:
-            raise RepairError(f"cannot repair {os.fspath(path)!r}: the decoded file does not "
-                              "match its SHA-256; the file was left untouched")
         atomic_write(path, lambda fh: fh.write(fixed))
     proof = {
         "format": PROOF_FORMAT, "schema_version": SCHEMA_VERSION,
         "file": os.path.basename(os.fspath(path)), "file_length": m["file_length"],
         "symbol_size": m["symbol_size"], "sidecar_sha256": side.sha256,
         "status": "intact" if report.status == "intact" else "repaired",
-        "sha256_before": report.sha256, "sha256_after": hashlib.sha256(fixed).hexdigest(),
+        "sha256_before": report.sha256, "sha256_after": m["file_sha256"],
         "length_before": report.file_length,
         "blocks": [{"block": d.block, "source_symbols": m["blocks"][d.block]["source_symbols"],
                     "lost_source_symbols": d.lost_source_symbols,

@@ -244,8 +244,12 @@ class ZipReader:
         return view
 
 
+def crc_mismatch(record: Record, found: int) -> ArchiveError:
+    return ArchiveError(f"checkpoint record {bounded(record.name, 80)!r} is corrupted: "
+                        f"CRC-32 {found:08x} != {record.crc32:08x} recorded in the archive")
+
+
 def check_crc32(record: Record, data) -> None:
     found = zlib.crc32(data)
     if found != record.crc32:
-        raise ArchiveError(f"checkpoint record {bounded(record.name, 80)!r} is corrupted: "
-                           f"CRC-32 {found:08x} != {record.crc32:08x} recorded in the archive")
+        raise crc_mismatch(record, found)
