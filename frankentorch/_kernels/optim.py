@@ -32,16 +32,23 @@ def _lerp(start, end, weight, one):
     return fma(weight - one, end - start, end)
 
 
+@njit(inline="always")
+def _grad(grad, param, i, weight_decay, maximize, use_wd):
+    """The gradient as every update starts from it: negated to maximize, plus L2 decay."""
+    g = grad[i]
+    if maximize:
+        g = -g
+    if use_wd:
+        g = fma(param[i], weight_decay, g)
+    return g
+
+
 @njit(cache=True, error_model="numpy")
 def sgd(param, grad, buf, weight_decay, momentum, keep, neg_lr, maximize, use_wd, use_momentum,
         first, nesterov):
     """SGD; ``keep`` is ``1 - dampening``; ``buf`` the momentum buffer (filled when ``first``)."""
     for i in range(param.size):
-        g = grad[i]
-        if maximize:
-            g = -g
-        if use_wd:
-            g = fma(param[i], weight_decay, g)
+        g = _grad(grad, param, i, weight_decay, maximize, use_wd)
         if use_momentum:
             if first:
                 b = g
@@ -58,15 +65,8 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_sq, weight_decay, decay, w1, beta
     """Adam/AdamW; ``decay`` is ``1 - lr * weight_decay`` (decoupled), ``w1 = 1 - beta1``,
     ``c2 = 1 - beta2``, ``neg_step = -lr / (1 - beta1 ** t)``."""
     for i in range(param.size):
-        g = grad[i]
-        if maximize:
-            g = -g
-        p = param[i]
-        if use_wd:
-            if decoupled:
-                p = p * decay
-            else:
-                g = fma(p, weight_decay, g)
+        g = _grad(grad, param, i, weight_decay, maximize, use_wd and not decoupled)
+        p = param[i] * decay if use_wd and decoupled else param[i]
         m = _lerp(exp_avg[i], g, w1, one)
         exp_avg[i] = m
         v = fma(c2 * g, g, exp_avg_sq[i] * beta2)
@@ -86,11 +86,7 @@ def rmsprop(param, grad, square_avg, grad_avg, buf, weight_decay, alpha, c, eps,
             one, maximize, use_wd, centered, use_momentum):
     """RMSprop; ``c = 1 - alpha`` (also the weight of the centred running mean)."""
     for i in range(param.size):
-        g = grad[i]
-        if maximize:
-            g = -g
-        if use_wd:
-            g = fma(param[i], weight_decay, g)
+        g = _grad(grad, param, i, weight_decay, maximize, use_wd)
         sa = fma(c * g, g, square_avg[i] * alpha)
         square_avg[i] = sa
         if centered:
@@ -111,11 +107,7 @@ def rmsprop(param, grad, square_avg, grad_avg, buf, weight_decay, alpha, c, eps,
 def adagrad(param, grad, state_sum, weight_decay, eps, neg_clr, maximize, use_wd):
     """Adagrad; ``neg_clr = -lr / (1 + (t - 1) * lr_decay)``."""
     for i in range(param.size):
-        g = grad[i]
-        if maximize:
-            g = -g
-        if use_wd:
-            g = fma(param[i], weight_decay, g)
+        g = _grad(grad, param, i, weight_decay, maximize, use_wd)
         s = fma(g, g, state_sum[i])
         state_sum[i] = s
         param[i] = param[i] + (neg_clr * g) / (math.sqrt(s) + eps)

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .optimizer import (Optimizer, ParamUpdate, advance, check_nonnegative, new_step, no_grad_step,
-                        step_tensors, to_scalar)
+from .optimizer import (FusedOptimizer, ParamUpdate, advance, check_fused, check_nonnegative,
+                        new_step, to_scalar)
 
 __all__ = ["Adam", "AdamW"]
 
 
-class Adam(Optimizer):
+class Adam(FusedOptimizer):
     """torch.optim.Adam with the exact float operations of torch's for-loop update: the
     moments in the parameter's dtype, the bias corrections in Python floats."""
+
+    _group_defaults = (("amsgrad", False), ("maximize", False), ("foreach", None),
+                       ("capturable", False), ("differentiable", False),
+                       ("decoupled_weight_decay", False), ("fused", None))
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
@@ -30,61 +34,35 @@ class Adam(Optimizer):
                     "capturable": capturable, "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        check_fused(fused, foreach, differentiable)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, default in (("amsgrad", False), ("maximize", False), ("foreach", None),
-                                 ("capturable", False), ("differentiable", False),
-                                 ("decoupled_weight_decay", False), ("fused", None)):
-                group.setdefault(key, default)
-        step_tensors(self)
-
-    @no_grad_step
-    def step(self, closure=None):
-        """One Adam step over every parameter that has a gradient."""
-        loss = self._closure_loss(closure)
+    def _update_group(self, group: dict[str, Any]) -> None:
         from .._kernels import optim as K
         from .. import zeros_like
-        for group in self.param_groups:
-            self._check_step_options(group)
-            beta1, beta2 = group["betas"]
-            lr = to_scalar(group["lr"])
-            wd, eps, amsgrad = group["weight_decay"], group["eps"], group["amsgrad"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = new_step()
-                    state["exp_avg"] = zeros_like(p)
-                    state["exp_avg_sq"] = zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = zeros_like(p)
+        beta1, beta2 = group["betas"]
+        lr = to_scalar(group["lr"])
+        wd, eps, amsgrad = group["weight_decay"], group["eps"], group["amsgrad"]
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = new_step()
+                state["exp_avg"] = zeros_like(p)
+                state["exp_avg_sq"] = zeros_like(p)
                 if amsgrad:
-                    u = ParamUpdate(p, grad, state["exp_avg"], state["exp_avg_sq"],
-                                    state["max_exp_avg_sq"])
-                else:
-                    u = ParamUpdate(p, grad, state["exp_avg"], state["exp_avg_sq"])
-                step = advance(state["step"])
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2 = 1 - beta2 ** step
-                step_size = lr / bias_correction1
-                a = u.arrays
-                f = u.scalar
-                K.adam(a[0], a[1], a[2], a[3], a[4] if amsgrad else a[0], f(wd),
-                       f(1 - lr * wd), f(1 - beta1), f(beta2), f(1 - beta2),
-                       f(bias_correction2 ** 0.5), f(eps), f(-step_size), f(1),
-                       group["maximize"], wd != 0, decoupled, amsgrad)
-                u.finish()
-        return loss
+                    state["max_exp_avg_sq"] = zeros_like(p)
+            u = ParamUpdate(p, grad, state["exp_avg"], state["exp_avg_sq"],
+                            state["max_exp_avg_sq"] if amsgrad else p)
+            step = advance(state["step"])
+            step_size = lr / (1 - beta1 ** step)
+            bias_correction2 = 1 - beta2 ** step
+            a, f = u.arrays, u.scalar
+            K.adam(a[0], a[1], a[2], a[3], a[4], f(wd), f(1 - lr * wd), f(1 - beta1), f(beta2),
+                   f(1 - beta2), f(bias_correction2 ** 0.5), f(eps), f(-step_size), f(1),
+                   group["maximize"], wd != 0, group["decoupled_weight_decay"], amsgrad)
+            u.finish()
 
 
 class AdamW(Adam):

@@ -396,6 +396,43 @@ class Optimizer:
             return closure()
 
 
+class FusedOptimizer(Optimizer):
+    """An optimizer whose update runs as one fused kernel per parameter (``_update_group``);
+    ``_group_defaults`` are the options older saved groups may lack."""
+
+    _group_defaults: tuple = ()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, default in self._group_defaults:
+                group.setdefault(key, default)
+        step_tensors(self)
+
+    def step(self, closure: Callable | None = None):
+        """One optimization step over every parameter that has a gradient; ``closure``
+        re-evaluates the loss (with gradients on) and its result is returned."""
+        loss = self._closure_loss(closure)
+        from .. import no_grad
+        with no_grad():
+            for group in self.param_groups:
+                self._check_step_options(group)
+                self._update_group(group)
+        return loss
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+def check_fused(fused, foreach, differentiable) -> None:
+    """torch's refusals for ``fused=True`` combined with other implementation flags."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 def _typename(obj) -> str:
     if isinstance(obj, Tensor):
         return "torch." + {"float32": "FloatTensor", "float64": "DoubleTensor"}.get(
@@ -416,13 +453,3 @@ def check_nonnegative(*checks: tuple[str, Any]) -> None:
         if not 0.0 <= v:
             raise ValueError(f"Invalid {what}: {v}")
 
-
-def no_grad_step(step: Callable) -> Callable:
-    """Run an optimizer's ``step`` with gradient recording off (the update is not part of any
-    graph); a closure still runs with gradients on."""
-    @functools.wraps(step)
-    def wrapper(*args, **kwargs):
-        from .. import no_grad
-        with no_grad():
-            return step(*args, **kwargs)
-    return wrapper
