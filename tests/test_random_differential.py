@@ -202,6 +202,27 @@ def test_uniform_normal_exponential_inplace(name):
     seeded(prog)
 
 
+@pytest.mark.parametrize("name", FLOATS)
+def test_cauchy_log_normal_geometric(name):
+    def prog(lib):
+        out = []
+        for t in _targets(lib, name):
+            out += [t.cauchy_().clone(), t.cauchy_(1.5, 0.25).clone(), t.log_normal_().clone(),
+                    t.log_normal_(0.1, 0.5).clone(), t.geometric_(0.3).clone()]
+        out.append(lib.empty(50, dtype=lib.int32).geometric_(0.05))
+        return out
+    seeded(prog)
+
+
+def test_cauchy_log_normal_geometric_errors():
+    seeded(lambda lib: lib.empty(3).cauchy_(0.0, 0.0))
+    seeded(lambda lib: lib.empty(0, dtype=lib.int64).cauchy_())
+    seeded(lambda lib: lib.empty(3).geometric_(1.5))
+    seeded(lambda lib: lib.empty(3, dtype=lib.bool).geometric_(0.5))
+    seeded(lambda lib: lib.empty(3).log_normal_(0.0, 0.0))
+    seeded(lambda lib: lib.empty(3, dtype=lib.int64).log_normal_())
+
+
 @pytest.mark.parametrize("name", FLOATS + INTS + ("bool",))
 def test_random_inplace(name):
     def prog(lib):
@@ -425,7 +446,8 @@ def test_sampler_derivatives_are_zero():
             lib.normal(x, 1.0), lib.normal(1.0, x + 1), lib.normal(x, x + 1), lib.bernoulli(x),
             lib.bernoulli(x, 0.5), (x * 1).normal_(), (x * 1).uniform_(), (x * 1).exponential_(),
             (x * 1).bernoulli_(0.5), (x * 1).bernoulli_(x), (x * 1).random_(),
-            (x * 1).random_(3), (x * 1).random_(1, 3))]
+            (x * 1).random_(3), (x * 1).random_(1, 3), (x * 1).cauchy_(),
+            (x * 1).geometric_(0.5), (x * 1).log_normal_())]
         (y.sum() + z.sum()).backward()
         return [x.grad, names]
     seeded(prog)

@@ -194,33 +194,43 @@ def uniform64(raw, out, lo, hi):
         out[i] = lo if v == hi else v
 
 
+EXPONENTIAL, CAUCHY, GEOMETRIC = range(3)
+
+
 @njit(cache=True)
-def exponential(raw, out, lambd):
-    """-1/lambda * log1p(-u) from double uniforms."""
-    scale = -1.0 / lambd
+def from_uniform64(raw, out, kind, a, b):
+    """Samplers over one double uniform u (two words) per value: exponential (lambda=a):
+    -1/a * log1p(-u); cauchy (median a, sigma b): a + b * tan(pi * (u - 0.5));
+    geometric (p=a): ceil(log(u) / log1p(-a))."""
     for i in range(out.size):
         u = float(np.int64(_word64(raw, i) & _MASK_53)) * _EPS_53
-        out[i] = scale * math.log1p(-u)
+        if kind == EXPONENTIAL:
+            out[i] = -1.0 / a * math.log1p(-u)
+        elif kind == CAUCHY:
+            out[i] = a + b * math.tan(math.pi * (u - 0.5))
+        else:
+            out[i] = math.ceil(math.log(u) / math.log1p(-a))
 
 
 # ---------------------------------------------------------------- normal
 
 @njit(cache=True)
-def normal_scalar(mt, pos, cache, out, mean, std):
+def normal_scalar(mt, pos, cache, out, mean, std, log_normal):
     """``normal_distribution<double>``: Box-Muller on two double uniforms; the sine sample is
-    cached in the generator for the next draw."""
+    cached in the generator for the next draw. ``log_normal`` takes exp of each sample."""
     for i in range(out.size):
         if cache[0] != 0.0:
             cache[0] = 0.0
-            out[i] = fma(cache[1], std, mean)
-            continue
-        u1 = uniform_double(mt, pos)
-        u2 = uniform_double(mt, pos)
-        r = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = 2.0 * math.pi * u1
-        cache[0] = 1.0
-        cache[1] = r * math.sin(theta)
-        out[i] = fma(r * math.cos(theta), std, mean)
+            v = fma(cache[1], std, mean)
+        else:
+            u1 = uniform_double(mt, pos)
+            u2 = uniform_double(mt, pos)
+            r = math.sqrt(-2.0 * math.log1p(-u2))
+            theta = 2.0 * math.pi * u1
+            cache[0] = 1.0
+            cache[1] = r * math.sin(theta)
+            v = fma(r * math.cos(theta), std, mean)
+        out[i] = math.exp(v) if log_normal else v
 
 
 _SQRTHF = F32(0.707106781186547524)

@@ -203,8 +203,8 @@ def _normal_(self, mean=0.0, std=1.0, generator=None):
                 raw, b, np.float32(mean), np.float32(std), half))
     else:  # scalar Box-Muller in double, sharing the generator's cached sample
         mt, pos, cache = _engine(generator)
-        _sample_into(self, np.float64,
-                     lambda b: k.normal_scalar(mt, pos, cache, b, float(mean), float(std)))
+        _sample_into(self, np.float64, lambda b: k.normal_scalar(
+            mt, pos, cache, b, float(mean), float(std), False))
     return _finish_inplace(self)
 
 
@@ -502,10 +502,27 @@ def _random_kernel(self, generator=None):
     return _finish_inplace(self)
 
 
-# ---------------------------------------------------------------- exponential_
+# ---------------------------------------------------------------- exponential_, cauchy_, geometric_, log_normal_
 
 exponential_ = defop(f"exponential_(Tensor(a!) self, float lambd=1, {_GEN}) -> Tensor(a!)",
                      ("method",))
+cauchy_ = defop(f"cauchy_(Tensor(a!) self, float median=0, float sigma=1, {_GEN}) -> "
+                "Tensor(a!)", ("method",))
+geometric_ = defop(f"geometric_(Tensor(a!) self, float p, {_GEN}) -> Tensor(a!)", ("method",))
+log_normal_ = defop(f"log_normal_(Tensor(a!) self, float mean=1, float std=2, {_GEN}) -> "
+                    "Tensor(a!)", ("method",))
+
+
+def _continuous_only(name: str, dt: D.dtype, spelled: str) -> None:
+    if not dt.is_floating_point:
+        raise RuntimeError(f"{name} distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified {spelled}")
+
+
+def _from_uniform64(self, generator, kind: int, a: float, b: float = 0.0) -> Tensor:
+    raw = _raw(generator, 2 * self.numel())
+    _sample_into(self, np.float64, lambda buf: _k().from_uniform64(raw, buf, kind, a, b))
+    return _finish_inplace(self)
 
 
 @exponential_.impl("CPU", "Meta")
@@ -514,12 +531,42 @@ def _exponential_(self, lambd=1.0, generator=None):
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
     if not _writable(self):
         return self
+    _continuous_only("Exponential", self._dtype, _torch_name(self._dtype))
+    return _from_uniform64(self, generator, _k().EXPONENTIAL, float(lambd))
+
+
+@cauchy_.impl("CPU", "Meta")
+def _cauchy_(self, median=0.0, sigma=1.0, generator=None):
+    if not sigma > 0.0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+    _continuous_only("Cauchy", self._dtype, _C_NAMES[self._dtype.name])
+    if not _writable(self):
+        return self
+    return _from_uniform64(self, generator, _k().CAUCHY, float(median), float(sigma))
+
+
+@geometric_.impl("CPU", "Meta")
+def _geometric_(self, p, generator=None):
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    if not _writable(self):
+        return self
+    if self._dtype is D.bool_:
+        raise _not_implemented("geometric_cpu", self._dtype)
+    return _from_uniform64(self, generator, _k().GEOMETRIC, float(p))
+
+
+@log_normal_.impl("CPU", "Meta")
+def _log_normal_(self, mean=1.0, std=2.0, generator=None):
+    if not std > 0.0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+    if not _writable(self):
+        return self
     if not self._dtype.is_floating_point:
-        raise RuntimeError("Exponential distribution is a continuous probability distribution."
-                           f" dtype must be a floating point but you specified "
-                           f"{_torch_name(self._dtype)}")
-    raw = _raw(generator, 2 * self.numel())
-    _sample_into(self, np.float64, lambda b: _k().exponential(raw, b, float(lambd)))
+        raise _not_implemented("log_normal_cpu", self._dtype)
+    mt, pos, cache = _engine(generator)
+    _sample_into(self, np.float64, lambda b: _k().normal_scalar(
+        mt, pos, cache, b, float(mean), float(std), True))
     return _finish_inplace(self)
 
 
@@ -731,6 +778,8 @@ def _zero_grads(count: int):
 
 for _op, _name, _count in ((normal_, "NormalBackward0", 1), (uniform_, "UniformBackward0", 1),
                            (exponential_, "ExponentialBackward0", 1),
+                           (cauchy_, "CauchyBackward0", 1), (geometric_, "GeometricBackward0", 1),
+                           (log_normal_, "LogNormalBackward0", 1),
                            (_random_from, "RandomBackward0", 1),
                            (_random_to, "RandomBackward1", 1), (_random_, "RandomBackward2", 1),
                            (_bernoulli, "BernoulliBackward0", 1),
