@@ -191,7 +191,11 @@ def _check_packet(root: Path, family: Family, allow: dict) -> dict:
             errors.append(f"{name} does not name {family.packet_id}")
     report = gate_cfg = None
     if (pdir / "parity_report.json").exists():
-        report = _read_json(pdir / "parity_report.json")
+        errors += _sidecar_errors(pdir)
+        try:
+            report = _read_json(pdir / "parity_report.json")
+        except ValueError as e:
+            report = {"unreadable": str(e)}
         missing = [f for f in PARITY_FIELDS if f not in report]
         if missing or report.get("packet_id") != family.packet_id:
             errors.append(f"parity_report.json: missing fields {missing} or wrong packet_id")
@@ -203,8 +207,6 @@ def _check_packet(root: Path, family: Family, allow: dict) -> dict:
                 errors.append(f"parity_gate.yaml lacks {key}")
     if report and gate_cfg and "strict" in gate_cfg and "hardened" in gate_cfg:
         errors += _gate_errors(family.packet_id, report, gate_cfg)
-    if report:
-        errors += _sidecar_errors(pdir)
     if (pdir / "fixture_manifest.json").exists():
         man = _read_json(pdir / "fixture_manifest.json")
         if man.get("status") != "captured":

@@ -71,7 +71,7 @@ FAMILIES = (
     Family("serialization", "FT-P2C-006", "save/load, checkpoints and sidecars",
            "serialization", ("frankentorch.serialization",)),
     Family("device_guard", "FT-P2C-007", "devices and seeded randomness",
-           "device_guard", ("frankentorch._ops.random",)),
+           "device_guard", ("frankentorch.random", "frankentorch._ops.random")),
     Family("nn_state", "FT-P2C-008", "nn modules, state dicts, optimizers and data",
            "nn_state", ("frankentorch.nn", "frankentorch.optim")),
 )
