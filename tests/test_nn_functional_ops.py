@@ -425,3 +425,50 @@ def test_distances_and_normalize():
     raises_like_torch(lambda lib, a, b: F(lib).cosine_similarity(a, b), rand(3, 4), rand(2, 4))
     raises_like_torch(lambda lib, a, b: F(lib).cosine_similarity(a.long(), b.long()),
                       rand(3, 4), rand(3, 4))
+
+
+# ---------------------------------------------------------------------------- attention
+
+SDPA_SHAPES = [((2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 5)), ((3, 4, 5), (3, 6, 5), (3, 6, 7)),
+               ((2, 1, 4, 3), (2, 1, 4, 3), (2, 1, 4, 3))]
+
+
+@pytest.mark.parametrize("shapes", SDPA_SHAPES, ids=str)
+@pytest.mark.parametrize("mask", [None, "bool", "float", "causal"])
+def test_scaled_dot_product_attention(shapes, mask):
+    qs, ks, vs = shapes
+    q, k, v = rand(*qs), rand(*ks), rand(*vs)
+    n_q, n_k = qs[-2], ks[-2]
+    m = {None: None, "causal": None,
+         "bool": torch.rand(n_q, n_k, generator=GEN) > 0.3,
+         "float": rand(n_q, n_k)}[mask]
+    node = len(qs) == 4 and qs[-1] == vs[-1]  # the fused kernel's single node
+    diff(lambda lib, q, k, v, m: F(lib).scaled_dot_product_attention(
+        q, k, v, attn_mask=m, is_causal=mask == "causal"), q, k, v, m, grad=(0, 1, 2),
+        node=node, square=True)
+    diff(lambda lib, q, k, v, m: F(lib).scaled_dot_product_attention(
+        q, k, v, attn_mask=m, scale=0.3), q, k, v, m, grad=(0, 1, 2), node=node, square=True)
+
+
+def test_attention_fully_masked_rows_gradcheck_and_errors():
+    q = rand(1, 2, 3, 4)
+    m = torch.ones(3, 3, dtype=torch.bool)
+    m[1] = False
+    diff(lambda lib, q, m: F(lib).scaled_dot_product_attention(q, q, q, attn_mask=m), q, m,
+         square=True)
+    diff(lambda lib, q, m: F(lib).scaled_dot_product_attention(q[0], q[0], q[0], attn_mask=m),
+         q, m, square=True, node=False)
+    for shape in ((1, 2, 3, 2), (2, 3, 2)):
+        check_grad(lambda a, b, c: ft.nn.functional.scaled_dot_product_attention(
+            a, b, c, is_causal=True), rand(*shape, dtype=torch.float64),
+            rand(*shape, dtype=torch.float64), rand(*shape, dtype=torch.float64))
+    f = lambda lib, q, k, v: F(lib).scaled_dot_product_attention(q, k, v)  # noqa: E731
+    raises_like_torch(f, rand(2, 3, 4), rand(2, 3, 3), rand(2, 3, 4))
+    raises_like_torch(f, rand(2, 3, 4), rand(2, 3, 4, dtype=torch.float64), rand(2, 3, 4))
+
+
+def test_attention_dropout_draws_like_torch():
+    def prog(lib, q):
+        lib.manual_seed(7)
+        return F(lib).scaled_dot_product_attention(q, q, q, dropout_p=0.4)
+    run_both(prog, rand(2, 2, 5, 3))

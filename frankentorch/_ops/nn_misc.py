@@ -8,6 +8,8 @@ other ranks).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._core import dtype as D
@@ -253,3 +255,171 @@ def _cosine_similarity(x1, x2, dim=1, eps=1e-8):
         n1.clamp_min_(eps)
         n2.clamp_min_(eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+# ---------------------------------------------------------------------------- attention
+# As ATen on the CPU: 4-D inputs without dropout take the fused ("flash") kernel, recorded as
+# one ScaledDotProductFlashAttentionForCpuBackward0 node; other calls take the math path
+# (matmuls, masked softmax, dropout) and record its ops.
+
+flash_attention = defop(
+    "_scaled_dot_product_flash_attention_for_cpu(Tensor query, Tensor key, Tensor value, "
+    "float dropout_p=0.0, bool is_causal=False, *, Tensor? attn_mask=None, float? scale=None) "
+    "-> (Tensor output, Tensor logsumexp)", variants=("function",))
+flash_attention_backward = defop(
+    "_scaled_dot_product_flash_attention_for_cpu_backward(Tensor grad_out, Tensor query, "
+    "Tensor key, Tensor value, Tensor out, Tensor logsumexp, float dropout_p, bool is_causal, "
+    "*, Tensor? attn_mask=None, float? scale=None) -> (Tensor grad_query, Tensor grad_key, "
+    "Tensor grad_value)", variants=())
+
+
+def _scale(query: Tensor, scale) -> float:
+    return 1.0 / math.sqrt(query._shape[-1]) if scale is None else float(scale)
+
+
+def _additive_mask(attn_mask, is_causal: bool, n_q: int, n_k: int, np_dt):
+    """The mask as a float array added to the scores (-inf where a bool mask is False, the
+    causal mask keeping the lower-left triangle), or None."""
+    mask = None
+    if attn_mask is not None:
+        m = values(attn_mask)
+        mask = np.where(m, 0.0, -np.inf).astype(np_dt) if attn_mask._dtype is D.bool_ \
+            else m.astype(np_dt, copy=False)
+    if is_causal:
+        causal = np.where(np.tri(n_q, n_k, dtype=bool), 0.0, -np.inf).astype(np_dt)
+        mask = causal if mask is None else mask + causal
+    return mask
+
+
+def _attention_probs(q, k, mask, scale):
+    """(softmax(q k^T * scale + mask), logsumexp of the scores); fully masked rows give 0."""
+    scores = np.matmul(q, np.swapaxes(k, -1, -2)) * scale
+    if mask is not None:
+        scores = scores + mask
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        top = scores.max(-1, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0)
+        e = np.exp(scores - top)
+        total = e.sum(-1, keepdims=True)
+        lse = np.log(total) + top
+        probs = np.where(total > 0, e / np.where(total > 0, total, 1), 0)
+    return probs, lse[..., 0]
+
+
+@flash_attention.impl("CPU", "Meta")
+def _flash_attention(query, key, value, dropout_p=0.0, is_causal=False, attn_mask=None,
+                     scale=None):
+    dt, dev = query._dtype, query._device
+    out_shape = query._shape[:-1] + (value._shape[-1],)
+    if is_meta(query, key, value, attn_mask):
+        return result(None, dt, out_shape, dev), result(None, D.float32, query._shape[:-1], dev)
+    np_dt = np.float64 if dt is D.float64 else np.float32
+    q, k, v = (values(t).astype(np_dt, copy=False) for t in (query, key, value))
+    mask = _additive_mask(attn_mask, is_causal, q.shape[-2], k.shape[-2], np_dt)
+    probs, lse = _attention_probs(q, k, mask, _scale(query, scale))
+    return (result(np.matmul(probs, v), dt, out_shape, dev),
+            result(lse, D.float32 if dt is not D.float64 else dt, query._shape[:-1], dev))
+
+
+@flash_attention_backward.impl("CPU", "Meta")
+def _flash_attention_backward(grad_out, query, key, value, out, logsumexp, dropout_p,
+                              is_causal, attn_mask=None, scale=None):
+    dt, dev = query._dtype, query._device
+    if is_meta(grad_out, query, key, value):
+        return tuple(result(None, dt, t._shape, dev) for t in (query, key, value))
+    np_dt = np.float64 if dt is D.float64 else np.float32
+    q, k, v, g = (values(t).astype(np_dt, copy=False) for t in (query, key, value, grad_out))
+    s = _scale(query, scale)
+    mask = _additive_mask(attn_mask, is_causal, q.shape[-2], k.shape[-2], np_dt)
+    probs, _ = _attention_probs(q, k, mask, s)
+    dp = np.matmul(g, np.swapaxes(v, -1, -2))
+    ds = probs * (dp - (dp * probs).sum(-1, keepdims=True))
+    grads = (np.matmul(ds, k) * s, np.matmul(np.swapaxes(ds, -1, -2), q) * s,
+             np.matmul(np.swapaxes(probs, -1, -2), g))
+    return tuple(result(gr, dt, t._shape, dev) for gr, t in zip(grads, (query, key, value)))
+
+
+@flash_attention.backward("ScaledDotProductFlashAttentionForCpuBackward0",
+                          saves=("query", "key", "value", "attn_mask"), save_result=True,
+                          inputs=("query", "key", "value"))
+def _flash_attention_derivative(grads, args):
+    out, lse = args.result
+    return flash_attention_backward(grads[0], args.query, args.key, args.value, out, lse,
+                                    args.dropout_p, args.is_causal, attn_mask=args.attn_mask,
+                                    scale=args.scale)
+
+
+sdpa_op = defop("scaled_dot_product_attention(Tensor query, Tensor key, Tensor value, "
+                "Tensor? attn_mask=None, float dropout_p=0.0, bool is_causal=False, *, "
+                "float? scale=None, bool enable_gqa=False) -> Tensor", variants=())
+
+
+@sdpa_op.impl("CompositeImplicitAutograd")
+def _sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+          enable_gqa=False):
+    if not query._dtype is key._dtype is value._dtype:
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {_cname(query)} key.dtype: {_cname(key)} and "
+                           f"value.dtype: {_cname(value)} instead.")
+    if attn_mask is not None and attn_mask._dtype is not D.bool_ \
+            and attn_mask._dtype is not query._dtype:
+        raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
+                           f"dtype, but got attn_mask.dtype: {_cname(attn_mask)} and  "
+                           f"query.dtype: {_cname(query)} instead.")
+    if enable_gqa and query.ndim >= 3 and key._shape[-3] != query._shape[-3]:
+        rep = query._shape[-3] // key._shape[-3]
+        key = key.repeat_interleave(rep, -3)
+        value = value.repeat_interleave(rep, -3)
+    if _fused_ok(query, key, value, attn_mask, dropout_p):
+        return flash_attention(query, key, value, dropout_p, is_causal, attn_mask=attn_mask,
+                               scale=scale)[0]
+    return _sdpa_math(query, key, value, attn_mask, dropout_p, is_causal, scale)
+
+
+def _cname(t: Tensor) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16"}.get(t._dtype.name, t._dtype.name)
+
+
+def _fused_ok(query, key, value, attn_mask, dropout_p) -> bool:
+    """ATen's CPU choice of the fused kernel: 4-D inputs, no dropout, one head size, unit
+    last-dim strides, non-empty sequences and a 2-D or 4-D mask."""
+    return (query.ndim == key.ndim == value.ndim == 4 and dropout_p == 0.0
+            and query._dtype in (D.float32, D.float64)
+            and query._shape[-1] == key._shape[-1] == value._shape[-1]
+            and all(t._stride[-1] == 1 or t._shape[-1] == 1 for t in (query, key, value))
+            and query._shape[-2] > 0 and key._shape[-2] > 0
+            and (attn_mask is None or attn_mask.ndim in (2, 4)))
+
+
+def _sdpa_math(query, key, value, attn_mask, dropout_p, is_causal, scale):
+    """ATen's math path: both operands scaled by sqrt(scale), a masked softmax, dropout and
+    a second product."""
+    root = math.sqrt(_scale(query, scale))
+    n_q, n_k = query._shape[-2], key._shape[-2]
+    q = query * root
+    if is_causal:
+        causal = OPS["full"].function()((n_q, n_k), True, dtype=D.bool_).tril()
+        attn_mask = causal if attn_mask is None else attn_mask.logical_and(causal) \
+            if attn_mask._dtype is D.bool_ else attn_mask + _as_additive(causal, q._dtype)
+    if attn_mask is not None and attn_mask._dtype is D.bool_:
+        attn_mask = _as_additive(attn_mask, q._dtype)
+    attn = q.matmul(key.transpose(-2, -1) * root)
+    if attn_mask is not None:
+        attn = attn + attn_mask
+    attn = _safe_softmax(attn)
+    if dropout_p > 0.0:
+        attn = OPS["dropout"].function()(attn, dropout_p, True)
+    return attn.matmul(value)
+
+
+def _as_additive(mask: Tensor, dt) -> Tensor:
+    return OPS["where"].function()(mask, 0.0, float("-inf")).to(dt)
+
+
+def _safe_softmax(x: Tensor) -> Tensor:
+    """Softmax over the last dim that gives 0 (not NaN) on rows that are entirely -inf."""
+    dead = (x == float("-inf")).all(-1, keepdim=True)
+    if not bool(dead.any()):
+        return x.softmax(-1)
+    return x.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)

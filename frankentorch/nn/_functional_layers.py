@@ -12,7 +12,7 @@ __all__ = ["linear", "bilinear", "embedding", "one_hot", "pairwise_distance",
            "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
            "margin_ranking_loss", "triplet_margin_loss", "batch_norm", "instance_norm",
-           "layer_norm", "group_norm"]
+           "layer_norm", "group_norm", "scaled_dot_product_attention"]
 
 
 def _op(name: str):
@@ -439,3 +439,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     _verify_batch_size([input.size(0) * input.size(1) // num_groups, num_groups]
                        + list(input.size()[2:]))
     return _op("group_norm")(input, num_groups, weight, bias, eps)
+
+
+# ---------------------------------------------------------------------------- attention
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """softmax(query @ key^T * scale + mask) @ value, with optional causal mask and dropout."""
+    return _op("scaled_dot_product_attention")(query, key, value, attn_mask, dropout_p,
+                                               is_causal, scale=scale, enable_gqa=enable_gqa)
