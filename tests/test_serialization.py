@@ -13,6 +13,7 @@ import sys
 import textwrap
 import zipfile
 
+import numpy as np
 import pytest
 import torch
 
@@ -419,3 +420,17 @@ def test_sigkill_during_save_leaves_old_checkpoint(tmp_path):
     assert path.read_bytes() == before
     assert ft.load(path)["v"].tolist() == [1.0, 1.0, 1.0]
     assert torch.load(path, weights_only=True)["v"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_big_endian_archives_are_byteswapped():
+    obj = {"f": torch.arange(6, dtype=torch.float64).reshape(2, 3).t(),
+           "i": torch.tensor([1, -2, 300], dtype=torch.int16), "b": torch.tensor([True])}
+    data = torch_bytes(obj)
+    z = zipfile.ZipFile(io.BytesIO(data))
+    swapped = {"byteorder": b"big"}
+    for key, dt in (("0", "<f8"), ("1", "<i2")):
+        raw = np.frombuffer(z.read(f"archive/data/{key}"), dtype=dt)
+        swapped[f"data/{key}"] = raw.byteswap().tobytes()
+    big = rebuild(data, swapped)
+    assert_tree(ft_load(big), obj)
+    assert_tree(to_ft_tree(torch.load(io.BytesIO(big), weights_only=True)), obj)

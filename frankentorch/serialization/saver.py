@@ -1,7 +1,7 @@
 """``save``: write PyTorch's zip ``.pt`` format plus frankentorch's checkpoint envelope.
 
-Paths are written atomically. Storage bytes go straight from tensor memory to the file
-while their CRC-32 and SHA-256 are computed on worker threads (both release the GIL).
+Paths are written atomically. Storage bytes go straight from tensor memory to the file;
+their SHA-256 digests are computed on worker threads meanwhile (hashlib releases the GIL).
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import hashlib
 import os
 import sys
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from .atomic import atomic_write
 from .envelope import build_envelope, encode_envelope
@@ -22,11 +22,39 @@ __all__ = ["save", "write_checkpoint"]
 
 _PREFIX = "archive/"
 _PARALLEL_BYTES = 1 << 20
+_CHUNK = 1 << 20
 
 
-def _digests(saved: SavedStorage) -> tuple[int, str]:
-    data = saved.data()
-    return zlib.crc32(data), hashlib.sha256(data).hexdigest()
+class _Inline:
+    """An executor that runs each job at once (small checkpoints need no threads)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def submit(self, fn, *args):
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def _sha256(saved: SavedStorage) -> str:
+    return hashlib.sha256(saved.data()).hexdigest()
+
+
+def _write_storage(zw: ZipWriter, saved: SavedStorage) -> None:
+    """One storage record; its CRC-32 is taken chunk by chunk right after each chunk is
+    written, while the chunk is still in cache."""
+    zw.begin_record(f"{_PREFIX}data/{saved.key}", saved.nbytes)
+    data = memoryview(saved.data())
+    crc = 0
+    for start in range(0, saved.nbytes, _CHUNK):
+        piece = data[start:start + _CHUNK]
+        zw.write_data(piece)
+        crc = zlib.crc32(piece, crc)
+    zw.end_record(crc)
 
 
 def write_checkpoint(obj, stream) -> dict:
@@ -40,19 +68,12 @@ def write_checkpoint(obj, stream) -> dict:
     zw.write_record(_PREFIX + ".storage_alignment", str(ALIGNMENT).encode())
     zw.write_record(_PREFIX + "byteorder", sys.byteorder.encode())
     total = sum(s.nbytes for s in storages)
-    pool = ThreadPoolExecutor(2) if total >= _PARALLEL_BYTES else None
-    try:
-        jobs = [pool.submit(_digests, s) if pool else None for s in storages]
-        digests = {}
-        for s, job in zip(storages, jobs):
-            zw.begin_record(f"{_PREFIX}data/{s.key}", s.nbytes)
-            zw.write_data(s.data())
-            crc, sha = job.result() if job else _digests(s)
-            zw.end_record(crc)
-            digests[s.key] = (s.dtype.name, s.nbytes, sha)
-    finally:
-        if pool:
-            pool.shutdown()
+    with ThreadPoolExecutor(2) if total >= _PARALLEL_BYTES else _Inline() as pool:
+        jobs = [pool.submit(_sha256, s) for s in storages]
+        for s in storages:
+            _write_storage(zw, s)
+        digests = {s.key: (s.dtype.name, s.nbytes, job.result())
+                   for s, job in zip(storages, jobs)}
     keys = {id(s.storage): s.key for s in storages}
     env = build_envelope(obj, lambda t: keys[id(t.untyped_storage())], digests, sys.byteorder)
     zw.write_record(_PREFIX + "version", b"3\n")
