@@ -1242,8 +1242,17 @@ def _tensordot_backward(grad, args):
     order_a = fa + [da[db.index(d)] for d in sorted(db)]
     gb = OPS["tensordot"].function()(a, grad, fa, list(range(p)))
     order_b = [db[da.index(d)] for d in sorted(da)] + fb
-    return (ga.permute([order_a.index(d) for d in range(a.ndim)]),
-            gb.permute([order_b.index(d) for d in range(b.ndim)]))
+    return (_broadcast_to(ga.permute([order_a.index(d) for d in range(a.ndim)]), a.shape),
+            _broadcast_to(gb.permute([order_b.index(d) for d in range(b.ndim)]), b.shape))
+
+
+def _broadcast_to(t: Tensor, shape) -> Tensor:
+    """``t`` fitted to ``shape`` where a contracted dim of size 1 met one of size n: summed
+    where ``shape`` has 1, expanded where ``t`` has 1."""
+    summed = [d for d, (n, m) in enumerate(zip(t.shape, shape)) if n != m and m == 1]
+    if summed:
+        t = t.sum(summed, keepdim=True)
+    return t.expand(tuple(shape))
 
 
 @_einsum.backward("EinsumBackward0")
