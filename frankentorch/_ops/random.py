@@ -9,6 +9,7 @@ algorithm for the dtype and size, then stores with C-cast rounding.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 
 import numpy as np
@@ -56,20 +57,21 @@ def _engine(generator):
     return generator.engine()
 
 
-_SCRATCH = [np.empty(0, np.uint32)]
+_SCRATCH = threading.local()
 _SCRATCH_MAX = 1 << 22  # words kept between calls (16 MiB): warm pages, no fresh page faults
 
 
 def _raw(generator, count: int) -> np.ndarray:
     """The generator's next ``count`` 32-bit outputs (what ATen's ``random()`` returns), in a
-    reused buffer for moderate counts: valid until the next call."""
+    per-thread reused buffer for moderate counts: valid until the thread's next call."""
     mt, pos, _ = _engine(generator)
     if count > _SCRATCH_MAX:
         raw = np.empty(count, np.uint32)
     else:
-        if _SCRATCH[0].size < count:
-            _SCRATCH[0] = np.empty(max(count, 4096), np.uint32)
-        raw = _SCRATCH[0][:count]
+        buf = getattr(_SCRATCH, "words", None)
+        if buf is None or buf.size < count:
+            buf = _SCRATCH.words = np.empty(max(count, 4096), np.uint32)
+        raw = buf[:count]
     if count:
         _k().raw32(mt, pos, raw)
     return raw
