@@ -42,11 +42,12 @@ _TENSOR = {"name": str, "dtype": str, "shape": list, "stride": list, "offset": i
 
 # ------------------------------------------------------------------ canonical form
 
-def _canonical(obj, storage_key: Callable[[Tensor], str], storages: dict, seen: dict,
-               names: list, path: str, depth: int):
-    """A JSON-able value that depends on content only (see module docstring)."""
-    if depth > MAX_DEPTH:
-        raise IncompatibleCheckpointError(f"object nests deeper than {MAX_DEPTH} levels")
+_NOT_SCALAR = object()
+
+
+def _canonical_scalar(obj):
+    """None, bools and strings as themselves; ints as decimal text and floats as their
+    exact IEEE-754 bits (JSON would lose both); ``_NOT_SCALAR`` for anything else."""
     t = type(obj)
     if obj is None or t is bool or t is str:
         return obj
@@ -54,6 +55,18 @@ def _canonical(obj, storage_key: Callable[[Tensor], str], storages: dict, seen: 
         return ["int", str(obj)]
     if t is float:
         return ["float", struct.pack(">d", obj).hex()]
+    return _NOT_SCALAR
+
+
+def _canonical(obj, storage_key: Callable[[Tensor], str], storages: dict, seen: dict,
+               names: list, path: str, depth: int):
+    """A JSON-able value that depends on content only (see module docstring)."""
+    if depth > MAX_DEPTH:
+        raise IncompatibleCheckpointError(f"object nests deeper than {MAX_DEPTH} levels")
+    scalar = _canonical_scalar(obj)
+    if scalar is not _NOT_SCALAR:
+        return scalar
+    t = type(obj)
     if id(obj) in seen:
         return ["ref", seen[id(obj)]]
     seen[id(obj)] = len(seen)
@@ -87,13 +100,10 @@ def _canonical(obj, storage_key: Callable[[Tensor], str], storages: dict, seen: 
 
 def _canonical_key(k):
     """Canonical form of a dict key or set element (hashable values only)."""
+    scalar = _canonical_scalar(k)
+    if scalar is not _NOT_SCALAR:
+        return scalar
     t = type(k)
-    if k is None or t is bool or t is str:
-        return k
-    if t is int:
-        return ["int", str(k)]
-    if t is float:
-        return ["float", struct.pack(">d", k).hex()]
     if t is tuple:
         return ["tuple", [_canonical_key(x) for x in k]]
     return [f"{t.__module__}.{t.__qualname__}", repr(k)]

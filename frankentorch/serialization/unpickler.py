@@ -256,28 +256,18 @@ def _tuple_n(n: int):
     return op
 
 
-def _appends(self) -> None:
-    items = self._pop_mark()
-    target = self._top()
-    if not isinstance(target, list):
-        raise UnpicklingError("pickle APPENDS on a non-list")
-    target.extend(items)
-
-
-def _append(self) -> None:
-    item = self._pop()
-    target = self._top()
-    if not isinstance(target, list):
-        raise UnpicklingError("pickle APPEND on a non-list")
-    target.append(item)
-
-
-def _additems(self) -> None:
-    items = self._pop_mark()
-    target = self._top()
-    if not isinstance(target, set):
-        raise UnpicklingError("pickle ADDITEMS on a non-set")
-    target.update(items)
+def _add_items(cls: type, opcode: str, many: bool):
+    """APPEND / APPENDS / ADDITEMS: add stack items to the list or set below them."""
+    def op(self) -> None:
+        items = self._pop_mark() if many else [self._pop()]
+        target = self._top()
+        if not isinstance(target, cls):
+            raise UnpicklingError(f"pickle {opcode} on a non-{cls.__name__}")
+        if cls is list:
+            target.extend(items)
+        else:
+            target.update(items)
+    return op
 
 
 def _frozenset(self) -> None:
@@ -321,28 +311,12 @@ def _dup(self) -> None:
     self._stack.append(self._top())
 
 
-def _frame(self) -> None:
-    self._unpack("<Q", 8)
+def _operand(fmt: str, then: Callable[[Any, Any], None]):
+    """An opcode with one fixed-size operand (struct ``fmt``): ``then(machine, value)``."""
+    size = struct.calcsize(fmt)
 
-
-def _long(n: int, fmt: str):
     def op(self) -> None:
-        size = self._unpack(fmt, n)
-        if size < 0:
-            raise UnpicklingError("negative LONG byte count")
-        self._stack.append(int.from_bytes(self._read(size), "little", signed=True))
-    return op
-
-
-def _text(n: int, fmt: str):
-    def op(self) -> None:
-        self._stack.append(self._text(self._unpack(fmt, n)))
-    return op
-
-
-def _bytes(n: int, fmt: str):
-    def op(self) -> None:
-        self._stack.append(bytes(self._read(self._unpack(fmt, n))))
+        then(self, self._unpack(fmt, size))
     return op
 
 
@@ -352,28 +326,23 @@ def _push(value):
     return op
 
 
-def _put(n: int, fmt: str):
-    def op(self) -> None:
-        self._memo_put(self._unpack(fmt, n))
-    return op
+def _push_long(self, size: int) -> None:
+    if size < 0:
+        raise UnpicklingError("negative LONG byte count")
+    self._stack.append(int.from_bytes(self._read(size), "little", signed=True))
 
 
-def _get(n: int, fmt: str):
-    def op(self) -> None:
-        self._stack.append(self._memo_get(self._unpack(fmt, n)))
-    return op
-
-
-def _int(n: int, fmt: str):
-    def op(self) -> None:
-        self._stack.append(self._unpack(fmt, n))
-    return op
+_push_value = lambda self, v: self._stack.append(v)  # noqa: E731
+_push_text = lambda self, n: self._stack.append(self._text(n))  # noqa: E731
+_push_bytes = lambda self, n: self._stack.append(bytes(self._read(n)))  # noqa: E731
+_push_memo = lambda self, i: self._stack.append(self._memo_get(i))  # noqa: E731
+_put_memo = lambda self, i: self._memo_put(i)  # noqa: E731
 
 
 _OPS: dict[int, Callable] = {
     ord("."): _stop,
     0x80: _proto,
-    0x95: _frame,
+    0x95: _operand("<Q", lambda self, n: None),
     ord("("): _mark,
     ord("0"): lambda self: self._pop(),
     ord("1"): lambda self: self._pop_mark(),
@@ -381,22 +350,22 @@ _OPS: dict[int, Callable] = {
     ord("N"): _push(None),
     0x88: _push(True),
     0x89: _push(False),
-    ord("J"): _int(4, "<i"),
-    ord("K"): _int(1, "<B"),
-    ord("M"): _int(2, "<H"),
-    0x8A: _long(1, "<B"),
-    0x8B: _long(4, "<i"),
-    ord("G"): _int(8, ">d"),
-    ord("X"): _text(4, "<I"),
-    0x8C: _text(1, "<B"),
-    0x8D: _text(8, "<Q"),
-    ord("B"): _bytes(4, "<I"),
-    ord("C"): _bytes(1, "<B"),
-    0x8E: _bytes(8, "<Q"),
+    ord("J"): _operand("<i", _push_value),
+    ord("K"): _operand("<B", _push_value),
+    ord("M"): _operand("<H", _push_value),
+    0x8A: _operand("<B", _push_long),
+    0x8B: _operand("<i", _push_long),
+    ord("G"): _operand(">d", _push_value),
+    ord("X"): _operand("<I", _push_text),
+    0x8C: _operand("<B", _push_text),
+    0x8D: _operand("<Q", _push_text),
+    ord("B"): _operand("<I", _push_bytes),
+    ord("C"): _operand("<B", _push_bytes),
+    0x8E: _operand("<Q", _push_bytes),
     ord("]"): lambda self: self._stack.append([]),
     ord("l"): lambda self: self._stack.append(self._pop_mark()),
-    ord("a"): _append,
-    ord("e"): _appends,
+    ord("a"): _add_items(list, "APPEND", False),
+    ord("e"): _add_items(list, "APPENDS", True),
     ord(")"): lambda self: self._stack.append(()),
     ord("t"): lambda self: _tuple_of(self, self._pop_mark()),
     0x85: _tuple_n(1),
@@ -407,7 +376,7 @@ _OPS: dict[int, Callable] = {
     ord("s"): _setitem,
     ord("u"): _setitems,
     0x8F: lambda self: self._stack.append(set()),
-    0x90: _additems,
+    0x90: _add_items(set, "ADDITEMS", True),
     0x91: _frozenset,
     ord("c"): lambda self: self._global(self._readline(), self._readline()),
     0x93: _stack_global,
@@ -416,9 +385,9 @@ _OPS: dict[int, Callable] = {
     0x92: lambda self: self._newobj(self._pop()),
     ord("b"): lambda self: self._build(),
     ord("Q"): _binpersid,
-    ord("q"): _put(1, "<B"),
-    ord("r"): _put(4, "<I"),
+    ord("q"): _operand("<B", _put_memo),
+    ord("r"): _operand("<I", _put_memo),
     0x94: lambda self: self._memo_put(len(self._memo)),
-    ord("h"): _get(1, "<B"),
-    ord("j"): _get(4, "<I"),
+    ord("h"): _operand("<B", _push_memo),
+    ord("j"): _operand("<I", _push_memo),
 }
