@@ -3,7 +3,7 @@
 Main case: Conv2d forward + backward on a 32x3x32x32 float32 batch with 16 filters 3x3
 (padding 1, bias; backward from a given gradient), as the first layer of a small CNN (input without grad) and as an inner
 layer (input with grad). Also max_pool2d / avg_pool2d forward + backward and a bilinear
-upsampling.
+upsampling. Reported against torch on its default threads and on one thread.
 Run: python benchmarks/bench_conv.py
 """
 from __future__ import annotations
@@ -69,6 +69,12 @@ def main() -> None:
          _pool_step(ft, FF, "interpolate", fh, scale_factor=2, mode="bilinear"),
          _pool_step(torch, TF, "interpolate", th, scale_factor=2, mode="bilinear")),
     ]
+    print(f"torch on {torch.get_num_threads()} threads")
+    compare(cases)
+    # frankentorch computes these on one core (BLAS products per sample, serial kernels);
+    # the same cases against single-threaded torch separate algorithm cost from thread count
+    torch.set_num_threads(1)
+    print("torch on 1 thread")
     compare(cases)
 
 

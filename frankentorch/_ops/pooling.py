@@ -17,7 +17,8 @@ from .._dispatch.dispatcher import defop
 from .._tensor import Tensor
 from . import iterator as it
 from .linalg import _long
-from .spatial import apply_axes, col2im_add, expand_param, new_result, padded, values, windows
+from .spatial import (apply_axes, col2im_add, expand_param, new_result, padded, values,
+                      window_sum)
 
 __all__ = ["pool_output_size"]
 
@@ -273,8 +274,7 @@ def _avg_pool2d(self, kernel_size, stride=(), padding=0, ceil_mode=False,
     def compute():
         x = values(self)
         xp = padded(x, padding, after)
-        win = windows(xp, kernel, stride, (1, 1), shape[-2:])
-        total = win.sum(axis=(-4, -3))
+        total = window_sum(xp, kernel, stride, (1, 1), shape[-2:])
         div = _avg_divisor(self._shape[-2:], shape[-2:], kernel, stride, padding,
                            count_include_pad, divisor_override)
         return _divide(total, div, not self._dtype.is_floating_point)
