@@ -434,3 +434,12 @@ def test_big_endian_archives_are_byteswapped():
     big = rebuild(data, swapped)
     assert_tree(ft_load(big), obj)
     assert_tree(to_ft_tree(torch.load(io.BytesIO(big), weights_only=True)), obj)
+
+
+def test_our_archives_are_valid_zips_that_torch_can_mmap(tmp_path):
+    path = tmp_path / "m.pt"
+    ft.save({"w": ft.arange(1000, dtype=ft.float32), "h": ft.ones(3, dtype=ft.float16)}, path)
+    assert zipfile.ZipFile(path).testzip() is None
+    loaded = torch.load(path, weights_only=True, mmap=True)
+    assert torch.equal(loaded["w"], torch.arange(1000, dtype=torch.float32))
+    assert torch.equal(loaded["h"], torch.ones(3, dtype=torch.float16))
