@@ -126,9 +126,10 @@ def test_linear_double_dtype_and_factory_kwargs():
     (lambda nn: nn.ConvTranspose2d(4, 2, (2, 3), groups=2, dilation=(2, 1), bias=False),
      (1, 4, 3, 3)),
     (lambda nn: nn.ConvTranspose1d(3, 2, 3, stride=2), (2, 3, 5)),
+    (lambda nn: nn.Conv3d(2, 3, (2, 3, 2), padding=(1, 0, 1)), (1, 2, 4, 5, 3)),
 ], ids=["conv1d", "conv1d-same-circular", "conv2d", "conv2d-strided-groups",
         "conv2d-same-reflect", "conv2d-replicate", "conv2d-same-dilated", "conv2d-valid",
-        "convT2d", "convT2d-groups", "convT1d"])
+        "convT2d", "convT2d-groups", "convT1d", "conv3d"])
 def test_convolutions(make, shape):
     check_layer(make, _x(*shape), rtol=1e-4, atol=1e-5)
 
@@ -154,9 +155,10 @@ def test_conv_transpose_with_output_size():
     (lambda nn: nn.AdaptiveAvgPool2d((None, 2)), (2, 3, 5, 5)),
     (lambda nn: nn.AdaptiveAvgPool1d(3), (2, 3, 7)),
     (lambda nn: nn.AdaptiveMaxPool2d((2, 2), return_indices=True), (1, 2, 5, 6)),
+    (lambda nn: nn.AdaptiveMaxPool1d(4), (2, 3, 9)),
 ], ids=["max1d", "max1d-idx", "max2d", "max2d-ceil", "max2d-dil-idx", "avg1d", "avg2d",
         "avg2d-nopad", "avg2d-div", "adaptive-avg", "adaptive-avg-1", "adaptive-avg-none",
-        "adaptive-avg1d", "adaptive-max"])
+        "adaptive-avg1d", "adaptive-max", "adaptive-max1d"])
 def test_pooling(make, shape):
     check_layer(make, _x(*shape))
 
@@ -171,13 +173,14 @@ def test_pooling(make, shape):
     (lambda nn: nn.BatchNorm2d(3, track_running_stats=False), (2, 3, 4, 4), True, 1),
     (lambda nn: nn.BatchNorm2d(3, track_running_stats=False), (2, 3, 4, 4), False, 1),
     (lambda nn: nn.BatchNorm2d(3, eps=1e-3, momentum=0.3), (2, 3, 4, 4), False, 1),
+    (lambda nn: nn.BatchNorm3d(2), (2, 2, 3, 2, 2), True, 2),
     (lambda nn: nn.LayerNorm(5), (3, 5), True, 1),
     (lambda nn: nn.LayerNorm((3, 5), elementwise_affine=False), (2, 3, 5), True, 1),
     (lambda nn: nn.LayerNorm(5, bias=False, eps=1e-3), (2, 5), True, 1),
     (lambda nn: nn.GroupNorm(2, 4), (3, 4, 5), True, 1),
     (lambda nn: nn.GroupNorm(3, 6, affine=False), (2, 6, 2, 2), True, 1),
 ], ids=["bn1d", "bn1d-cumulative", "bn1d-noaffine", "bn2d", "bn2d-nostats",
-        "bn2d-nostats-eval", "bn2d-eval", "ln", "ln-noaffine", "ln-nobias", "gn",
+        "bn2d-nostats-eval", "bn2d-eval", "bn3d", "ln", "ln-noaffine", "ln-nobias", "gn",
         "gn-noaffine"])
 def test_normalisation(make, shape, train, steps):
     check_layer(make, _x(*shape), train=train, steps=steps, rtol=1e-4, atol=1e-5)
@@ -218,9 +221,10 @@ def test_batchnorm_errors_and_num_batches_tracked():
     (lambda nn: nn.Dropout(0.3), (4, 5), False),
     (lambda nn: nn.Dropout1d(0.5), (3, 4, 5), True),
     (lambda nn: nn.Dropout2d(0.4), (2, 5, 3, 3), True),
+    (lambda nn: nn.Dropout3d(0.4), (2, 5, 2, 2, 2), True),
     (lambda nn: nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5, inplace=True)), (3, 4), True),
 ], ids=["dropout", "dropout-half", "dropout-eval", "dropout1d", "dropout2d",
-        "dropout-inplace"])
+        "dropout3d", "dropout-inplace"])
 def test_dropout_masks_match(make, shape, train):
     check_layer(make, _x(*shape), train=train)
 
