@@ -151,6 +151,17 @@ def test_hardened_deviation_must_be_allowlisted(tmp_path):
     outcome = {r.mode: (r.outcome, r.reason_code) for r in results}
     assert outcome["strict"] == ("pass", "parity_ok")
     assert outcome["hardened"] == ("fail", "hardened_deviation_not_allowlisted:toy.unlisted")
+    root = tmp_path / "root"
+    diff = runner.differential_report(results, {}, oracle="fixtures",
+                                      modes=("strict", "hardened"), command="test")
+    (root / "conformance").mkdir(parents=True)
+    (root / artifacts.DIFFERENTIAL).write_text(json.dumps(diff))
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"flake_budget": {"max_flake_suspects": 0}, "packets": {
+        "FT-P2C-001": {"min_cases": 1, "min_pass_ratio": {"strict": 1.0, "hardened": 0.0}}}}))
+    verdict = artifacts.gate(root, policy, None)
+    assert verdict["status"] == "fail"
+    assert [v["budget_id"] for v in verdict["violations"]] == ["hardened_allowlist:FT-P2C-001"]
     allow.write_text(json.dumps({"packets": {"FT-P2C-001": {"allowed_deviations": [
         {"id": "toy.unlisted", "reason": "r"}]}}}))
     results, _ = runner.run([family], ("hardened",), "fixtures", allowlist=allow,

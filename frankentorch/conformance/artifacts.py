@@ -231,8 +231,9 @@ def _gate_errors(pid: str, report: dict, cfg: dict) -> list[str]:
                         f"{want['min_pass_ratio']}")
     hard = report.get("hardened") or {}
     limit = cfg["hardened"].get("max_unallowlisted_drift", 0)
-    if hard and hard["failed"] > limit and cfg["hardened"].get("min_pass_ratio", 1.0) >= 1.0:
-        errs.append(f"hardened: {hard['failed']} drifts outside the allowlist > {limit}")
+    if hard.get("unallowlisted_deviations", 0) > limit:
+        errs.append(f"hardened: {hard['unallowlisted_deviations']} deviations from torch "
+                    f"outside the allowlist > {limit}")
     return errs
 
 
@@ -328,6 +329,10 @@ def gate(root: Path, policy_path: Path, e2e_path: Path | None) -> dict:
                                    "message": diff.get("not_ready", {}).get(pid, "not run")})
             continue
         for mode, m in entry["modes"].items():
+            if m.get("unallowlisted_deviations"):
+                violations.append({"budget_id": f"hardened_allowlist:{pid}",
+                                   "message": f"{m['unallowlisted_deviations']} hardened "
+                                              "deviations not in the allowlist"})
             if m["cases"] < floor["min_cases"]:
                 violations.append({"budget_id": f"coverage_floor:{pid}:{mode}:cases",
                                    "message": f"{m['cases']} < {floor['min_cases']}"})

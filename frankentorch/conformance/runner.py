@@ -200,7 +200,8 @@ def log_records(results: list[CaseResult]) -> list[dict]:
 
 
 def _counts() -> dict:
-    return {"cases": 0, "passed": 0, "failed": 0, "allowlisted": 0, "drift": Counter()}
+    return {"cases": 0, "passed": 0, "failed": 0, "allowlisted": 0,
+            "unallowlisted_deviations": 0, "drift": Counter()}
 
 
 def _add(c: dict, r: CaseResult) -> None:
@@ -213,6 +214,8 @@ def _add(c: dict, r: CaseResult) -> None:
     else:
         c["failed"] += 1
         c["drift"][r.drift["class"]] += 1
+        if r.reason_code.startswith("hardened_deviation_not_allowlisted"):
+            c["unallowlisted_deviations"] += 1
 
 
 def _finish(c: dict) -> dict:
