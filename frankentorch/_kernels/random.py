@@ -10,7 +10,8 @@ its next call. Every loop follows ATen's draw order: ``random()`` is one 32-bit 
 
 ATen's vectorised float32 normal fill (AVX2: Cephes log and sincos, with the multiply-adds
 that GCC fuses when it builds that kernel) is reproduced lane by lane in float32, so values
-are bit-identical, not merely close.
+are bit-identical, not merely close; CPUs where ATen runs its AVX-512 kernels get its scalar
+fill instead, as ATen does.
 """
 import math
 
@@ -312,9 +313,12 @@ def _sincos_lane(x):
 
 
 @njit(inline="always")
-def _fill_blocks_f32(d, start, nblocks, mean, std):
+def _fill_blocks_f32(d, start, nblocks, mean, std, avx2):
     """NormalFill16 over ``nblocks`` consecutive blocks of 16 from d[start]: the first 8 of
-    each block hold u1 and become cos samples, the last 8 hold u2 and become sin samples."""
+    each block hold u1 and become cos samples, the last 8 hold u2 and become sin samples.
+    ``avx2``: ATen's AVX2 kernel (Cephes in float32, fused as GCC fuses it); otherwise its
+    scalar kernel (libm logf/cosf/sinf, the angle rounded from double), which CPUs with
+    AVX-512 run."""
     m = nblocks * 8
     us = np.empty(m, np.float32)
     vs = np.empty(m, np.float32)
@@ -322,11 +326,18 @@ def _fill_blocks_f32(d, start, nblocks, mean, std):
         for j in range(8):
             us[b * 8 + j] = d[start + b * 16 + j]
             vs[b * 8 + j] = d[start + b * 16 + 8 + j]
-    for i in range(m):
-        radius = math.sqrt(_MINUS_TWO * _log_lane(_ONE - us[i]))
-        s, c = _sincos_lane(_TWO_PI_F * vs[i])
-        us[i] = fma(radius * c, std, mean)
-        vs[i] = fma(radius * s, std, mean)
+    if avx2:
+        for i in range(m):
+            radius = math.sqrt(_MINUS_TWO * _log_lane(_ONE - us[i]))
+            s, c = _sincos_lane(_TWO_PI_F * vs[i])
+            us[i] = fma(radius * c, std, mean)
+            vs[i] = fma(radius * s, std, mean)
+    else:
+        for i in range(m):
+            radius = math.sqrt(_MINUS_TWO * math.log(_ONE - us[i]))
+            theta = F32(2.0 * math.pi * float(vs[i]))
+            us[i] = fma(radius * math.cos(theta), std, mean)
+            vs[i] = fma(radius * math.sin(theta), std, mean)
     for b in range(nblocks):
         for j in range(8):
             d[start + b * 16 + j] = us[b * 8 + j]
@@ -339,7 +350,7 @@ def _unit_float(w):
 
 
 @njit(cache=True)
-def normal_fill_f32(raw, d, mean, std, per_block):
+def normal_fill_f32(raw, d, mean, std, per_block, avx2):
     """Vectorised normal fill of ``d`` (n >= 16) from float uniforms (one raw word each):
     float32 takes all n uniforms first, then transforms blocks of 16; half types
     (``per_block``) take 16 per block. A ragged tail takes 16 more for the last 16 values.
@@ -354,11 +365,11 @@ def normal_fill_f32(raw, d, mean, std, per_block):
         for i in range(n):
             d[i] = _unit_float(raw[i])
         k = n
-    _fill_blocks_f32(d, 0, full // 16, mean, std)
+    _fill_blocks_f32(d, 0, full // 16, mean, std, avx2)
     if n % 16:
         for j in range(16):
             d[n - 16 + j] = _unit_float(raw[k + j])
-        _fill_blocks_f32(d, n - 16, 1, mean, std)
+        _fill_blocks_f32(d, n - 16, 1, mean, std, avx2)
 
 
 @njit(inline="always")

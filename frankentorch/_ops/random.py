@@ -9,6 +9,7 @@ algorithm for the dtype and size, then stores with C-cast rounding.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import warnings
 
@@ -87,6 +88,24 @@ def _sample_into(t: Tensor, kdt, compute) -> None:
     buf = np.empty(n, kdt)
     compute(buf)
     _store_drawn(t, buf)
+
+
+_CAPABILITY: list[bool] = []
+
+
+def _avx2_kernels() -> bool:
+    """Whether ATen on this CPU runs its AVX2 kernels rather than its AVX-512 ones (chosen as
+    ATen chooses: AVX-512 F/BW/DQ/VL, or the ATEN_CPU_CAPABILITY override)."""
+    if not _CAPABILITY:
+        forced = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
+        try:
+            with open("/proc/cpuinfo") as f:
+                flags = set(next((ln for ln in f if ln.startswith("flags")), "").split())
+        except OSError:
+            flags = set()
+        avx512 = {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags
+        _CAPABILITY.append(forced == "avx2" or (forced != "avx512" and not avx512))
+    return _CAPABILITY[0]
 
 
 def _not_implemented(kernel: str, dt: D.dtype):
@@ -202,7 +221,7 @@ def _normal_(self, mean=0.0, std=1.0, generator=None):
             half = dt in _HALF
             raw = _raw(generator, (n - n % 16 if half else n) + tail)
             _sample_into(self, np.float32, lambda b: k.normal_fill_f32(
-                raw, b, np.float32(mean), np.float32(std), half))
+                raw, b, np.float32(mean), np.float32(std), half, _avx2_kernels()))
     else:  # scalar Box-Muller in double, sharing the generator's cached sample
         mt, pos, cache = _engine(generator)
         _sample_into(self, np.float64, lambda b: k.normal_scalar(
