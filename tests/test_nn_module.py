@@ -614,3 +614,28 @@ def test_meta_device_and_missing_cuda():
                 out.append(type(e).__name__)
         return out
     run_both(prog)
+
+
+def test_set_submodule_and_to_empty():
+    def prog(torch):
+        nn = torch.nn
+        net = _net(torch)
+        out = []
+        net.set_submodule("seq.first", nn.Sigmoid())
+        net.set_submodule("seq.third", nn.ReLU())
+        out.append(list(net.seq._modules))
+        for target, mod, strict in (("", nn.ReLU(), False), ("seq.first", 3, False),
+                                    ("seq.fourth", nn.ReLU(), True), ("a.w", nn.ReLU(), False),
+                                    ("nope.x", nn.ReLU(), False)):
+            try:
+                net.set_submodule(target, mod, strict)
+            except (ValueError, AttributeError) as e:
+                out.append(f"{type(e).__name__}: {e}")
+        w = net.a.w
+        w.grad = torch.ones(2, 3)
+        net.to_empty(device="meta")
+        out += [str(w.device), w is net.a.w, str(net.count.device), net.count.dtype,
+                str(net.a.w.grad.device), str(net.a.w.device), net.tied is net.a.w,
+                type(net.a.w).__name__, net.a.w.requires_grad]
+        return out
+    run_both(prog)

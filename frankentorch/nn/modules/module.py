@@ -225,6 +225,21 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target`` (with ``strict``, only replacing an
+        existing attribute)."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     def _get_leaf(self, target: str) -> tuple[Module, str, Any]:
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
@@ -436,19 +451,28 @@ class Module:
     # ---------------------------------------------------------------- conversion
 
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
-        """Replace each parameter's and buffer's data with ``fn(tensor)``; parameters (and
-        their grads) keep their identity."""
+        """Replace each parameter's and buffer's data with ``fn(tensor)``. Parameters (and
+        their grads) keep their identity unless the device type changes, as in torch."""
         if recurse:
             for module in self.children():
                 module._apply(fn)
-        for param in self._parameters.values():
+        for key, param in self._parameters.items():
             if param is None:
                 continue
             with no_grad():
-                _set_data(param, fn(param))
-            if param.grad is not None:
+                applied = fn(param)
+            grad = param.grad
+            if applied.device.type == param.device.type:
+                _set_data(param, applied)
+            else:
+                param = self._parameters[key] = Parameter(applied, param.requires_grad)
+            if grad is not None:
                 with no_grad():
-                    _set_data(param.grad, fn(param.grad))
+                    grad_applied = fn(grad)
+                if param.grad is grad and grad_applied.device.type == grad.device.type:
+                    _set_data(grad, grad_applied)
+                else:
+                    param.grad = grad_applied.requires_grad_(grad.requires_grad)
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
@@ -465,6 +489,11 @@ class Module:
         def convert(t: Tensor) -> Tensor:
             return t.to(device=dev, dtype=dtype if t.is_floating_point() else None)
         return self._apply(convert)
+
+    def to_empty(self, *, device, recurse: bool = True) -> Module:
+        """Move parameters and buffers to ``device`` without copying their values."""
+        from ... import empty_like
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def cpu(self) -> Module:
         return self._apply(lambda t: t.to("cpu"))
