@@ -3,6 +3,7 @@ generators in the same state (same number of draws), for every sampler, dtype an
 (torch changes algorithm with size, dtype and contiguity)."""
 from __future__ import annotations
 
+import random
 import warnings
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import torch
 
 import frankentorch as ft
-from conftest import dname
+from conftest import dname, random_shape, random_strided, to_ft
 
 FLOATS = ("float32", "float64", "float16", "bfloat16")
 INTS = ("uint8", "int8", "int16", "int32", "int64")
@@ -22,8 +23,8 @@ def bits_of(x) -> tuple:
     tensor: equal tuples mean bit-identical values."""
     if isinstance(x, torch.Tensor):
         x = x.detach()
-        raw = x.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if x.numel() \
-            else b""
+        dense = torch.empty(x.shape, dtype=x.dtype).copy_(x).reshape(-1)
+        raw = dense.view(torch.uint8).numpy().tobytes() if x.numel() else b""
         return dname(x.dtype), tuple(x.shape), tuple(x.stride()), raw
     arr = np.ascontiguousarray(x.detach()._array())
     return dname(x.dtype), tuple(x.shape), tuple(x.stride()), arr.tobytes()
@@ -221,6 +222,24 @@ def test_cauchy_log_normal_geometric_errors():
     seeded(lambda lib: lib.empty(3, dtype=lib.bool).geometric_(0.5))
     seeded(lambda lib: lib.empty(3).log_normal_(0.0, 0.0))
     seeded(lambda lib: lib.empty(3, dtype=lib.int64).log_normal_())
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_inplace_on_random_layouts(case):
+    # arbitrary strided views (sliced, permuted, offset, gapped, expanded): the fill order
+    # is TensorIterator's, so every layout must draw exactly as torch does
+    rng = random.Random(case)
+    shape = random_shape(rng, max_nd=4, max_size=5)
+    dtype = rng.choice((torch.float32, torch.float64, torch.float16, torch.int32))
+    base = random_strided(rng, shape, dtype)
+    method = rng.choice(("uniform_", "normal_", "bernoulli_", "random_", "exponential_"))
+    if dtype == torch.int32 and method in ("uniform_", "normal_", "exponential_"):
+        method = "random_"
+
+    def prog(lib):
+        t = base if lib is torch else to_ft(base)
+        return getattr(t, method)()
+    seeded(lambda lib: prog(lib).clone())
 
 
 @pytest.mark.parametrize("name", FLOATS + INTS + ("bool",))

@@ -136,7 +136,8 @@ def _store_drawn(t: Tensor, values: np.ndarray, order=None) -> None:
 
 def _writable(t: Tensor) -> bool:
     """Checks of an in-place sampler; False when there is nothing to draw (empty or meta)."""
-    it.check_writable(t)
+    if not t.is_contiguous():  # only strided layouts can overlap themselves
+        it.check_writable(t)
     return t._data is not None and t.numel() > 0
 
 
