@@ -413,6 +413,19 @@ def test_interpolate_1d_and_area(mode):
     diff(lambda F, lib, x: F.interpolate(x.unsqueeze(2), size=(3, 5), mode="area"), x)
 
 
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "linear"])
+def test_interpolate_scale_edges(nd, mode):
+    """Scale factors whose output is the input's size or twice it (torch's index shortcuts
+    differ between forward kernels and backward), and 3-d (trilinear) volumes."""
+    if mode == "linear":
+        mode = ("linear", "bilinear", "trilinear")[nd - 1]
+    x = strided(*((1, 2) + (3,) * nd), dtype=torch.float64)
+    for scale in (2.2, 1.1, 2.0, 0.7):
+        diff(lambda F, lib, x: F.interpolate(x, scale_factor=scale, mode=mode), x)
+    diff(lambda F, lib, x: F.interpolate(x, size=(5,) * nd, mode=mode), x)
+
+
 def test_interpolate_dtypes_and_errors():
     x64 = rand(1, 2, 5, 4, dtype=torch.float64)
     diff(lambda F, lib, x: F.interpolate(x, scale_factor=1.5, mode="bilinear"), x64)

@@ -1,9 +1,9 @@
-"""Resampling: upsample_nearest1d/2d, _upsample_nearest_exact1d/2d, upsample_linear1d,
-upsample_bilinear2d (the kernels behind ``nn.functional.interpolate``).
+"""Resampling: upsample_nearest1d/2d/3d, _upsample_nearest_exact1d/2d/3d, upsample_linear1d,
+upsample_bilinear2d, upsample_trilinear3d (the kernels behind ``nn.functional.interpolate``).
 
 Source positions are computed per axis with PyTorch's formulas and float widths (nearest
 indices in float32; linear positions in the op's compute type), so the chosen pixels match
-bit for bit. Linear modes interpolate the last axis first, then the one before, as PyTorch's
+bit for bit. Linear modes interpolate the last axis first, then the ones before, as PyTorch's
 kernel does; gradients apply each axis's (sparse) interpolation matrix transposed.
 """
 from __future__ import annotations
@@ -25,10 +25,19 @@ def _scale(in_size: int, out_size: int, scale, dt):
     return dt(in_size) / dt(out_size)
 
 
-def nearest_indices(in_size: int, out_size: int, scale, exact: bool) -> np.ndarray:
-    """Source index of every output position (``nearest`` or ``nearest-exact``)."""
-    s = _scale(in_size, out_size, scale, np.float32)
+def nearest_indices(in_size: int, out_size: int, scale, exact: bool,
+                    shortcuts: bool = False) -> np.ndarray:
+    """Source index of every output position (``nearest`` or ``nearest-exact``).
+
+    With ``shortcuts`` (PyTorch's nearest_idx: the backward kernels and the 2-d forward),
+    an output of the input's size copies it and one of twice its size repeats each element
+    twice, whatever the scale factor says."""
     o = np.arange(out_size)
+    if shortcuts and out_size == in_size:
+        return o
+    if shortcuts and out_size == 2 * in_size:
+        return o >> 1
+    s = _scale(in_size, out_size, scale, np.float32)
     if exact:
         src = np.floor(((o + 0.5) * np.float64(s)).astype(np.float32))
     else:
@@ -37,7 +46,11 @@ def nearest_indices(in_size: int, out_size: int, scale, exact: bool) -> np.ndarr
 
 
 def linear_weights(in_size: int, out_size: int, align_corners: bool, scale, dt):
-    """(i0, i1, lambda0, lambda1) per output position, as upsample_linear computes them."""
+    """(i0, i1, lambda0, lambda1) per output position, as upsample_linear computes them (an
+    axis keeping its size is copied, whatever the scale factor)."""
+    if in_size == out_size:
+        i = np.arange(out_size)
+        return i, i, np.ones(out_size, dt), np.zeros(out_size, dt)
     o = np.arange(out_size).astype(dt)
     if align_corners:
         s = dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
@@ -83,13 +96,13 @@ def _compute_dt(self):
 def _nearest(name: str, nd: int, exact: bool):
     def forward(self, output_size, *scales):
         shape = _check_input(name, self, nd, output_size)
-        idx = [nearest_indices(i, o, s, exact) for i, o, s in
+        idx = [nearest_indices(i, o, s, exact, not exact and nd == 2) for i, o, s in
                zip(self._shape[2:], shape[2:], scales)]
         return new_result(shape, self, lambda: gather_axes(values(self), idx))
 
     def backward(grad, args):
         self, scales = args.self, [getattr(args, n) for n in _SCALE_NAMES[nd]]
-        idx = [nearest_indices(i, o, s, exact) for i, o, s in
+        idx = [nearest_indices(i, o, s, exact, not exact) for i, o, s in
                zip(self.shape[2:], grad.shape[2:], scales)]
 
         def compute():
@@ -133,11 +146,14 @@ def _linear(name: str, nd: int):
     return forward, backward
 
 
-_SCALE_NAMES = {1: ("scales",), 2: ("scales_h", "scales_w")}
+_SCALE_NAMES = {1: ("scales",), 2: ("scales_h", "scales_w"), 3: ("scales_d", "scales_h", "scales_w")}
+_LINEAR = {1: ("upsample_linear1d", "UpsampleLinear1DBackward0"),
+           2: ("upsample_bilinear2d", "UpsampleBilinear2DBackward0"),
+           3: ("upsample_trilinear3d", "UpsampleTrilinear3DBackward0")}
 
 
 def _define() -> None:
-    for nd, dims in ((1, "1d"), (2, "2d")):
+    for nd, dims in ((1, "1d"), (2, "2d"), (3, "3d")):
         scales = ", ".join(f"float? {n}=None" for n in _SCALE_NAMES[nd])
         for prefix, exact, node in (("upsample_nearest", False, "UpsampleNearest"),
                                     ("_upsample_nearest_exact", True, "UpsampleNearestExact")):
@@ -146,13 +162,12 @@ def _define() -> None:
             fwd, bwd = _nearest(f"{prefix}{dims}", nd, exact)
             op.impl("CPU", "Meta")(fwd)
             op.backward(f"{node}{nd}DBackward0")(bwd)
-        name = "upsample_linear1d" if nd == 1 else "upsample_bilinear2d"
+        name, node = _LINEAR[nd]
         op = defop(f"{name}(Tensor self, SymInt[{nd}] output_size, bool align_corners, "
                    f"{scales}) -> Tensor", variants=("function",))
         fwd, bwd = _linear(name, nd)
         op.impl("CPU", "Meta")(fwd)
-        op.backward("UpsampleLinear1DBackward0" if nd == 1 else "UpsampleBilinear2DBackward0")(
-            bwd)
+        op.backward(node)(bwd)
 
 
 _define()

@@ -179,7 +179,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
                          "and requires a 4-D tensor as input")
     nd = input.ndim
-    if mode in ("nearest", "nearest-exact") and nd in (3, 4):
+    if mode in ("nearest", "nearest-exact") and nd in (3, 4, 5):
         prefix = "upsample_nearest" if mode == "nearest" else "_upsample_nearest_exact"
         return _op(f"{prefix}{nd - 2}d")(input, out, *scales)
     if mode == "area" and nd == 3:
@@ -190,6 +190,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return _op("upsample_linear1d")(input, out, align_corners, *scales)
     if mode == "bilinear" and nd == 4:
         return _op("upsample_bilinear2d")(input, out, align_corners, *scales)
+    if mode == "trilinear" and nd == 5:
+        return _op("upsample_trilinear3d")(input, out, align_corners, *scales)
     needs = {"linear": 3, "bilinear": 4, "trilinear": 5}
     if mode in needs and nd in (3, 4, 5):
         raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs {needs[mode]}D input")
