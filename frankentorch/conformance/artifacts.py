@@ -16,7 +16,7 @@ from .families import FAMILIES, Family
 from .runner import DIFFERENTIAL_SCHEMA, KINDS
 
 __all__ = ["PACKET_FILES", "GLOBAL_FILES", "publish", "validate", "scrub", "gate",
-           "parse_gate", "packet_dir"]
+           "parse_gate", "packet_dir", "write_json"]
 
 PACKET_FILES = ("legacy_anchor_map.md", "contract_table.md", "fixture_manifest.json",
                 "parity_gate.yaml", "risk_note.md", "parity_report.json",
@@ -39,7 +39,7 @@ def _read_json(path: Path):
     return json.loads(path.read_text())
 
 
-def _write_json(path: Path, obj) -> None:
+def write_json(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=1) + "\n")
 
@@ -122,11 +122,11 @@ def publish(root: Path, fixtures_root: Path) -> list[str]:
     done = []
     for family in FAMILIES:
         pdir = packet_dir(root, family.packet_id)
-        _write_json(pdir / "fixture_manifest.json", _fixture_manifest(family, fixtures_root))
+        write_json(pdir / "fixture_manifest.json", _fixture_manifest(family, fixtures_root))
         report = _parity_report(family, diff)
         if report is None:
             continue
-        _write_json(pdir / "parity_report.json", report)
+        write_json(pdir / "parity_report.json", report)
         seal(pdir / "parity_report.json", f"{family.packet_id}/parity_report")
         done.append(family.packet_id)
     return done
@@ -140,11 +140,11 @@ def seal(path: Path, artifact_id: str) -> None:
     ``<name>.raptorq.json`` and ``<name>.decode_proof.json``, a real decode of a copy whose
     source symbols were partly destroyed."""
     manifest = sidecar.write_sidecar(path)
-    _write_json(path.with_suffix(".raptorq.json"), {
+    write_json(path.with_suffix(".raptorq.json"), {
         "schema_version": "ft-raptorq-sidecar-manifest-v1", "artifact_id": artifact_id,
         "source_path": path.name, "sidecar_path": Path(sidecar.sidecar_path(path)).name,
         "source_sha256": manifest["file_sha256"], "raptorq": manifest})
-    _write_json(path.with_suffix(".decode_proof.json"), decode_proof(path, artifact_id))
+    write_json(path.with_suffix(".decode_proof.json"), decode_proof(path, artifact_id))
 
 
 def decode_proof(path: Path, artifact_id: str) -> dict:
@@ -297,7 +297,7 @@ def scrub(root: Path) -> dict:
             proof = decode_proof(target, manifest["artifact_id"])
             if fixed["status"] == "repaired":
                 proof["scrub_repair"] = fixed
-            _write_json(target.with_suffix(".decode_proof.json"), proof)
+            write_json(target.with_suffix(".decode_proof.json"), proof)
             entry["status"] = "repaired" if entry["repaired"] else "ok"
             if proof["status"] != "decode_verified":
                 entry["status"], entry["message"] = "fail", "re-run decode did not verify"

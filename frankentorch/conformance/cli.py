@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from .artifacts import write_json
+
 __all__ = ["add_subcommands", "dispatch"]
 
 PACKETS = [f"FT-P2C-00{i}" for i in range(1, 9)]
@@ -145,7 +147,7 @@ def _run(args) -> int:
         logs.write_jsonl(out / "conformance_log_v1.jsonl", records)
         report = runner.differential_report(results, not_ready, oracle=args.oracle,
                                             modes=modes, command=_command())
-        (out / "differential_report_v1.json").write_text(json.dumps(report, indent=1) + "\n")
+        write_json(out / "differential_report_v1.json", report)
         print(f"wrote {out / 'conformance_log_v1.jsonl'} ({len(records)} records) and "
               f"{out / 'differential_report_v1.json'}")
     strict_drift = sum(r.outcome == "fail" and r.mode == "strict" for r in results)
@@ -205,8 +207,7 @@ def _triage(args) -> int:
               "input_log_path": str(args.input), "total_entries": len(records),
               "failed_entries": sum(r["outcome"] == "fail" for r in records),
               "incidents": ordered}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1) + "\n")
+    write_json(args.output, report)
     print(f"{len(ordered)} incidents from {report['failed_entries']} failed entries -> "
           f"{args.output}")
     return 0
@@ -226,7 +227,7 @@ def _forensics(args) -> int:
     for fam in FAMILIES:
         pid = fam.packet_id
         packets[pid] = {"suite_id": fam.suite_id, "evidence": [
-            link("unit", f"python -m pytest tests/test_conformance_harness.py -q"),
+            link("unit", "python -m pytest tests/test_conformance_harness.py -q"),
             link("differential", "artifacts/phase2c/conformance/differential_report_v1.json"),
             link("e2e", str(args.e2e)),
             link("performance", "benchmarks/bench_kernels.py"),
@@ -243,8 +244,7 @@ def _forensics(args) -> int:
              "summary": {"e2e_entries": len(records), "failed_entries": len(failures),
                          "incidents": len(triage["incidents"])},
              "packets": packets, "failures": failures[:2000]}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(index, indent=1) + "\n")
+    write_json(args.output, index)
     print(f"forensics index: {len(failures)} failures over {len(packets)} packets -> "
           f"{args.output}")
     return 0
@@ -289,8 +289,7 @@ def _rollup(args) -> int:
 def _scrub(args) -> int:
     from . import artifacts
     report = artifacts.scrub(args.root)
-    (args.root / "RAPTORQ_INTEGRITY_SCRUB_REPORT_V1.json").write_text(
-        json.dumps(report, indent=1) + "\n")
+    write_json(args.root / "RAPTORQ_INTEGRITY_SCRUB_REPORT_V1.json", report)
     for e in report["entries"]:
         print(f"{e['artifact']}: {e['status']} {e['message']}"
               + (f" (repaired symbols {e['repaired']})" if e["repaired"] else ""))
@@ -301,8 +300,7 @@ def _gate(args) -> int:
     from . import artifacts
     policy = args.policy or args.root / "RELIABILITY_BUDGET_POLICY_V1.json"
     report = artifacts.gate(args.root, policy, args.e2e)
-    (args.root / "conformance" / "reliability_gate_report_v1.json").write_text(
-        json.dumps(report, indent=1) + "\n")
+    write_json(args.root / "conformance" / "reliability_gate_report_v1.json", report)
     for v in report["violations"]:
         print(f"{v['budget_id']}: {v['message']}")
     print(f"reliability gate: {report['status']}")
