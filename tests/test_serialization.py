@@ -443,3 +443,31 @@ def test_our_archives_are_valid_zips_that_torch_can_mmap(tmp_path):
     loaded = torch.load(path, weights_only=True, mmap=True)
     assert torch.equal(loaded["w"], torch.arange(1000, dtype=torch.float32))
     assert torch.equal(loaded["h"], torch.ones(3, dtype=torch.float16))
+
+
+def test_limits_are_typed_errors():
+    deep = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(E.SerializationError, match="deep"):
+        ft_bytes(deep)
+    huge = {"n": 7 ** 10_000, "m": -(3 ** 9_000)}  # past Python's int/str digit limit
+    assert ft_load(ft_bytes(huge)) == huge
+
+
+def test_overlapping_records_are_refused():
+    """A record whose bytes lie inside another's would let a small file claim a lot of
+    memory: refused even when every header and CRC is consistent."""
+    import struct
+    name = b"archive/data/1"
+    fake = struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0, 0, 0, 0, len(name), 0)
+    inner = (fake + name + bytes(64)).ljust(256, b"\0")
+    data = bytearray(rebuild(torch_bytes({"a": torch.ones(64), "b": torch.zeros(16)}),
+                             {"data/0": inner}))
+    a = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("archive/data/0")
+    inside = data.index(fake + name)
+    assert a.header_offset < inside
+    entry = data.index(name, data.index(b"PK\x01\x02")) - 46
+    data[entry + 42:entry + 46] = inside.to_bytes(4, "little")
+    with pytest.raises(E.ArchiveError, match="overlaps"):
+        ft_load(bytes(data))

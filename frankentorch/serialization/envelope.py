@@ -46,13 +46,13 @@ _NOT_SCALAR = object()
 
 
 def _canonical_scalar(obj):
-    """None, bools and strings as themselves; ints as decimal text and floats as their
-    exact IEEE-754 bits (JSON would lose both); ``_NOT_SCALAR`` for anything else."""
+    """None, bools and strings as themselves; ints as hexadecimal text and floats as their
+    exact IEEE-754 bits (JSON would lose both; hex has no length limit); ``_NOT_SCALAR`` for anything else."""
     t = type(obj)
     if obj is None or t is bool or t is str:
         return obj
     if t is int:
-        return ["int", str(obj)]
+        return ["int", hex(obj)]
     if t is float:
         return ["float", struct.pack(">d", obj).hex()]
     return _NOT_SCALAR
@@ -121,10 +121,13 @@ def content_hash(obj, storage_key: Callable[[Tensor], str],
     """
     order: dict[str, int] = {}
     names: list = []
-    tree = _canonical(obj, storage_key, order, {}, names, "", 0)
-    canon = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "tree": tree,
-             "storages": [list(digests[k]) for k in order]}
-    text = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    try:
+        tree = _canonical(obj, storage_key, order, {}, names, "", 0)
+        canon = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "tree": tree,
+                 "storages": [list(digests[k]) for k in order]}
+        text = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    except RecursionError:
+        raise IncompatibleCheckpointError("object nests too deeply to hash") from None
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest(), names
 
 

@@ -62,7 +62,10 @@ class Pickler:
 
     def dump(self, obj) -> bytes:
         self._out.append(b"\x80\x02")
-        self._save(obj, 0)
+        try:
+            self._save(obj, 0)
+        except RecursionError:
+            raise SerializationError("object nests too deeply to save") from None
         self._out.append(b".")
         return b"".join(self._out)
 

@@ -15,7 +15,7 @@ from .errors import SerializationError, UnpicklingError, bounded
 
 __all__ = ["RestrictedUnpickler", "Global", "MAX_DEPTH"]
 
-MAX_DEPTH = 512
+MAX_DEPTH = 200
 _MARK = object()
 
 

@@ -34,11 +34,13 @@ _DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1
 
 @dataclass(frozen=True)
 class Record:
-    """One stored record: its name, where its bytes start, their length and CRC-32."""
+    """One stored record: its name, where its bytes start, their length and CRC-32, and
+    where its local header starts."""
     name: str
     offset: int
     size: int
     crc32: int
+    header: int
 
 
 class ZipWriter:
@@ -219,6 +221,11 @@ class ZipReader:
         if pos != stop:
             raise ArchiveError("checkpoint archive: central directory size does not match "
                                "its entries")
+        spans = sorted((r.header, r.offset + r.size, r.name) for r in self.records.values())
+        for (_, end, name), (start, _, _) in zip(spans, spans[1:]):
+            if start < end:  # records sharing bytes would multiply memory on load
+                raise ArchiveError(f"checkpoint archive: record {bounded(name, 80)!r} overlaps "
+                                   "the next record")
 
     def _locate(self, name: str, header: int, size: int, crc: int) -> Record:
         sig, _, _, _, _, _, _, _, _, nlen, xlen = _unpack(_LOCAL, self.buf, header,
@@ -234,7 +241,7 @@ class ZipReader:
             raise TruncatedArchiveError(
                 f"checkpoint archive is truncated or corrupted: record {bounded(name, 80)!r} "
                 f"({size} bytes at {offset}) runs past the end of the data")
-        return Record(name, offset, size, crc)
+        return Record(name, offset, size, crc, header)
 
     def read(self, record: Record, *, check_crc: bool = True) -> memoryview:
         """The record's bytes (a view into the buffer), CRC-checked unless told otherwise."""
