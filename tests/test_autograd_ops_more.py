@@ -88,10 +88,22 @@ def check_gradgradcheck(case: Case) -> None:
     assert ft.autograd.gradgradcheck(_differentiable(case), leaves)
 
 
-def parametrize(cases: dict):
-    """``(name, dtype)`` pairs for the torch comparison of every case in both float dtypes."""
-    return pytest.mark.parametrize("name,dtype", [(n, d) for n in sorted(cases)
-                                                  for d in ("float64", "float32")])
+def make_tests(cases: dict, second_order: list) -> tuple:
+    """The three tests of a table of cases: against torch in float64 and float32,
+    ``gradcheck`` of every smooth case, ``gradgradcheck`` of ``second_order``."""
+    @pytest.mark.parametrize("name,dtype", [(n, d) for n in sorted(cases)
+                                            for d in ("float64", "float32")])
+    def test_grads_match_torch(name, dtype):
+        check_against_torch(cases[name], dtype)
+
+    @pytest.mark.parametrize("name", sorted(n for n, c in cases.items() if c.gradcheck))
+    def test_gradcheck(name):
+        check_gradcheck(cases[name])
+
+    @pytest.mark.parametrize("name", second_order)
+    def test_gradgradcheck(name):
+        check_gradgradcheck(cases[name])
+    return test_grads_match_torch, test_gradcheck, test_gradgradcheck
 
 
 F = torch.nn.functional
@@ -217,25 +229,11 @@ CASES = {
 }
 
 
-@parametrize(CASES)
-def test_grads_match_torch(name, dtype):
-    check_against_torch(CASES[name], dtype)
-
-
-@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.gradcheck))
-def test_gradcheck(name):
-    check_gradcheck(CASES[name])
-
-
 SECOND_ORDER = ["acos", "atan", "tan", "erfinv", "digamma", "lgamma", "log_sigmoid", "gelu",
                 "gelu_tanh", "silu", "mish", "elu", "softplus", "square", "pow_tensor",
                 "pow_scalar_base", "atan2", "hypot", "maximum", "where", "lerp_tensor",
                 "addcdiv", "clamp_tensor", "masked_fill_tensor"]
-
-
-@pytest.mark.parametrize("name", SECOND_ORDER)
-def test_gradgradcheck(name):
-    check_gradgradcheck(CASES[name])
+test_grads_match_torch, test_gradcheck, test_gradgradcheck = make_tests(CASES, SECOND_ORDER)
 
 
 def test_polygamma_values_match_torch():

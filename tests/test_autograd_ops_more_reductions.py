@@ -3,10 +3,8 @@
 overload of var/std/norm."""
 from __future__ import annotations
 
-import pytest
 
-from test_autograd_ops_more import (Case, check_against_torch, check_gradcheck,
-                                    check_gradgradcheck, parametrize)
+from test_autograd_ops_more import Case, make_tests
 
 
 def _with_zeros(m, a, *zeros):
@@ -99,21 +97,7 @@ CASES = {
 }
 
 
-@parametrize(CASES)
-def test_grads_match_torch(name, dtype):
-    check_against_torch(CASES[name], dtype)
-
-
-@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.gradcheck))
-def test_gradcheck(name):
-    check_gradcheck(CASES[name])
-
-
 SECOND_ORDER = ["prod", "prod_dim_zeros", "nansum", "amax", "max_dim", "cumsum", "cumprod",
                 "cumprod_zeros", "var_dim", "std", "var_mean", "norm_p", "norm_inf",
                 "vector_norm", "_softmax", "cummax"]
-
-
-@pytest.mark.parametrize("name", SECOND_ORDER)
-def test_gradgradcheck(name):
-    check_gradgradcheck(CASES[name])
+test_grads_match_torch, test_gradcheck, test_gradgradcheck = make_tests(CASES, SECOND_ORDER)

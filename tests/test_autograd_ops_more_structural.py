@@ -3,13 +3,11 @@ in ``test_autograd_ops_more.py``): index tensors are built inside the programs, 
 library gets its own."""
 from __future__ import annotations
 
-import pytest
 import torch
 
 from frankentorch._dispatch.dispatcher import OPS
 
-from test_autograd_ops_more import (Case, check_against_torch, check_gradcheck,
-                                    check_gradgradcheck, parametrize)
+from test_autograd_ops_more import Case, make_tests
 
 
 def _idx(m, *values):
@@ -64,6 +62,10 @@ CASES = {
     "chunk_contiguous": Case([(4, 3)], lambda m, a: a.t().chunk(2, 1)[1].contiguous()),
     "as_strided": Case([(3, 4)], lambda m, a: m.as_strided(a, (2, 2), (1, 2), 1)),
     "max_other": Case([(3, 4), (4,)], lambda m, a, b: m.max(a, b)),
+    "linear": Case([(3, 4), (2, 4), (2,)], lambda m, a, w, b: m.nn.functional.linear(a, w, b)),
+    "linear_no_bias": Case([(2, 3, 4), (2, 4)], lambda m, a, w: m.nn.functional.linear(a, w),
+                           name=False),
+    "narrow_diagonal": Case([(3, 4)], lambda m, a: a.narrow(1, 1, 3).diagonal()),
     # indexing
     "index_select": Case([(4, 3)], lambda m, a: a.index_select(0, _idx(m, 2, 0, 2))),
     "index_select_dim": Case([(4, 3)], lambda m, a: m.index_select(a.t(), dim=1,
@@ -149,23 +151,9 @@ NAMELESS = {
 CASES.update(NAMELESS)
 
 
-@parametrize(CASES)
-def test_grads_match_torch(name, dtype):
-    check_against_torch(CASES[name], dtype)
-
-
-@pytest.mark.parametrize("name", sorted(n for n, c in CASES.items() if c.gradcheck))
-def test_gradcheck(name):
-    check_gradcheck(CASES[name])
-
-
 SECOND_ORDER = ["flip", "roll", "repeat", "repeat_interleave_tensor", "sort", "gather",
                 "index_select", "index_tensor", "scatter", "scatter_add", "masked_select",
                 "scatter_reduce_prod_incl", "scatter_reduce_mean_excl", "addmv", "baddbmm",
                 "outer", "det", "inverse", "solve", "cholesky", "einsum_matmul", "tensordot",
                 "take"]
-
-
-@pytest.mark.parametrize("name", SECOND_ORDER)
-def test_gradgradcheck(name):
-    check_gradgradcheck(CASES[name])
+test_grads_match_torch, test_gradcheck, test_gradgradcheck = make_tests(CASES, SECOND_ORDER)

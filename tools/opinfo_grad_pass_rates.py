@@ -27,6 +27,11 @@ sys.path.insert(0, str(ROOT / "tools"))
 from opinfo_pass_rates import _print  # noqa: E402 - the forward tool's table
 
 
+def _write(path: pathlib.Path, payload: dict) -> None:
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1) + "\n")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ops", help="comma-separated op names or keys (default: all "
@@ -49,29 +54,24 @@ def main(argv=None) -> int:
 
     t0 = time.perf_counter()
     results = opinfo_grad.run_opinfo_grad(names, max_samples_per_op=max_samples)
-    elapsed = time.perf_counter() - t0
+    print(f"{len(results)} gradient results in {time.perf_counter() - t0:.1f} s; dtype "
+          f"{opinfo_grad.GRAD_DTYPE}; max samples per op {max_samples}")
     summary = opinfo.summarize(results)
     if not args.quiet:
         _print(summary)
-    print(f"{len(results)} gradient results in {elapsed:.1f} s; dtype "
-          f"{opinfo_grad.GRAD_DTYPE}; max samples per op {max_samples}")
 
     import torch
+    settings = {"torch_version": torch.__version__, "dtype": opinfo_grad.GRAD_DTYPE,
+                "max_samples_per_op": max_samples}
     if args.json:
-        payload = {"torch_version": torch.__version__, "dtype": opinfo_grad.GRAD_DTYPE,
-                   "max_samples_per_op": max_samples, "summary": summary,
-                   "results": [r.as_dict() for r in results]}
-        pathlib.Path(args.json).write_text(json.dumps(payload, indent=1) + "\n")
+        _write(pathlib.Path(args.json), {**settings, "summary": summary,
+                                         "results": [r.as_dict() for r in results]})
     if args.write_expected:
-        payload = {"generated_by": "python tools/opinfo_grad_pass_rates.py --write-expected",
-                   "torch_version": torch.__version__, "dtype": opinfo_grad.GRAD_DTYPE,
-                   "max_samples_per_op": max_samples,
-                   "passes": opinfo.passing_keys(results)}
-        EXPECTED.parent.mkdir(exist_ok=True)
-        EXPECTED.write_text(json.dumps(payload, indent=1) + "\n")
-        print(f"wrote {EXPECTED.relative_to(ROOT)}: "
-              f"{sum(map(len, payload['passes'].values()))} passing samples over "
-              f"{len(payload['passes'])} ops")
+        passes = opinfo.passing_keys(results)
+        _write(EXPECTED, {"generated_by": "python tools/opinfo_grad_pass_rates.py "
+                          "--write-expected", **settings, "passes": passes})
+        print(f"wrote {EXPECTED.relative_to(ROOT)}: {sum(map(len, passes.values()))} passing "
+              f"samples over {len(passes)} ops")
 
     crashes = [r for r in results if r.outcome == "driver_error"]
     for r in crashes[:5]:
