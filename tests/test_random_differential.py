@@ -89,7 +89,11 @@ def test_rand_randn(name, n):
 
 def test_default_dtype_and_shapes():
     seeded(lambda lib: [lib.rand(2, 3), lib.randn((4, 5)), lib.rand([]), lib.randn(()),
-                        lib.rand(0, 3), lib.randn(1, 16), lib.randn(2, 8)])
+                        lib.rand(0, 3), lib.randn(1, 16), lib.randn(2, 8),
+                        lib.rand(size=(2, 3)), lib.randn(size=[17]), lib.randperm(n=4)])
+    seeded(lambda lib: lib.rand(2, size=(3,)))
+    seeded(lambda lib: lib.rand())
+    seeded(lambda lib: lib.randn(-1))
 
 
 def test_scalar_normal_cache_carries_over():
@@ -110,6 +114,15 @@ def test_randint_dtypes(name):
     seeded(lambda lib: [lib.randint(0, 100, (257,), dtype=dt(lib, name)),
                         lib.randint(-3, 4, (5, 3), dtype=dt(lib, name))
                         if name != "uint8" else lib.randint(3, 4, (2,), dtype=dt(lib, name))])
+
+
+def test_randint_argument_forms():
+    seeded(lambda lib: [lib.randint(5, size=(3,)), lib.randint(2, 5, size=(3,)),
+                        lib.randint(high=5, size=(3,)), lib.randint(low=2, high=5, size=[3]),
+                        lib.randint(5, (2, 2)), lib.randint_like(lib.zeros(3), high=4)])
+    seeded(lambda lib: lib.randint(5))
+    seeded(lambda lib: lib.randint(2, 5, 3))
+    seeded(lambda lib: lib.randint(5, 3))
 
 
 def test_randint_bool_and_errors():

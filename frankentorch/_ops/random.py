@@ -735,27 +735,45 @@ _C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "
             "int64": "int64_t"}
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def _size_arg(name: str, args: tuple, size) -> tuple[int, ...]:
+    """Sizes given as varargs, as one sequence, or as ``size=`` (not both)."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            "sizes both as positional arguments and as size=")
+        args = (size,)
+    return _sizes(name, args)
+
+
+def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False) -> Tensor:
-    return _finish(_rand(_sizes("rand", size), generator=generator, dtype=dtype,
+    return _finish(_rand(_size_arg("rand", args, size), generator=generator, dtype=dtype,
                          device=device), requires_grad, out)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False) -> Tensor:
-    return _finish(_randn(_sizes("randn", size), generator=generator, dtype=dtype,
+    return _finish(_randn(_size_arg("randn", args, size), generator=generator, dtype=dtype,
                           device=device), requires_grad, out)
 
 
-def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
-            device=None, requires_grad=False, pin_memory=False) -> Tensor:
+def randint(low=None, high=None, size=None, *, generator=None, out=None, dtype=None,
+            layout=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """randint(high, size) or randint(low, high, size); int64 unless ``dtype`` says."""
-    if size is None:
-        low, high, size = 0, low, high
-    if size is None:
-        raise TypeError("randint() missing 1 required positional arguments: \"size\"")
-    return _finish(_randint(low, high, _sizes("randint", (size,)), generator=generator,
-                            dtype=dtype, device=device), requires_grad, out)
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = None, low, high
+    if size is None or high is None and low is None:
+        raise TypeError("randint() received an invalid combination of arguments - expected "
+                        "(int high, tuple of ints size) or (int low, int high, tuple of ints "
+                        "size)")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError("randint(): argument 'size' (position 2) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    if high is None:
+        low, high = 0, low
+    return _finish(_randint(0 if low is None else low, high, _sizes("randint", (size,)),
+                            generator=generator, dtype=dtype, device=device), requires_grad,
+                   out)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
