@@ -97,6 +97,9 @@ def test_ops_called_directly():
     lambda lib: _F(lib).feature_alpha_dropout(lib.ones(3), 0.5, True),
     lambda lib: lib.dropout(lib.ones(3), 1.5, True),
     lambda lib: lib.feature_dropout(lib.ones(3), 0.5, True),
+    lambda lib: _F(lib).dropout(lib.ones(4, dtype=lib.int64), 0.5),
+    lambda lib: lib.native_dropout(lib.ones(4, dtype=lib.int32), 0.5, True),
+    lambda lib: _F(lib).dropout(lib.ones(4, dtype=lib.int64), 0.5, False),
 ])
 def test_errors(call):
     seeded(call)
