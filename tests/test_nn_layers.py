@@ -239,7 +239,8 @@ def test_dropout_rejects_bad_probability():
     lambda nn: nn.Embedding(10, 3),
     lambda nn: nn.Embedding(10, 3, padding_idx=1),
     lambda nn: nn.Embedding(10, 3, padding_idx=-2),
-], ids=["plain", "padding", "negative-padding"])
+    lambda nn: nn.Embedding(10, 3, max_norm=1.0, norm_type=1.5),
+], ids=["plain", "padding", "negative-padding", "max-norm"])
 def test_embedding(make):
     idx = np.array([[1, 2, 8], [1, 0, 5]], dtype=np.int64)
     check_layer(make, idx)

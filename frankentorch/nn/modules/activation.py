@@ -26,21 +26,29 @@ class _InplaceActivation(Module):
 
 
 class ReLU(_InplaceActivation):
+    """max(0, x)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input, inplace=self.inplace)
 
 
 class SiLU(_InplaceActivation):
+    """x * sigmoid(x)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input, inplace=self.inplace)
 
 
 class Mish(_InplaceActivation):
+    """x * tanh(softplus(x))."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.mish(input, inplace=self.inplace)
 
 
 class Hardsigmoid(_InplaceActivation):
+    """Piecewise-linear sigmoid: clamp(x / 6 + 1/2, 0, 1)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.hardsigmoid(input, self.inplace)
 
@@ -49,6 +57,8 @@ class Hardsigmoid(_InplaceActivation):
 
 
 class Hardswish(_InplaceActivation):
+    """x * hardsigmoid(x)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.hardswish(input, self.inplace)
 
@@ -88,6 +98,8 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
+    """clamp(x, 0, 6)."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
@@ -96,21 +108,29 @@ class ReLU6(Hardtanh):
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x))."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
 
 class Tanh(Module):
+    """Hyperbolic tangent."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
 class LogSigmoid(Module):
+    """log(sigmoid(x)), computed stably."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.logsigmoid(input)
 
 
 class ELU(Module):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+
     __constants__ = ["alpha", "inplace"]
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
@@ -127,6 +147,8 @@ class ELU(Module):
 
 
 class GELU(Module):
+    """x * Φ(x) (exact, or the tanh approximation with ``approximate='tanh'``)."""
+
     __constants__ = ["approximate"]
 
     def __init__(self, approximate: str = "none") -> None:
@@ -141,6 +163,8 @@ class GELU(Module):
 
 
 class LeakyReLU(Module):
+    """x for x >= 0, negative_slope * x otherwise."""
+
     __constants__ = ["inplace", "negative_slope"]
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
@@ -157,6 +181,8 @@ class LeakyReLU(Module):
 
 
 class Softplus(Module):
+    """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
+
     __constants__ = ["beta", "threshold"]
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
@@ -188,10 +214,14 @@ class _SoftmaxNd(Module):
 
 
 class Softmax(_SoftmaxNd):
+    """exp(x) normalised to sum to 1 along ``dim``."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim, _stacklevel=5)
 
 
 class LogSoftmax(_SoftmaxNd):
+    """log(softmax(x)) along ``dim``, computed stably."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim, _stacklevel=5)

@@ -40,6 +40,8 @@ class _WeightedLoss(_Loss):
 
 
 class L1Loss(_Loss):
+    """Mean absolute error."""
+
     __constants__ = ["reduction"]
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -47,6 +49,8 @@ class L1Loss(_Loss):
 
 
 class MSELoss(_Loss):
+    """Mean squared error."""
+
     __constants__ = ["reduction"]
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -54,6 +58,8 @@ class MSELoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
+    """Squared error below ``beta`` (scaled by 1/beta), absolute error above."""
+
     __constants__ = ["reduction"]
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
@@ -66,6 +72,8 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """Squared error below ``delta``, delta-scaled absolute error above."""
+
     __constants__ = ["reduction", "delta"]
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
@@ -79,6 +87,8 @@ class HuberLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of class indices given log-probabilities."""
+
     __constants__ = ["ignore_index", "reduction"]
 
     def __init__(self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100,
@@ -92,6 +102,9 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
+    """log_softmax + NLL for class indices, or cross-entropy against class probabilities;
+    optional label smoothing."""
+
     __constants__ = ["ignore_index", "reduction", "label_smoothing"]
 
     def __init__(self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100,
@@ -106,6 +119,8 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities."""
+
     __constants__ = ["reduction"]
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -114,6 +129,8 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits (sigmoid fused, stable), with ``pos_weight``."""
+
     def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None,
                  reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
         super().__init__(size_average, reduce, reduction)
@@ -127,6 +144,9 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
+    """KL divergence with log-probability inputs (targets as probabilities or, with
+    ``log_target``, log-probabilities)."""
+
     __constants__ = ["reduction"]
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
@@ -148,18 +168,24 @@ class _MarginLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_MarginLoss):
+    """1 - cos for similar pairs (target 1), max(0, cos - margin) for dissimilar ones."""
+
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
                                        reduction=self.reduction)
 
 
 class MarginRankingLoss(_MarginLoss):
+    """max(0, -target * (x1 - x2) + margin)."""
+
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
                                      reduction=self.reduction)
 
 
 class TripletMarginLoss(_Loss):
+    """max(d(a, p) - d(a, n) + margin, 0) with p-norm distances."""
+
     __constants__ = ["margin", "p", "eps", "swap", "reduction"]
 
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
