@@ -18,6 +18,12 @@ GEN = torch.Generator().manual_seed(1234)
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
+@pytest.fixture(autouse=True)
+def fixed_inputs():
+    """Every test draws the same inputs whatever ran before it."""
+    GEN.manual_seed(1234)
+
+
 def rand(*shape, dtype=torch.float32, lo=None, hi=None):
     if lo is not None:
         return (torch.rand(shape, generator=GEN, dtype=torch.float64) * (hi - lo) + lo).to(dtype)
@@ -472,3 +478,28 @@ def test_attention_dropout_draws_like_torch():
         lib.manual_seed(7)
         return F(lib).scaled_dot_product_attention(q, q, q, dropout_p=0.4)
     run_both(prog, rand(2, 2, 5, 3))
+
+
+def test_nll_loss_vector_input_with_one_element_target():
+    for t in ([1], [1, 2]):
+        for red in ("none", "mean", "sum"):
+            diff(lambda lib, x, t: F(lib).nll_loss(x, t, reduction=red), rand(3),
+                 torch.tensor(t))
+            run_both(lambda lib, x, t: F(lib).nll_loss(x, t, reduction=red), rand(3),
+                     torch.tensor(t))
+
+
+def test_meta_tensors_give_shapes_only():
+    def prog(lib):
+        f = F(lib)
+        m = lib.empty(4, 3, device="meta")
+        t = lib.zeros(4, dtype=lib.long, device="meta")
+        w = lib.empty(5, 3, device="meta")
+        q = m.view(1, 1, 4, 3)
+        outs = [f.cross_entropy(m, t), f.nll_loss(m, t, reduction="none"), f.linear(m, w),
+                f.mse_loss(m, m), f.binary_cross_entropy_with_logits(m, m), f.embedding(t, w),
+                f.scaled_dot_product_attention(q, q, q), f.huber_loss(m, m, reduction="none"),
+                f.layer_norm(m, (3,)), f.batch_norm(m, None, None, training=True),
+                f.group_norm(m, 3)]
+        return [(tuple(o.shape), str(o.dtype).rsplit(".", 1)[-1], o.device.type) for o in outs]
+    run_both(prog)

@@ -9,7 +9,8 @@ import frankentorch as ft
 from frankentorch.autograd import gradcheck
 
 from conftest import run_both, to_ft
-from test_nn_functional_ops import check_grad, diff, rand, raises_like_torch
+from test_nn_functional_ops import (check_grad, diff, fixed_inputs, rand,  # noqa: F401
+                                    raises_like_torch)
 
 F = lambda lib: lib.nn.functional  # noqa: E731
 
@@ -73,7 +74,8 @@ def test_layer_norm_gradcheck_and_errors():
     check_grad(lambda x, w, b: ft.nn.functional.layer_norm(x, (3,), w, b),
                rand(2, 3, dtype=torch.float64), rand(3, dtype=torch.float64),
                rand(3, dtype=torch.float64))
-    diff(lambda lib, x: F(lib).layer_norm(x, (2,)), rand(2, 4).t(), square=True)
+    diff(lambda lib, x: F(lib).layer_norm(x, (2,)), rand(2, 4, dtype=torch.float64).t(),
+         square=True)
     x = rand(4, 3)
     raises_like_torch(lambda lib, x: F(lib).layer_norm(x, (4,)), x)
     raises_like_torch(lambda lib, x: F(lib).layer_norm(x, (3,), lib.ones(4)), x)

@@ -66,7 +66,7 @@ def _nll_checks(self: Tensor, target: Tensor, weight, spatial: bool) -> None:
 def _rows(self: Tensor, target: Tensor, spatial: bool):
     """Input as (rows, classes) and target as (rows,) NumPy arrays."""
     x = values(self)
-    t = target._array().astype(np.int64, copy=False)
+    t = values(target).astype(np.int64, copy=False)
     if spatial:
         x = np.moveaxis(x, 1, -1)
     return x.reshape(-1, x.shape[-1]), t.reshape(-1)
@@ -94,7 +94,13 @@ def _nll_forward(self, target, weight, reduction, ignore_index, spatial):
     if is_meta(self, target, weight):
         return result(None, dt, out_shape, dev), result(None, dt, (), dev)
     x, t = _rows(self, target, spatial)
-    valid, safe, w = _picked_weights(t, weight, x.shape[1], ignore_index, x.dtype)
+    n, c = x.shape
+    if weight is None and reduction == MEAN and n and 0 <= t.min() and t.max() < c \
+            and not 0 <= ignore_index < c:
+        # every target in range and none ignored: the mean of the picked entries
+        loss = -x[np.arange(n), t].sum(dtype=x.dtype) / x.dtype.type(n)
+        return result(loss, dt, (), dev), result(n, dt, (), dev)
+    valid, safe, w = _picked_weights(t, weight, c, ignore_index, x.dtype)
     with np.errstate(all="ignore"):
         losses = np.where(valid, -x[np.arange(x.shape[0]), safe] * w, 0) if x.shape[0] \
             else np.zeros(0, x.dtype)
@@ -115,7 +121,7 @@ def _nll_backward(grad_output, self, target, weight, reduction, ignore_index, to
         return result(None, dt, self._shape, dev)
     np_dt = np.float32 if dt in (D.float16, D.bfloat16) else dt.np_dtype
     c = self._shape[1 if spatial else -1]
-    t = target._array().astype(np.int64, copy=False).reshape(-1)
+    t = values(target).astype(np.int64, copy=False).reshape(-1)
     n = t.size
     valid, safe, w = _picked_weights(t, weight, c, ignore_index, np_dt)
     g = values(grad_output).astype(np_dt, copy=False).reshape(-1)

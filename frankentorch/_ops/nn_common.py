@@ -8,7 +8,8 @@ from .._core import dtype as D
 from .._core.meta import numel_of
 from .._core.storage import store
 from .._tensor import Tensor, empty_contiguous, empty_tensor
-from .reduction import _tname, _vals
+from .linalg import _view
+from .reduction import _tname
 
 __all__ = ["NONE", "MEAN", "SUM", "reduction_enum", "values", "result", "is_meta",
            "check_tensor", "type_name"]
@@ -27,7 +28,9 @@ def reduction_enum(reduction: str) -> int:
 
 def values(t: Tensor) -> np.ndarray:
     """Elements of ``t`` as a NumPy array (a strided view; halves widened to float32)."""
-    return _vals(t)
+    if t._dtype in (D.float16, D.bfloat16):
+        return t._array().astype(np.float32)
+    return _view(t)
 
 
 def is_meta(*tensors) -> bool:
@@ -43,8 +46,13 @@ def result(v, dt: D.dtype, shape, dev) -> Tensor:
         out = empty_contiguous(shape, numel_of(shape), dt)
     else:
         out = empty_tensor(shape, dt, dev)
-    if v is not None and out._data is not None and out._data.size:
-        store(out._data.reshape(shape) if dt not in (D.float16, D.bfloat16) else out._array(),
+    data = out._data
+    if v is None or data is None or not data.size:
+        return out
+    if getattr(v, "dtype", None) == data.dtype:  # same type: a plain copy, nothing to round
+        data.reshape(shape)[...] = np.reshape(v, shape)
+    else:
+        store(data.reshape(shape) if dt not in (D.float16, D.bfloat16) else out._array(),
               np.asarray(v).reshape(shape))
     return out
 
