@@ -471,3 +471,21 @@ def test_overlapping_records_are_refused():
     data[entry + 42:entry + 46] = inside.to_bytes(4, "little")
     with pytest.raises(E.ArchiveError, match="overlaps"):
         ft_load(bytes(data))
+
+
+def test_frankentorch_optimizer_state_loads_into_torch_and_back():
+    torch.manual_seed(0)
+    model_t = torch.nn.Linear(3, 2)
+    model_f = ft.nn.Linear(3, 2)
+    model_f.load_state_dict(ft_load(torch_bytes(model_t.state_dict())))
+    opt_f = ft.optim.Adam(model_f.parameters(), lr=0.01)
+    x = torch.randn(4, 3)
+    model_f(to_ft(x)).sum().backward()
+    opt_f.step()
+    opt_t = torch.optim.Adam(model_t.parameters(), lr=0.01)
+    opt_t.load_state_dict(torch_load(ft_bytes(opt_f.state_dict())))
+    assert_tree(ft_load(torch_bytes(opt_t.state_dict())), opt_t.state_dict())
+    opt_f2 = ft.optim.Adam(model_f.parameters(), lr=0.5)
+    opt_f2.load_state_dict(ft_load(torch_bytes(opt_t.state_dict())))
+    assert opt_f2.param_groups[0]["lr"] == 0.01
+    assert_tree(opt_f2.state_dict(), opt_t.state_dict())

@@ -240,8 +240,8 @@ class Pickler:
         self._int(saved.nbytes // saved.dtype.itemsize)
         out.append(b"tQ")
         self._int(t.storage_offset())
-        self._tuple(tuple(t.shape), tuple, depth)
-        self._tuple(tuple(t.stride()), tuple, depth)
+        self._save(tuple(t.shape), depth)  # may be a tuple object saved before
+        self._save(tuple(t.stride()), depth)
         out.append(b"\x88" if t.requires_grad and not is_param else b"\x89")
         self._call("collections", "OrderedDict", (), depth)
         out.append(b"tR")
