@@ -129,6 +129,15 @@ def test_conv_transpose2d(case, dtype):
                                                     groups, dilation), x, w, b, grad=(0, 1, 2))
 
 
+def test_conv_transpose_output_padding_below_dilation():
+    x, w, b = rand(2, 4, 6), rand(4, 2, 2), rand(4)
+    diff(lambda F, lib, x, w, b: F.conv_transpose1d(x, w, b, 1, 0, 1, 2, 2), x, w, b,
+         grad=(0, 1, 2))
+    x2 = rand(2, 1, 5, 6)
+    diff(lambda F, lib, x, w: F.conv_transpose2d(x, w, None, (1, 2), (1, 2), 1, 1, 2), x2,
+         rand(1, 2, 1, 2), grad=(0, 1))
+
+
 def test_conv_transpose1d_and_convolution():
     x, w, b = rand(2, 4, 7), rand(4, 3, 3), rand(6)
     diff(lambda F, lib, x, w, b: F.conv_transpose1d(x, w, b, 2, 1, 1, 2), x, w, b,
@@ -260,6 +269,16 @@ def test_max_pool2d(case, dtype):
     diff(lambda F, lib, x: F.max_pool2d(x, k, s, p, d, ceil), x)
 
 
+def test_max_pool_windows_outside_the_input():
+    """Dilated windows that hold no input element: -inf and the window's first non-negative
+    position as index, as torch."""
+    x = rand(2, 2, 6, 1)
+    diff(lambda F, lib, x: F.max_pool2d(x, (3, 2), 2, 1, 2, True, return_indices=True), x,
+         grad=())
+    diff(lambda F, lib, x: F.max_pool1d(x[0, :, :, 0], 2, 2, 1, 3, True, return_indices=True),
+         x, grad=())
+
+
 def test_max_pool_nan_inf_ties_and_ints():
     x = torch.tensor([[[[1., float("nan"), 3., float("nan")], [2., 2., -float("inf"), 5.],
                         [-float("inf"), -float("inf"), 4., 4.], [0., 0., 0., 0.]]]])
@@ -340,6 +359,12 @@ def test_adaptive_pools_1d():
     lambda F, lib, x: F.adaptive_avg_pool2d(x[0, 0], (3, 2)),
     lambda F, lib, x: F.adaptive_max_pool2d(x[0, 0], 2),
     lambda F, lib, x: F.max_pool2d(lib.zeros(2, 0, 4, 4), 2),
+    lambda F, lib, x: F.max_pool2d(x, 3, 1, 2, 2),
+    lambda F, lib, x: F.max_pool2d(x, (1, 3), 1, (0, 2), (1, 2)),
+    lambda F, lib, x: F.max_pool1d(x[0], 3, 1, 2, 2),
+    lambda F, lib, x: F.max_pool1d(x[0], 3, 0),
+    lambda F, lib, x: F.max_pool1d(x[0], 3, 1, 0, 0),
+    lambda F, lib, x: F.max_pool1d(x[0], 8),
 ])
 def test_pool_errors(call):
     raises_like_torch(call, rand(2, 3, 5, 6))

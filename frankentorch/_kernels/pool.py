@@ -2,37 +2,38 @@
 
 A window along each axis is described by per-output start positions, element counts and a
 step (dilation): fixed windows (max_pool) and variable ones (adaptive_max_pool) share one
-kernel. Positions outside the input are skipped; every window holds at least one inside
-(callers guarantee it). As in PyTorch, the first in-bounds element
-starts the scan and a later one replaces the maximum when it is greater or NaN; the index is
-the flat position ``h * W + w`` inside the plane. Callers validate every size beforehand.
+kernel. Positions outside the input are skipped. As in PyTorch, the scan starts from the
+lowest value of the dtype (-inf for floats) at the window's first non-negative position, and
+an element replaces the maximum when it is greater or NaN; the index is the flat position
+``h * W + w`` inside the plane. Callers validate every size beforehand.
 """
-import numpy as np
 from numba import njit, prange
 
 
 @njit(inline="always")
 def _inside(start, n, step, size):
-    """Range [lo, hi) of window steps whose position start + i*step lies in [0, size)."""
+    """Steps [lo, hi) of a window whose positions start + i*step lie in [0, size); lo is
+    the first step at a non-negative position (PyTorch's adjusted window start)."""
     lo = 0
     if start < 0:
         lo = (-start + step - 1) // step
     hi = n
-    last = (size - 1 - start) // step + 1 if start <= size - 1 else 0
-    if last < hi:
-        hi = last
+    if start > size - 1:
+        hi = 0
+    elif (size - 1 - start) // step + 1 < hi:
+        hi = (size - 1 - start) // step + 1
     return lo, hi
 
 
 @njit(inline="always")
-def _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw):
+def _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest):
     W = x.shape[2]
     for oh in range(out.shape[1]):
         ilo, ihi = _inside(hs[oh], hn[oh], dh, x.shape[1])
         for ow in range(out.shape[2]):
             jlo, jhi = _inside(ws[ow], wn[ow], dw, W)
+            best = lowest
             bi = (hs[oh] + ilo * dh) * W + ws[ow] + jlo * dw
-            best = x[p, hs[oh] + ilo * dh, ws[ow] + jlo * dw]
             for i in range(ilo, ihi):
                 h = hs[oh] + i * dh
                 for j in range(jlo, jhi):
@@ -46,20 +47,24 @@ def _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw):
 
 
 @njit(cache=True, error_model="numpy")
-def max_pool_serial(x, out, ind, hs, hn, dh, ws, wn, dw):
+def max_pool_serial(x, out, ind, hs, hn, dh, ws, wn, dw, lowest):
     for p in range(x.shape[0]):
-        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw)
+        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def max_pool_parallel(x, out, ind, hs, hn, dh, ws, wn, dw):
+def max_pool_parallel(x, out, ind, hs, hn, dh, ws, wn, dw, lowest):
     for p in prange(x.shape[0]):
-        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw)
+        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest)
 
 
 @njit(cache=True, error_model="numpy")
 def scatter_max_grad(grad, ind, out):
-    """``out[p].flat[ind[p, o]] += grad[p, o]`` for every plane ``p`` (out zero-filled)."""
+    """``out[p].flat[ind[p, o]] += grad[p, o]`` for every plane ``p`` (out zero-filled);
+    an index outside the plane (a window with no element inside the input) adds nothing."""
+    n = out.shape[1]
     for p in range(grad.shape[0]):
         for o in range(grad.shape[1]):
-            out[p, ind[p, o]] += grad[p, o]
+            k = ind[p, o]
+            if 0 <= k < n:
+                out[p, k] += grad[p, o]

@@ -32,10 +32,12 @@ def _out_sizes(sizes, kernel, stride, padding, dilation) -> tuple[int, ...]:
                  for s, k, st, p, d in zip(sizes, kernel, stride, padding, dilation))
 
 
-def _columns(x: np.ndarray, kernel, stride, padding, dilation, groups: int):
-    """im2col: ``(N, groups, C/groups * prod(kernel), L)`` and the output's spatial size."""
+def _columns(x: np.ndarray, kernel, stride, padding, dilation, groups: int, out=None):
+    """im2col: ``(N, groups, C/groups * prod(kernel), L)`` and the output's spatial size
+    (the first ``out`` windows per dim when given)."""
     n, c = x.shape[:2]
-    out = _out_sizes(x.shape[2:], kernel, stride, padding, dilation)
+    if out is None:
+        out = _out_sizes(x.shape[2:], kernel, stride, padding, dilation)
     win = windows(padded(x, padding, padding), kernel, stride, dilation, out)
     cols = np.ascontiguousarray(win).reshape(n, groups, c // groups * prod(kernel), prod(out))
     return cols, out
@@ -68,8 +70,9 @@ def conv_input_grad(g: np.ndarray, w: np.ndarray, in_sizes, stride, padding, dil
 
 def conv_weight_grad(g: np.ndarray, x: np.ndarray, w_shape, stride, padding, dilation,
                      groups: int) -> np.ndarray:
-    """Gradient for the weight of :func:`conv_forward` from ``g`` (N, O, *L)."""
-    cols, _ = _columns(x, w_shape[2:], stride, padding, dilation, groups)
+    """Gradient for the weight of :func:`conv_forward` from ``g`` (N, O, *L); ``x`` may have
+    more windows than ``g`` (a transposed convolution's output_padding), the first count."""
+    cols, _ = _columns(x, w_shape[2:], stride, padding, dilation, groups, g.shape[2:])
     n, o = g.shape[:2]
     gm = np.ascontiguousarray(g).reshape(n, groups, o // groups, prod(g.shape[2:]))
     # one small product per sample, then a sum over the batch: BLAS stays on one thread

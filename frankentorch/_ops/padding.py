@@ -93,7 +93,7 @@ def _gather_pad(self: Tensor, pad, nd: int, mode: str, name: str):
             raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
                                f"input dimension, but got: padding ({b}, {a}) at dimension "
                                f"{self.ndim - nd + i} of input {list(self.shape)}")
-        if s + b + a < 1:
+        if s + b + a < 1 and mode != "circular":
             raise RuntimeError(f"input ({' x '.join(map(str, sp))}) is too small.  Calculated "
                                f"output {' x '.join(str(x + y + z) for x, y, z in zip(sp, before, after))}")
     idx = [_source_index(s, b, a, mode) for s, b, a in zip(sp, before, after)]
@@ -145,8 +145,14 @@ def _pad_circular_kernel(self, pad):
     nd = len(pad) // 2
     sp = self._shape[self.ndim - nd:]
     for i, s in enumerate(sp):
-        if pad[2 * (nd - 1 - i)] > s or pad[2 * (nd - 1 - i) + 1] > s:
+        b, a = pad[2 * (nd - 1 - i)], pad[2 * (nd - 1 - i) + 1]
+        if b > s or a > s:
             raise RuntimeError("Padding value causes wrapping around more than once.")
+        kept = s - max(-b, 0) - max(-a, 0)
+        if s + b + a < 0 or (kept <= 0 and s + b + a > 0):
+            raise RuntimeError(f"Circular padding of dimension {self.ndim - nd + i} needs "
+                               f"elements to wrap, but cropping ({b}, {a}) leaves {kept} of "
+                               f"{s}")
     return _gather_pad(self, pad, nd, "circular", "_pad_circular")
 
 

@@ -56,6 +56,13 @@ def _pool_params(name: str, nd: int, kernel_size, stride, padding, dilation=1):
     return kernel, stride, padding, dilation
 
 
+def _check_effective_pad(kernel, padding, dilation) -> None:
+    for k, p, d in zip(kernel, padding, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+
+
 def _pool_shape(self: Tensor, kernel, stride, padding, dilation, ceil_mode,
                 name: str) -> tuple[int, ...]:
     if any(d <= 0 for d in dilation):
@@ -67,10 +74,13 @@ def _pool_shape(self: Tensor, kernel, stride, padding, dilation, ceil_mode,
     if self.ndim not in (3, 4) or any(n == 0 for n in self._shape[-3:]):
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
                            f"size for input, but got:{list(self.shape)}")
-    for k, p, d in zip(kernel, padding, dilation):
-        if p > (d * (k - 1) + 1) // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                               f"pad={p}, kernel_size={k} and dilation={d}")
+    if name == "max_pool2d":
+        if any(p > k // 2 for k, p in zip(kernel, padding)):
+            raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
+                               f"got padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, "
+                               f"kH = {kernel[0]}")
+    else:
+        _check_effective_pad(kernel, padding, dilation)
     out = tuple(pool_output_size(s, k, p, st, d, ceil_mode) for s, k, p, st, d in
                 zip(self._shape[-2:], kernel, padding, stride, dilation))
     if any(o < 1 for o in out):
@@ -113,7 +123,8 @@ def _run_max(self: Tensor, shape, windows_h, windows_w):
     ind = np.empty(out.shape, np.int64)
     K = _K()
     kern = K.max_pool_parallel if out.size >= it.PARALLEL_MIN else K.max_pool_serial
-    kern(x, out, ind, *windows_h, *windows_w)
+    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    kern(x, out, ind, *windows_h, *windows_w, x.dtype.type(lowest))
     from .spatial import wrap
     return wrap(out.reshape(shape), self._dtype), wrap(ind.reshape(shape), D.int64)
 
@@ -145,9 +156,7 @@ def _scatter_max(grad: Tensor, self, indices: Tensor) -> Tensor:
     def compute():
         g = values(grad)
         plane = shape[-2] * shape[-1]
-        ind = np.ascontiguousarray(indices._array()).reshape(-1, g.shape[-2] * g.shape[-1])
-        if ind.size and (ind.min() < 0 or ind.max() >= plane):
-            raise RuntimeError("Found an invalid max index: an index is outside the input")
+        ind = np.ascontiguousarray(indices._array(), np.int64).reshape(-1, g.shape[-2] * g.shape[-1])
         out = np.zeros((ind.shape[0], plane), g.dtype)
         _K().scatter_max_grad(np.ascontiguousarray(g).reshape(ind.shape), ind, out)
         return out.reshape(shape)
@@ -176,26 +185,37 @@ max_pool2d = defop("max_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[]
 
 @max_pool2d.impl("CompositeImplicitAutograd")
 def _max_pool2d(self, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    kernel, _, pad, dil = _pool_params("max_pool2d", 2, kernel_size, stride, padding, dilation)
+    _check_effective_pad(kernel, pad, dil)
     return max_pool2d_with_indices(self, kernel_size, stride, padding, dilation, ceil_mode)[0]
 
 
-def _pool1d_as_2d(name: str, self: Tensor, kernel_size, stride, padding, dilation=1):
-    """1-d pools run as 2-d pools over a unit height (as PyTorch does)."""
+def _max_pool1d_params(self: Tensor, kernel_size, stride, padding, dilation, ceil_mode):
+    """max_pool1d's own checks, then the equivalent 2-d pool over a unit height."""
+    name = "max_pool1d"
     if self.ndim not in (2, 3):
         raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got:{list(self.shape)}")
-    kernel = expand_param(name, "kernel_size", kernel_size, 1)
-    if kernel[0] <= 0:
-        raise RuntimeError(f"{name}() kernel_size must be greater than zero, but got "
-                           f"{kernel[0]}")
+    kernel = expand_param(name, "kernel_size", kernel_size, 1)[0]
     stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
-        else expand_param(name, "stride", stride, 1)
-    if stride[0] <= 0:
-        raise RuntimeError(f"{name}() stride must be greater than zero, but got {stride[0]}")
-    padding = expand_param(name, "padding", padding, 1)
-    dilation = expand_param(name, "dilation", dilation, 1)
-    return (self.unsqueeze(-2), (1, kernel[0]), (1, stride[0]), (0, padding[0]),
-            (1, dilation[0]))
+        else expand_param(name, "stride", stride, 1)[0]
+    padding = expand_param(name, "padding", padding, 1)[0]
+    dilation = expand_param(name, "dilation", dilation, 1)[0]
+    if kernel <= 0:
+        raise RuntimeError(f"{name}() kernel_size must be greater than zero, but got {kernel}")
+    if stride <= 0:
+        raise RuntimeError(f"{name}() stride must be greater than zero, but got {stride}")
+    if padding < 0:
+        raise RuntimeError(f"{name}() padding must be non-negative, but got {padding}")
+    if padding > kernel // 2:
+        raise RuntimeError(f"{name}() padding should be at most half of kernel size, but got "
+                           f"padding={padding} and kernel_size={kernel}")
+    if dilation <= 0:
+        raise RuntimeError(f"{name}() dilation must be greater than zero, but got {dilation}")
+    out = pool_output_size(self._shape[-1], kernel, padding, stride, dilation, ceil_mode)
+    if out < 1:
+        raise RuntimeError(f"{name}() Invalid computed output size: {out}")
+    return self.unsqueeze(-2), (1, kernel), (1, stride), (0, padding), (1, dilation)
 
 
 max_pool1d_with_indices = defop(
@@ -210,7 +230,8 @@ max_pool1d = defop("max_pool1d(Tensor self, int[1] kernel_size, int[1] stride=[]
 @max_pool1d_with_indices.impl("CompositeImplicitAutograd")
 def _max_pool1d_with_indices(self, kernel_size, stride=(), padding=(0,), dilation=(1,),
                              ceil_mode=False):
-    x, k, s, p, d = _pool1d_as_2d("max_pool1d", self, kernel_size, stride, padding, dilation)
+    x, k, s, p, d = _max_pool1d_params(self, kernel_size, stride, padding, dilation,
+                                       ceil_mode)
     out, ind = max_pool2d_with_indices(x, k, s, p, d, ceil_mode)
     return out.squeeze(-2), ind.squeeze(-2)
 
