@@ -185,6 +185,8 @@ gather_out = defop("gather.out(Tensor self, int dim, Tensor index, *, bool spars
 
 def _gather_checks(name: str, self: Tensor, dim: int, index: Tensor) -> int:
     dim = normalize_dim(dim, self.ndim)
+    if not index.numel():  # torch checks nothing more for an empty index
+        return dim
     if index._dtype not in _INT_INDEX:
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if max(self.ndim, 1) != max(index.ndim, 1):
@@ -235,6 +237,8 @@ def _take_along_dim(self, indices, dim=None):
     if sizes:
         sizes[dim] = indices._shape[dim]
     shape = list(broadcast_shapes(tuple(sizes), indices._shape))
+    if self._shape and self._shape[dim] and not _is_meta(indices):
+        indices = indices.remainder(self._shape[dim])  # torch wraps indices along dim
     idx_b = indices.expand(tuple(shape))
     if shape:
         shape[dim] = self._shape[dim]
@@ -275,7 +279,7 @@ take_out.impl("CPU", "Meta")(_out_variant(_take))
 
 def _scatter_checks(name: str, self: Tensor, dim: int, index: Tensor, src) -> int:
     dim = normalize_dim(dim, self.ndim)
-    if index._dtype not in _INT_INDEX:
+    if index._dtype not in _INT_INDEX and index.numel():  # an empty index of any dtype is fine
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     if isinstance(src, Tensor) and src._dtype is not self._dtype:
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
@@ -1050,8 +1054,11 @@ def _index_fill_backward(grad, args):
 
 @index_fill_t.backward("IndexFillBackward1", saves=("index",))
 def _index_fill_tensor_backward(grad, args):
-    picked = grad.reshape(-1) if grad.ndim == 0 else grad.index_select(args.dim,
-                                                                       args.index.reshape(-1))
+    """The value gets the gradient of every filled position, each counted once."""
+    if grad.ndim == 0:
+        picked = grad
+    else:
+        picked = grad.index_select(args.dim, args.index.reshape(-1).unique())
     return grad.index_fill(args.dim, args.index, 0.0), None, picked.sum()
 
 

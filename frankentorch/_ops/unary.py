@@ -543,7 +543,8 @@ def _operators() -> dict:
                             "Boolean-type tensors")
         return bnot(self)
     return {"__neg__": lambda self: neg(self), "__abs__": lambda self: absf(self),
-            "__invert__": invert, "__pos__": lambda self: pos(self)}
+            "__invert__": invert, "__pos__": lambda self: pos(self),
+            "polygamma": lambda self, n: polygamma(n, self)}
 
 
 OPERATORS = _operators()
@@ -667,9 +668,9 @@ def _polygamma_values(n: int, x: np.ndarray) -> np.ndarray:
 
 
 def _trigamma_values(x: np.ndarray) -> np.ndarray:
-    """psi^(1)(x) as torch evaluates it: reflection below 1/2, six recurrence steps, then a
-    short asymptotic series (so gradients of digamma round as torch's do)."""
-    x = np.array(x, dtype=np.float64)
+    """psi^(1)(x) as torch evaluates it, in x's float type: reflection below 1/2, six
+    recurrence steps, then a short asymptotic series (so it rounds as torch's does)."""
+    x = np.array(x)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         reflect = x < 0.5
         s = np.sin(np.pi * x)
@@ -694,7 +695,7 @@ def _polygamma(n, self):
     out = empty_tensor(self._shape, dt, self._device, _out_strides(self, dt))
     if numel_of(self._shape) == 0 or out._data is None:
         return out
-    x = self._array().astype(np.float64)
+    x = self._array().astype(it.compute_dtype(dt).np_dtype)
     vals = _trigamma_values(x) if n == 1 else _polygamma_values(n, x)
     copy_into(out, from_array(np.array(vals, dtype=np.float64, order="C")).to(dt))
     return out
