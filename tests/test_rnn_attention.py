@@ -312,3 +312,80 @@ def mha_errors(T):
 
 def test_multihead_attention_errors_match_torch():
     assert mha_errors(ft) == mha_errors(torch)
+
+
+@pytest.mark.parametrize("masks", ["none", "bool", "float"])
+def test_multihead_attention_no_weights_path(masks):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 5, 8)).astype(np.float32)
+    extra = {}
+    if masks == "bool":
+        kpm = np.zeros((2, 5), bool)
+        kpm[1, 3:] = True
+        extra = dict(key_padding_mask=kpm, attn_mask=np.triu(np.ones((5, 5), bool), 1))
+    elif masks == "float":
+        extra = dict(attn_mask=rng.standard_normal((5, 5)).astype(np.float32))
+    names = list(extra)
+
+    def call(m, x, *ms):
+        out, w = m(x, x, x, need_weights=False, **dict(zip(names, ms)))
+        assert w is None
+        return (out,)
+
+    check(lambda T: T.nn.MultiheadAttention(8, 2, batch_first=True), [x, *extra.values()],
+          call)
+
+
+ENCODER_CASES = [
+    dict(),
+    dict(norm_first=True, activation="gelu", batch_first=True),
+    dict(activation=None, layer_norm_eps=1e-3),
+    dict(bias=False, batch_first=True),
+]
+
+
+@pytest.mark.parametrize("kw", ENCODER_CASES, ids=["post-norm", "pre-norm-gelu", "callable",
+                                                   "no-bias"])
+def test_transformer_encoder_layer(kw):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((4, 3, 8)).astype(np.float32)
+    kpm = np.zeros((3, 4), bool)
+    kpm[2, 2:] = True
+    if kw.get("batch_first"):
+        x = x.transpose(1, 0, 2).copy()
+
+    def make(T):
+        args = dict(kw)
+        if "activation" in args and args["activation"] is None:
+            args["activation"] = lambda t: T.nn.functional.silu(t)
+        return T.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, **args)
+
+    check(make, [x], lambda m, x: (m(x),))
+    check(make, [x, kpm], lambda m, x, kpm: (m(x, src_key_padding_mask=kpm),))
+
+
+def test_transformer_encoder_stack_with_causal_mask():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((5, 2, 8)).astype(np.float32)
+    causal = np.triu(np.full((5, 5), -np.inf, np.float32), 1)
+
+    def make(T):
+        layer = T.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return T.nn.TransformerEncoder(layer, 2, norm=T.nn.LayerNorm(8))
+
+    check(make, [x, causal], lambda m, x, mask: (m(x, mask=mask),))
+    check(make, [x], lambda m, x: (m(x),))
+
+
+def test_transformer_encoder_nested_tensor_warning():
+    def prog(T):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            T.nn.TransformerEncoder(T.nn.TransformerEncoderLayer(8, 2, 16), 2)
+            T.nn.TransformerEncoder(T.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True,
+                                                                 norm_first=True), 1)
+            T.nn.TransformerEncoder(T.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 1)
+        return [str(w.message) for w in seen]
+    assert prog(ft) == prog(torch)

@@ -72,6 +72,31 @@ def sgd_momentum_gru(T, steps=50):
     return losses, model
 
 
+def transformer_encoder(T, steps=20):
+    T.manual_seed(3)
+    nn = T.nn
+    layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.1, batch_first=True,
+                                       activation="gelu")
+    head = nn.Linear(16, 5)
+    model = nn.ModuleList([layer, head])
+    x = T.randn(3, 6, 16)
+    y = T.randint(0, 5, (3,))
+    pad = T.zeros(3, 6, dtype=T.bool)
+    pad[1, 4:] = True
+    # SGD, not Adam: the key bias gets a gradient that is zero up to rounding (softmax ignores
+    # a per-query constant), which Adam would turn into full-size, noise-driven steps.
+    opt = T.optim.SGD(model.parameters(), lr=0.005, momentum=0.9, weight_decay=1e-4)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        out = layer(x, src_key_padding_mask=pad)
+        loss = nn.functional.cross_entropy(head(out[:, 0]), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, model
+
+
 def compare(prog):
     lt, mt = prog(torch)
     lf, mf = prog(ft)
@@ -83,8 +108,9 @@ def compare(prog):
                                    atol=1e-5)
 
 
-@pytest.mark.parametrize("prog", [mlp_adam, lstm_regression, sgd_momentum_gru],
-                         ids=["mlp-adam-200", "lstm-adam-50", "gru-sgd-50"])
+@pytest.mark.parametrize("prog", [mlp_adam, lstm_regression, sgd_momentum_gru,
+                                  transformer_encoder],
+                         ids=["mlp-adam-200", "lstm-adam-50", "gru-sgd-50", "transformer-20"])
 def test_training_matches_torch(prog):
     compare(prog)
 
