@@ -10,7 +10,7 @@ import numpy as np
 
 from .._core import dtype as D
 from .._core.device import device
-from .._core.meta import broadcast_shapes, contiguous_strides
+from .._core.meta import broadcast_shapes, contiguous_strides, numel_of
 from .._core.storage import cast, store
 from .._tensor import Tensor, empty_tensor
 
@@ -191,11 +191,25 @@ def check_writable(out: Tensor, inputs=()) -> None:
                                "Please clone() the tensor before performing the operation.")
 
 
+_FLAT_SHAPES: dict = {}
+_UNIT_STRIDE = np.ones(1, dtype=np.int64)
+_UNIT_STRIDE.flags.writeable = False
+
+
 def coalesce(shape, strides_list):
     """Merge adjacent dims that every operand walks contiguously; drop size-1 dims.
 
     Returns (shape, [strides...]) with at least one dim, as int64 arrays for kernels.
     """
+    flat = contiguous_strides(shape)
+    if all(st == flat for st in strides_list):  # the common case: one flat run
+        n = numel_of(shape)
+        arr = _FLAT_SHAPES.get(n)
+        if arr is None:
+            if len(_FLAT_SHAPES) > 256:
+                _FLAT_SHAPES.clear()
+            arr = _FLAT_SHAPES[n] = np.array((n,), dtype=np.int64)
+        return arr, [_UNIT_STRIDE] * len(strides_list)
     dims = [d for d in range(len(shape)) if shape[d] != 1]
     new_shape: list[int] = []
     new_strides: list[list[int]] = [[] for _ in strides_list]

@@ -15,7 +15,7 @@ import numpy as np
 from .._core import dtype as D
 from .._core.meta import contiguous_strides, is_contiguous_geometry, numel_of
 from .._dispatch.dispatcher import defop
-from .._tensor import Tensor, empty_tensor, from_array
+from .._tensor import Tensor, empty_contiguous, empty_tensor, from_array
 from . import iterator as it
 from .copy import _torch_name, check_can_cast, copy_into, resize_out
 
@@ -108,8 +108,11 @@ def _register(name: str, dtype_of, compute, *, schema_args: str = "", out_schema
     def forward(self, *args):
         _check_tensor(name, self)
         dt = dtype_of(self, *args)
-        strides = _out_strides(self, dt) if layout is None else layout(self)
-        out = empty_tensor(self._shape, dt, self._device, strides)
+        if layout is None and self._data is not None and self.is_contiguous():
+            out = empty_contiguous(self._shape, self.numel(), dt)
+        else:
+            strides = _out_strides(self, dt) if layout is None else layout(self)
+            out = empty_tensor(self._shape, dt, self._device, strides)
         return compute(self, out, dt, *args)
 
     functional.impl("CPU", "Meta")(forward)
