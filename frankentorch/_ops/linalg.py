@@ -1172,9 +1172,15 @@ def _mT(t: Tensor) -> Tensor:
 
 
 def _det_backward(grad, args):
-    """d det(A) = det(A) A^-T (A invertible)."""
+    """d det(A) = det(A) A^-T; as torch's LU solve with det(A) = 0 on the right-hand side, an
+    exactly singular A gets a zero gradient."""
+    from .. import eye, where
     a = args.A if hasattr(args, "A") else args.self
-    return (grad * args.result).unsqueeze(-1).unsqueeze(-1) * _mT(a.inverse())
+    scale = (grad * args.result).unsqueeze(-1).unsqueeze(-1)
+    singular = (args.result == 0).unsqueeze(-1).unsqueeze(-1)
+    if bool(singular.any()):
+        a = where(singular, eye(a.shape[-1], dtype=a.dtype), a)
+    return scale * _mT(a.inverse())
 
 
 _overload("linalg_det").backward("LinalgDetBackward0", saves=("A",), save_result=True)(
