@@ -362,3 +362,34 @@ def test_onecycle_adam_betas():
     a, b = prog(torch), prog(ft)
     assert b[0] == a[0]
     np.testing.assert_allclose(b[1], a[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name,kw", [CASES[2], CASES[6], CASES[14]], ids=["SGD", "Adam",
+                                                                          "RMSprop"])
+def test_checkpoint_files_both_ways(tmp_path, name, kw):
+    """torch.save'd optimizer state loads with frankentorch.load and continues like torch;
+    frankentorch.save'd state loads in torch.load(weights_only=True)."""
+    pt, ot = run_opt(torch, name, kw, 6, np.float32)
+    torch.save(ot.state_dict(), tmp_path / "torch.pt")
+    pf = [ft.tensor(p.detach().numpy().copy()).requires_grad_() for p in pt]
+    of = getattr(ft.optim, name)(pf, lr=1.0)
+    of.load_state_dict(ft.load(tmp_path / "torch.pt"))
+    for k in range(6, 12):
+        set_grads(torch, pt, k, np.float32)
+        set_grads(ft, pf, k, np.float32)
+        ot.step()
+        of.step()
+    assert_params(pt, pf, np.float32, exact=name == "SGD")
+    ft.save(of.state_dict(), tmp_path / "ft.pt")
+    back = torch.load(tmp_path / "ft.pt", weights_only=True)
+    assert state_layout(back) == state_layout(ot.state_dict())
+    ot.load_state_dict(back)
+
+
+def test_deepcopy_and_pickle_keep_state():
+    import copy
+    import pickle
+    _, of = run_opt(ft, "Adam", dict(lr=0.01), 3, np.float32)
+    for clone in (copy.deepcopy(of), pickle.loads(pickle.dumps(of))):
+        assert state_layout(clone.state_dict()) == state_layout(of.state_dict())
+        assert float(clone.state_dict()["state"][0]["step"]) == 3.0
