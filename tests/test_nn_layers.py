@@ -446,3 +446,40 @@ def test_cnn_state_dict_interchange_with_torch():
     back.load_state_dict({k: torch.from_numpy(_np(v)) for k, v in fnet.state_dict().items()})
     for (k, a), b in zip(tsd.items(), back.state_dict().values()):
         assert a.dtype == b.dtype and torch.equal(a, b), k
+
+
+def _cnn_training(T, steps: int = 50):
+    """A small CNN (Conv2d, BatchNorm2d, MaxPool2d, Dropout) trained with SGD+momentum on
+    shuffled DataLoader batches; returns the losses, the model and the RNG's next draw."""
+    T.manual_seed(0)
+    nn, data = T.nn, T.utils.data
+    model = nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Dropout(0.2), nn.Conv2d(6, 8, 3), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(8 * 2 * 2, 4))
+    x = T.randn(40, 1, 8, 8)
+    y = T.randint(0, 4, (40,))
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=8, shuffle=True,
+                             generator=T.Generator().manual_seed(3))
+    opt = T.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+    loss_fn = nn.CrossEntropyLoss()
+    losses = []
+    while len(losses) < steps:
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    model.eval()
+    return losses, model, _np(model(x[:4])), _np(T.rand(2))
+
+
+def test_cnn_sgd_momentum_training_matches_torch():
+    lt, mt, et, rt = _cnn_training(torch)
+    lf, mf, ef, rf = _cnn_training(ft)
+    np.testing.assert_allclose(lf, lt, rtol=1e-5)
+    for (nt, vt), (nf, vf) in zip(mt.state_dict().items(), mf.state_dict().items()):
+        assert nt == nf
+        np.testing.assert_allclose(_np(vf), _np(vt), rtol=1e-4, atol=1e-5, err_msg=nt)
+    np.testing.assert_allclose(ef, et, rtol=1e-4, atol=1e-5)
+    assert np.array_equal(rt, rf)
