@@ -420,12 +420,10 @@ def _cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=MEAN):
     nd = target.ndim
     if nd > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if nd == 1 and not (input1.ndim == 2 and input2.ndim == 2):
-        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with "
-                           f"sizes {list(input1._shape)} and {list(input2._shape)}.")
-    if nd == 0 and not (input1.ndim == 1 and input2.ndim == 1):
-        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with "
-                           f"sizes {list(input1._shape)} and {list(input2._shape)}.")
+    want = nd + 1
+    if not input1.ndim == input2.ndim == want:
+        raise RuntimeError(f"{nd}D target tensor expects {want}D input tensors, but found inputs "
+                           f"with sizes {list(input1._shape)} and {list(input2._shape)}.")
     eps = 1e-12
     prod_sum = (input1 * input2).sum(nd)
     mag1 = (input1 * input1).sum(nd) + eps

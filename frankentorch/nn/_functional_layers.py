@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import warnings
 
+from .._core.meta import broadcast_shapes as _broadcast_shapes
 from .._dispatch.dispatcher import OPS as _OPS
 from .._ops.nn_common import reduction_enum as _enum
+from .._ops.nn_common import type_name as _type_name
+from ..autograd import is_grad_enabled as _grad_enabled
+from ..autograd import no_grad as _no_grad
 
 __all__ = ["linear", "bilinear", "embedding", "one_hot", "pairwise_distance",
            "cosine_similarity", "normalize", "nll_loss", "cross_entropy", "mse_loss",
@@ -37,11 +41,6 @@ def _not_differentiable(fn: str, arg: str, t) -> None:
     if t is not None and t.requires_grad and _grad_enabled():
         raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
                            f"'{arg}'. This input cannot have requires_grad True.")
-
-
-def _grad_enabled() -> bool:
-    from ..autograd import is_grad_enabled
-    return is_grad_enabled()
 
 
 # ---------------------------------------------------------------------------- linear
@@ -115,11 +114,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return _nll_loss_nd(log_p, target, weight, reduction, ignore_index)
 
 
-def _type_name(dt) -> str:
-    from .._ops.nn_common import type_name
-    return type_name(dt)
-
-
 def _check_smoothing(label_smoothing: float) -> None:
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: "
@@ -189,8 +183,7 @@ def _warn_size(input, target) -> None:
 
 
 def _broadcast(a, b):
-    from .._core.meta import broadcast_shapes
-    shape = broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    shape = _broadcast_shapes(tuple(a.shape), tuple(b.shape))
     return (a if tuple(a.shape) == shape else a.expand(shape),
             b if tuple(b.shape) == shape else b.expand(shape))
 
@@ -279,8 +272,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          "the same size.")
     _not_differentiable("binary_cross_entropy", "weight", weight)
     if weight is not None:
-        from .._core.meta import broadcast_shapes
-        weight = weight.expand(broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
+        weight = weight.expand(_broadcast_shapes(tuple(target.shape), tuple(weight.shape)))
     return _op("binary_cross_entropy")(input, target, weight, reduction)
 
 
@@ -366,9 +358,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     else:
         padding_idx = -1
     if max_norm is not None:
-        from ..autograd import no_grad
         input = input.contiguous()
-        with no_grad():
+        with _no_grad():
             _op("embedding_renorm_")(weight, input, max_norm, norm_type)
     return _op("embedding")(weight, input, padding_idx, scale_grad_by_freq, sparse)
 
