@@ -513,3 +513,25 @@ def test_zero_size_dims():
     ]
     for x, prog in cases:
         run_both(prog, x)
+
+
+LAYOUTS = {"contiguous": lambda t: t, "permuted": lambda t: t.permute(2, 0, 1),
+           "transposed": lambda t: t.transpose(1, 2)}
+ADVANCED_KEYS = [
+    lambda lib, t: t[lib.tensor([0, 2])],
+    lambda lib, t: t[:, lib.tensor([0, 2])],
+    lambda lib, t: t[:, :, lib.tensor([0, 2])],
+    lambda lib, t: t[lib.tensor([0, 2]), :, lib.tensor([1, 3])],
+    lambda lib, t: t[:, lib.tensor([0, 2]), :2],
+    lambda lib, t: t[lib.tensor([[0, 1], [2, 3]])],
+    lambda lib, t: t[:, lib.tensor([[0, 1], [2, 3]]).t()],
+    lambda lib, t: t[lib.tensor([True, False, True, True])[:t.shape[0]]],
+]
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("key", range(len(ADVANCED_KEYS)))
+def test_advanced_index_result_layout(layout, key):
+    """at::index lays its result out as TensorIterator orders the source and the indices."""
+    x = torch.randn(4, 5, 6)
+    run_both(lambda lib, t: ADVANCED_KEYS[key](lib, LAYOUTS[layout](t)), x)

@@ -842,9 +842,27 @@ def index_tensor(self: Tensor, indices) -> Tensor:
     key, shape, pos = _index_plan(self, indices)
     if key is None:
         return _clone(self)
-    if _is_meta(self) or not numel_of(shape):
-        return _new_like(self, shape)
-    return _from_np(_arr(self)[key].reshape(shape), self._dtype, self._device)
+    out = empty_tensor(shape, self._dtype, self._device, _index_result_strides(self, shape, pos))
+    if not _is_meta(self) and numel_of(shape):
+        store(out._array(), _arr(self)[key].reshape(shape))
+    return out
+
+
+def _index_result_strides(self: Tensor, shape, pos: dict) -> tuple:
+    """The layout at::index gives its result: TensorIterator's order over the source
+    restrided to the result (0 along the index dims) and the broadcast index arrays."""
+    dims = sorted(pos)
+    nb = len(shape) - (self.ndim - len(dims))
+    first = dims[0] if dims[-1] - dims[0] + 1 == len(dims) else 0
+    rest = [self._stride[d] for d in range(self.ndim) if d not in pos]
+    src = tuple(rest[:first]) + (0,) * nb + tuple(rest[first:])
+    operands = [src]
+    bshape = shape[first:first + nb]
+    for d in dims:
+        a = pos[d]
+        st = it.broadcast_strides(a.shape, tuple(x // a.itemsize for x in a.strides), bshape)
+        operands.append((0,) * first + st + (0,) * (len(shape) - first - nb))
+    return it._layout_strides(shape, operands)
 
 
 def index_put_impl(self: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
