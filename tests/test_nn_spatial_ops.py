@@ -190,6 +190,11 @@ def test_conv_half_and_integer_dtypes():
     lambda F, lib, x, w: F.conv_transpose2d(x, w[:3]),
     lambda F, lib, x, w: F.conv_transpose2d(x, w, lib.zeros(3)),
     lambda F, lib, x, w: F.conv_transpose2d(x[0, 0], w),
+    lambda F, lib, x, w: F.conv2d(x, lib.zeros(4, 4, 0, 2)),
+    lambda F, lib, x, w: F.conv_transpose2d(x, lib.zeros(4, 4, 2, 0)),
+    lambda F, lib, x, w: F.conv3d(x.unsqueeze(0), lib.zeros(4, 8, 2, 0, 2)),
+    lambda F, lib, x, w: F.conv_transpose2d(lib.zeros(1, 4, 0, 5), w),
+    lambda F, lib, x, w: F.conv2d(lib.zeros(1, 4, 0, 5), w),
 ])
 def test_conv_errors(call):
     raises_like_torch(call, rand(2, 4, 8, 8), rand(4, 4, 3, 3))
@@ -365,6 +370,11 @@ def test_adaptive_pools_1d():
     lambda F, lib, x: F.max_pool1d(x[0], 3, 0),
     lambda F, lib, x: F.max_pool1d(x[0], 3, 1, 0, 0),
     lambda F, lib, x: F.max_pool1d(x[0], 8),
+    lambda F, lib, x: F.max_pool1d(x[0], 3, 1, -1),
+    lambda F, lib, x: F.max_pool2d(x, 3, 1, -1),
+    lambda F, lib, x: F.avg_pool2d(x, 3, 1, (0, -1)),
+    lambda F, lib, x: F.interpolate(x.detach().requires_grad_(True), size=(0, 2),
+                                    mode="area").sum().backward(),
 ])
 def test_pool_errors(call):
     raises_like_torch(call, rand(2, 3, 5, 6))
@@ -395,6 +405,9 @@ def test_pad_values_dtypes_and_errors():
     for mode in ("constant", "reflect", "replicate", "circular"):
         diff(lambda F, lib, x: F.pad(x, (1, 2), mode), xi, grad=())
     diff(lambda F, lib, x: lib.constant_pad_nd(x, (1, -1, 2, 0), -1), x)
+    diff(lambda F, lib, x: F.pad(x, (-2, -2, 1, 0), "reflect"), x)
+    diff(lambda F, lib, x: F.pad(x, (-2, 1, -2, 1), "circular"), x)
+    diff(lambda F, lib, x: F.pad(x, (-4, 0)), x)
     for call in (lambda F, lib, x: F.pad(x, (1, 2, 3)),
                  lambda F, lib, x: F.pad(x, (1,) * 8),
                  lambda F, lib, x: F.pad(x, (5, 5), "reflect"),
@@ -403,7 +416,12 @@ def test_pad_values_dtypes_and_errors():
                  lambda F, lib, x: F.pad(x, (1, 1), "reflect", 1.0),
                  lambda F, lib, x: F.pad(x[0, 0], (1, 1), "reflect"),
                  lambda F, lib, x: F.pad(x.unsqueeze(0), (1, 1), "replicate"),
-                 lambda F, lib, x: F.pad(lib.zeros(2, 0, 4), (1, 1), "replicate")):
+                 lambda F, lib, x: F.pad(lib.zeros(2, 0, 4), (1, 1), "replicate"),
+                 lambda F, lib, x: F.pad(x, (-2, -2), "replicate"),
+                 lambda F, lib, x: F.pad(x.unsqueeze(0), (-2, -2, -3, -1), "reflect"),
+                 lambda F, lib, x: F.pad(x, (-5, 1)),
+                 lambda F, lib, x: F.pad(x, (3, -5)),
+                 lambda F, lib, x: F.pad(x, (-4, 2), "circular")):
         raises_like_torch(call, x)
 
 

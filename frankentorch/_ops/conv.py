@@ -115,6 +115,20 @@ def _check_params(stride, padding, dilation, output_padding, groups, transposed,
         raise RuntimeError("non-positive groups is not supported")
 
 
+def _check_kernel(x: Tensor, w: Tensor) -> None:
+    kernel = w._shape[2:]
+    if any(k <= 0 for k in kernel):
+        if len(kernel) == 3:
+            raise RuntimeError(f"kernel size should be greater than zero, but got: "
+                               f"{' x '.join(map(str, kernel))} (TxHxW)")
+        kh, kw = (1,) + kernel if len(kernel) == 1 else kernel
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: "
+                           f"{kh} kernel_width: {kw}")
+    if any(n == 0 for n in x._shape[2:]):
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got "
+                           f"input shape: {list(x.shape)}")
+
+
 def _check_shapes(x: Tensor, w: Tensor, bias, stride, padding, dilation, transposed,
                   output_padding, groups) -> None:
     k = w.ndim
@@ -219,6 +233,7 @@ def _convolution(input, weight, bias, stride, padding, dilation, transposed, out
     _check_types(input, weight, bias)
     _check_shapes(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                   groups)
+    _check_kernel(input, weight)
     it.common_device(input, weight, *([bias] if bias is not None else []))
     shape = _output_shape(input, weight, stride, padding, dilation, transposed, output_padding,
                           groups)

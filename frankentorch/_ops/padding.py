@@ -38,11 +38,8 @@ def _constant_pad_nd(self, pad, value=0):
     after = [pad[2 * (nd - 1 - i) + 1] for i in range(nd)]
     lead = self._shape[:self.ndim - nd]
     sp = self._shape[self.ndim - nd:]
-    for i, (s, b, a) in enumerate(zip(sp, before, after)):
-        if s + b + a < 0:
-            raise RuntimeError(f"The input size {s}, plus negative padding {b} and {a} resulted "
-                               f"in a negative output size, which is invalid. Check dimension "
-                               f"{self.ndim - nd + i} of your input.")
+    if any(s + min(b, 0) + min(a, 0) < 0 for s, b, a in zip(sp, before, after)):
+        raise RuntimeError("narrow(): length must be non-negative.")  # crops come first
     shape = lead + tuple(s + b + a for s, b, a in zip(sp, before, after))
 
     def compute():
@@ -93,9 +90,12 @@ def _gather_pad(self: Tensor, pad, nd: int, mode: str, name: str):
             raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
                                f"input dimension, but got: padding ({b}, {a}) at dimension "
                                f"{self.ndim - nd + i} of input {list(self.shape)}")
-        if s + b + a < 1 and mode != "circular":
-            raise RuntimeError(f"input ({' x '.join(map(str, sp))}) is too small.  Calculated "
-                               f"output {' x '.join(str(x + y + z) for x, y, z in zip(sp, before, after))}")
+    out_sp = [s + b + a for s, b, a in zip(sp, before, after)]
+    if mode != "circular" and (min(out_sp) < 0 or max(out_sp) < 1):
+        names = "DHW"[3 - nd:]
+        raise RuntimeError(f"input ({', '.join(f'{n}: {v}' for n, v in zip(names, sp))}) is too "
+                           f"small. Calculated output "
+                           f"{' '.join(f'{n}: {v}' for n, v in zip(names, out_sp))}")
     idx = [_source_index(s, b, a, mode) for s, b, a in zip(sp, before, after)]
     shape = self._shape[:self.ndim - nd] + tuple(len(i) for i in idx)
     return new_result(shape, self, lambda: gather_axes(values(self), idx))

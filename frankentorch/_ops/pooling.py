@@ -74,6 +74,8 @@ def _pool_shape(self: Tensor, kernel, stride, padding, dilation, ceil_mode,
     if self.ndim not in (3, 4) or any(n == 0 for n in self._shape[-3:]):
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch "
                            f"size for input, but got:{list(self.shape)}")
+    if any(p < 0 for p in padding):
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(padding)}")
     if name == "max_pool2d":
         if any(p > k // 2 for k, p in zip(kernel, padding)):
             raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but "
@@ -399,6 +401,11 @@ def _adaptive_avg_pool2d_kernel(self, output_size):
 
 @_adaptive_avg_pool2d_backward.impl("CPU", "Meta")
 def _adaptive_avg_pool2d_backward_kernel(grad_output, self):
+    for i in range(1, grad_output.ndim):
+        if grad_output._shape[i] == 0:
+            raise RuntimeError(f"adaptive_avg_pool2d_backward(): Expected grad_output to have "
+                               f"non-zero size for non-batch dimensions, but grad_output has "
+                               f"sizes {list(grad_output.shape)} with dimension {i} being empty")
     def compute():
         g = values(grad_output)
         mats = [_adaptive_matrix(s, o, g.dtype).T for s, o in
