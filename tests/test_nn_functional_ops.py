@@ -503,3 +503,13 @@ def test_meta_tensors_give_shapes_only():
                 f.group_norm(m, 3)]
         return [(tuple(o.shape), str(o.dtype).rsplit(".", 1)[-1], o.device.type) for o in outs]
     run_both(prog)
+
+
+def test_second_order_through_cross_entropy_and_embedding():
+    def prog(lib, x, t, w, i):
+        x, w = x.detach().requires_grad_(), w.detach().requires_grad_()
+        loss = F(lib).cross_entropy(x * x, t) + F(lib).embedding(i, w, padding_idx=1).pow(3).sum()
+        gx, gw = lib.autograd.grad(loss, [x, w], create_graph=True)
+        return lib.autograd.grad((gx * gx).sum() + (gw * gw).sum(), [x, w])
+    run_both(prog, rand(4, 3, dtype=torch.float64), torch.tensor([0, 2, 1, -100]),
+             rand(5, 2, dtype=torch.float64), torch.tensor([1, 3, 3, 1]), check_stride=False)

@@ -466,3 +466,19 @@ def _triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6
     if swap:
         dist_neg = OPS["minimum"].function()(dist_neg, distance(positive, negative, p, eps))
     return _apply_reduction((margin + dist_pos - dist_neg).clamp_min(0), reduction)
+
+
+def _nll_double_derivative(forward_op):
+    """The gradient of nll_loss_backward with respect to its grad_output: the forward loss
+    of the incoming gradient (the backward is linear in grad_output)."""
+    def fn(grad, args):
+        return forward_op(grad, args.target, args.weight, args.reduction,
+                          args.ignore_index)[0]
+    return fn
+
+
+nll_loss_backward.backward("NllLossBackwardBackward0", saves=("target", "weight"),
+                           inputs=("grad_output",))(_nll_double_derivative(nll_loss_forward))
+nll_loss2d_backward.backward("NllLoss2DBackwardBackward0", saves=("target", "weight"),
+                             inputs=("grad_output",))(
+    _nll_double_derivative(nll_loss2d_forward))

@@ -170,6 +170,17 @@ def _embedding_backward(grad_output, indices, num_weights, padding_idx, scale_gr
     return result(out, dt, (num_weights, dim), grad_output._device)
 
 
+@embedding_backward_op.backward("EmbeddingDenseBackwardBackward0", saves=("indices",),
+                                inputs=("grad_output",))
+def _embedding_double_derivative(grad, args):
+    """Rows of the incoming gradient picked by the indices, zero at padding_idx (as torch,
+    without the frequency scaling the first backward applied)."""
+    rows = embedding_op(grad, args.indices)
+    if args.padding_idx >= 0:
+        rows = rows.masked_fill((args.indices == args.padding_idx).unsqueeze(-1), 0.0)
+    return rows
+
+
 @embedding_renorm_op.impl("CPU", "Meta")
 def _embedding_renorm_(self, indices, max_norm, norm_type):
     _check_indices("embedding_renorm_", indices)
