@@ -10,8 +10,9 @@ its next call. Every loop follows ATen's draw order: ``random()`` is one 32-bit 
 
 ATen's vectorised float32 normal fill (AVX2: Cephes log and sincos, with the multiply-adds
 that GCC fuses when it builds that kernel) is reproduced lane by lane in float32, so values
-are bit-identical, not merely close; CPUs where ATen runs its AVX-512 kernels get its scalar
-fill instead, as ATen does.
+are bit-identical, not merely close; CPUs where ATen runs its AVX-512 kernels get the formula
+of its scalar fill instead, as ATen does (there, values can differ from torch's in the last
+bit).
 """
 import math
 
@@ -98,6 +99,14 @@ def _next_state(mt):
 
 
 @njit(inline="always")
+def _temper(y):
+    y ^= y >> np.uint32(11)
+    y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
+    y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
+    return y ^ (y >> np.uint32(18))
+
+
+@njit(inline="always")
 def next32(mt, pos):
     """One tempered 32-bit output (``CPUGeneratorImpl::random``)."""
     pos[0] -= 1
@@ -107,11 +116,7 @@ def next32(mt, pos):
         pos[1] = 0
     y = mt[pos[1]]
     pos[1] += 1
-    y ^= y >> np.uint32(11)
-    y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
-    y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
-    y ^= y >> np.uint32(18)
-    return y
+    return _temper(y)
 
 
 @njit(inline="always")
@@ -148,12 +153,7 @@ def raw32(mt, pos, out):
         # the remaining words of this state need no twist: temper them as a block
         m = min(n - i, left)
         for j in range(m):
-            y = mt[nxt + j]
-            y ^= y >> np.uint32(11)
-            y ^= (y << np.uint32(7)) & np.uint32(0x9D2C5680)
-            y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
-            y ^= y >> np.uint32(18)
-            out[i + j] = y
+            out[i + j] = _temper(mt[nxt + j])
         nxt += m
         left -= m - 1
         i += m
@@ -165,6 +165,18 @@ def raw32(mt, pos, out):
 def _word64(raw, i):
     """``random64`` from the raw words 2i (high) and 2i+1 (low)."""
     return (np.uint64(raw[2 * i]) << np.uint64(32)) | np.uint64(raw[2 * i + 1])
+
+
+@njit(inline="always")
+def _unit_float(w):
+    """[0, 1) float32 from the low 24 bits of one word."""
+    return F32(np.int32(w & np.uint32(0xFFFFFF))) * _EPS_24
+
+
+@njit(inline="always")
+def _unit_double(raw, i):
+    """[0, 1) float64 from the low 53 bits of the i-th ``random64`` in ``raw``."""
+    return float(np.int64(_word64(raw, i) & _MASK_53)) * _EPS_53
 
 
 @njit(cache=True)
@@ -181,7 +193,7 @@ def uniform32(raw, out, lo, hi):
     rounds up to ``hi`` becomes ``lo``."""
     span = hi - lo
     for i in range(out.size):
-        v = fma(F32(np.int32(raw[i] & np.uint32(0xFFFFFF))) * _EPS_24, span, lo)
+        v = fma(_unit_float(raw[i]), span, lo)
         out[i] = lo if v == hi else v
 
 
@@ -190,8 +202,7 @@ def uniform64(raw, out, lo, hi):
     """``uniform_real_distribution<double>(lo, hi)`` from two words per value (53 bits)."""
     span = hi - lo
     for i in range(out.size):
-        u = float(np.int64(_word64(raw, i) & _MASK_53)) * _EPS_53
-        v = fma(u, span, lo)
+        v = fma(_unit_double(raw, i), span, lo)
         out[i] = lo if v == hi else v
 
 
@@ -204,7 +215,7 @@ def from_uniform64(raw, out, kind, a, b):
     -1/a * log1p(-u); cauchy (median a, sigma b): a + b * tan(pi * (u - 0.5));
     geometric (p=a): ceil(log(u) / log1p(-a))."""
     for i in range(out.size):
-        u = float(np.int64(_word64(raw, i) & _MASK_53)) * _EPS_53
+        u = _unit_double(raw, i)
         if kind == EXPONENTIAL:
             out[i] = -1.0 / a * math.log1p(-u)
         elif kind == CAUCHY:
@@ -316,9 +327,9 @@ def _sincos_lane(x):
 def _fill_blocks_f32(d, start, nblocks, mean, std, avx2):
     """NormalFill16 over ``nblocks`` consecutive blocks of 16 from d[start]: the first 8 of
     each block hold u1 and become cos samples, the last 8 hold u2 and become sin samples.
-    ``avx2``: ATen's AVX2 kernel (Cephes in float32, fused as GCC fuses it); otherwise its
-    scalar kernel (libm logf/cosf/sinf, the angle rounded from double), which CPUs with
-    AVX-512 run."""
+    ``avx2``: ATen's AVX2 kernel (Cephes in float32, fused as GCC fuses it); otherwise the
+    formula of its scalar kernel, which CPUs with AVX-512 run (libm logf/cosf/sinf, the
+    angle rounded from double; torch's build of it can differ in the last bit)."""
     m = nblocks * 8
     us = np.empty(m, np.float32)
     vs = np.empty(m, np.float32)
@@ -344,11 +355,6 @@ def _fill_blocks_f32(d, start, nblocks, mean, std, avx2):
             d[start + b * 16 + 8 + j] = vs[b * 8 + j]
 
 
-@njit(inline="always")
-def _unit_float(w):
-    return F32(np.int32(w & np.uint32(0xFFFFFF))) * _EPS_24
-
-
 @njit(cache=True)
 def normal_fill_f32(raw, d, mean, std, per_block, avx2):
     """Vectorised normal fill of ``d`` (n >= 16) from float uniforms (one raw word each):
@@ -357,14 +363,9 @@ def normal_fill_f32(raw, d, mean, std, per_block, avx2):
     ``raw`` holds exactly the words used: n (+16) or 16 per block (+16)."""
     n = d.size
     full = n - n % 16
-    if per_block:
-        for i in range(full):  # block b takes words 16b..16b+15 either way
-            d[i] = _unit_float(raw[i])
-        k = full
-    else:
-        for i in range(n):
-            d[i] = _unit_float(raw[i])
-        k = n
+    k = full if per_block else n  # words before the tail (block b takes 16b..16b+15)
+    for i in range(k):
+        d[i] = _unit_float(raw[i])
     _fill_blocks_f32(d, 0, full // 16, mean, std, avx2)
     if n % 16:
         for j in range(16):
@@ -388,12 +389,12 @@ def normal_fill_f64(raw, d, mean, std):
     uniforms."""
     n = d.size
     for i in range(n):
-        d[i] = float(np.int64(_word64(raw, i) & _MASK_53)) * _EPS_53
+        d[i] = _unit_double(raw, i)
     for i in range(0, n - 15, 16):
         _fill16_f64(d, i, mean, std)
     if n % 16:
         for j in range(16):
-            d[n - 16 + j] = float(np.int64(_word64(raw, n + j) & _MASK_53)) * _EPS_53
+            d[n - 16 + j] = _unit_double(raw, n + j)
         _fill16_f64(d, n - 16, mean, std)
 
 
