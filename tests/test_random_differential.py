@@ -139,7 +139,8 @@ def test_randperm(n):
 
 
 def test_randperm_dtypes_and_limits():
-    seeded(lambda lib: [lib.randperm(2049, dtype=lib.float16), lib.randperm(257, dtype=lib.bfloat16),
+    seeded(lambda lib: [lib.randperm(2049, dtype=lib.float16),
+                        lib.randperm(257, dtype=lib.bfloat16),
                         lib.randperm(128, dtype=lib.int8), lib.randperm(300, dtype=lib.float32)])
     seeded(lambda lib: lib.randperm(2050, dtype=lib.float16))
     seeded(lambda lib: lib.randperm(1000, dtype=lib.bfloat16))
@@ -164,7 +165,8 @@ def test_out_and_requires_grad():
         o = lib.empty(2)
         r = lib.rand(3, 4, out=o)
         g = lib.randn(5, requires_grad=True)
-        return [r is o, o, g.requires_grad, g.detach(), lib.normal(0.0, 1.0, (3,), out=lib.empty(0))]
+        return [r is o, o, g.requires_grad, g.detach(),
+                lib.normal(0.0, 1.0, (3,), out=lib.empty(0))]
     seeded(prog)
 
 

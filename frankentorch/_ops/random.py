@@ -421,7 +421,7 @@ def _check_from_to(lo: int, hi_inc: int, dt: D.dtype) -> None:
             raise RuntimeError(f"{name} is out of bounds for {_C_NAMES[dt.name]}")
     if dt.is_floating_point:
         d = _digits(dt)
-        for name, v, line in (("from", lo, 110), ("to - 1", hi_inc, 111)):
+        for name, v in (("from", lo), ("to - 1", hi_inc)):
             if v < -(1 << d) or v > (1 << d):
                 warnings.warn(f"{name} is out of bounds [-(2^{d}), 2^{d}]. Due to precision "
                               f"limitations {_C_NAMES[dt.name]} can support discrete uniform "
@@ -524,7 +524,7 @@ def _random_kernel(self, generator=None):
     return _finish_inplace(self)
 
 
-# ---------------------------------------------------------------- exponential_, cauchy_, geometric_, log_normal_
+# ---------------------------------------------------------------- exponential_ and kin
 
 exponential_ = defop(f"exponential_(Tensor(a!) self, float lambd=1, {_GEN}) -> Tensor(a!)",
                      ("method",))
