@@ -489,3 +489,15 @@ def test_frankentorch_optimizer_state_loads_into_torch_and_back():
     opt_f2.load_state_dict(ft_load(torch_bytes(opt_t.state_dict())))
     assert opt_f2.param_groups[0]["lr"] == 0.01
     assert_tree(opt_f2.state_dict(), opt_t.state_dict())
+
+
+def test_content_hash_sees_every_state_dict_metadata():
+    """Each OrderedDict's attributes count, even when built from short-lived copies."""
+    def sd(key, version):
+        od = collections.OrderedDict({key: ft.ones(1)})
+        od._metadata = {"": {"version": version}}
+        return od
+
+    def chash(obj):
+        return envelope_of(ft_bytes(obj))["content_hash"]
+    assert chash([sd("a", 1), sd("b", 2)]) != chash([sd("a", 1), sd("b", 3)])

@@ -68,8 +68,8 @@ def _canonical(obj, storage_key: Callable[[Tensor], str], storages: dict, seen: 
         return scalar
     t = type(obj)
     if id(obj) in seen:
-        return ["ref", seen[id(obj)]]
-    seen[id(obj)] = len(seen)
+        return ["ref", seen[id(obj)][0]]
+    seen[id(obj)] = (len(seen), obj)  # the object is kept alive so its id is not reused
     rec = lambda x, p: _canonical(x, storage_key, storages, seen, names, p, depth + 1)  # noqa
     if isinstance(obj, Tensor):
         index = storages.setdefault(storage_key(obj), len(storages))
