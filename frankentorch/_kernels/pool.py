@@ -5,7 +5,9 @@ step (dilation): fixed windows (max_pool) and variable ones (adaptive_max_pool) 
 kernel. Positions outside the input are skipped. As in PyTorch, the scan starts from the
 lowest value of the dtype (-inf for floats) at the window's first non-negative position, and
 an element replaces the maximum when it is greater or NaN; the index is the flat position
-``h * W + w`` inside the plane. Callers validate every size beforehand.
+``h * W + w`` inside the plane. The NaN test costs ~3x in the inner loop, so inputs without
+NaN (checked by the caller) run kernels that leave it out. Callers validate every size
+beforehand.
 """
 from numba import njit, prange
 
@@ -26,7 +28,17 @@ def _inside(start, n, step, size):
 
 
 @njit(inline="always")
-def _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest):
+def _greater(v, best):
+    return v > best
+
+
+@njit(inline="always")
+def _greater_or_nan(v, best):
+    return v > best or v != v
+
+
+@njit(inline="always")
+def _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest, better):
     W = x.shape[2]
     for oh in range(out.shape[1]):
         ilo, ihi = _inside(hs[oh], hn[oh], dh, x.shape[1])
@@ -39,7 +51,7 @@ def _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest):
                 for j in range(jlo, jhi):
                     w = ws[ow] + j * dw
                     v = x[p, h, w]
-                    if v > best or v != v:
+                    if better(v, best):
                         best = v
                         bi = h * W + w
             out[p, oh, ow] = best
@@ -49,13 +61,26 @@ def _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest):
 @njit(cache=True, error_model="numpy")
 def max_pool_serial(x, out, ind, hs, hn, dh, ws, wn, dw, lowest):
     for p in range(x.shape[0]):
-        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest)
+        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest, _greater)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def max_pool_parallel(x, out, ind, hs, hn, dh, ws, wn, dw, lowest):
     for p in prange(x.shape[0]):
-        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest)
+        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest, _greater)
+
+
+@njit(cache=True, error_model="numpy")
+def max_pool_nan_serial(x, out, ind, hs, hn, dh, ws, wn, dw, lowest):
+    """For inputs holding NaN: a NaN always takes the window (the last one wins)."""
+    for p in range(x.shape[0]):
+        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest, _greater_or_nan)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def max_pool_nan_parallel(x, out, ind, hs, hn, dh, ws, wn, dw, lowest):
+    for p in prange(x.shape[0]):
+        _plane_max(x, out, ind, p, hs, hn, dh, ws, wn, dw, lowest, _greater_or_nan)
 
 
 @njit(cache=True, error_model="numpy")

@@ -124,7 +124,11 @@ def _run_max(self: Tensor, shape, windows_h, windows_w):
     out = np.empty((x.shape[0],) + shape[-2:], x.dtype)
     ind = np.empty(out.shape, np.int64)
     K = _K()
-    kern = K.max_pool_parallel if out.size >= it.PARALLEL_MIN else K.max_pool_serial
+    parallel = out.size >= it.PARALLEL_MIN
+    if x.dtype.kind == "f" and np.isnan(x).any():
+        kern = K.max_pool_nan_parallel if parallel else K.max_pool_nan_serial
+    else:
+        kern = K.max_pool_parallel if parallel else K.max_pool_serial
     lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     kern(x, out, ind, *windows_h, *windows_w, x.dtype.type(lowest))
     from .spatial import wrap
