@@ -2,6 +2,8 @@
 and the forward outputs, buffers, input gradients and parameter gradients agree."""
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 import torch
@@ -483,3 +485,79 @@ def test_cnn_sgd_momentum_training_matches_torch():
         np.testing.assert_allclose(_np(vf), _np(vt), rtol=1e-4, atol=1e-5, err_msg=nt)
     np.testing.assert_allclose(ef, et, rtol=1e-4, atol=1e-5)
     assert np.array_equal(rt, rf)
+
+
+def _constructor_sweep(T):
+    """Constructor checks, reprs, buffers and indexing errors of many layers."""
+    nn = T.nn
+    out = []
+    def attempt(f):
+        try:
+            r = f()
+            plain = isinstance(r, (str, int, float, bool, tuple, list)) or r is None
+            out.append(r if plain else repr(r))
+        except Exception as e:
+            out.append(f"{type(e).__name__}: {str(e).replace('frankentorch', 'torch')}")
+    T.manual_seed(0)
+    attempt(lambda: nn.Linear(3, 4)(T.ones(3)).shape)
+    attempt(lambda: repr(nn.ParameterList()))
+    attempt(lambda: repr(nn.ParameterDict()))
+    attempt(lambda: repr(nn.ModuleDict({"a": nn.ReLU(), "b": nn.Linear(2, 2)})))
+    attempt(lambda: nn.Sequential()(T.ones(2)).tolist())
+    attempt(lambda: nn.Conv2d(3, 4, 3, padding="same", stride=2))
+    attempt(lambda: nn.Conv2d(3, 4, 3, groups=2))
+    attempt(lambda: nn.Conv2d(4, 4, 3, groups=0))
+    attempt(lambda: nn.Conv2d(4, 4, 3, padding="full"))
+    attempt(lambda: nn.Conv2d(4, 4, 3, padding_mode="mirror"))
+    attempt(lambda: nn.ConvTranspose2d(4, 4, 3, padding_mode="reflect"))
+    attempt(lambda: repr(nn.Conv2d(4, 8, (3, 1), stride=2, dilation=2, groups=4, bias=False)))
+    attempt(lambda: repr(nn.ConvTranspose2d(4, 8, 3, stride=2, output_padding=1)))
+    attempt(lambda: nn.Embedding(3, 2, padding_idx=5))
+    attempt(lambda: repr(nn.Embedding(3, 2, max_norm=1.0, norm_type=1.0,
+                                      scale_grad_by_freq=True, sparse=True)))
+    attempt(lambda: repr(nn.Unflatten(1, [2, 3])))
+    attempt(lambda: nn.Unflatten(1, 6))
+    attempt(lambda: nn.Unflatten(1, (2, 3.0)))
+    attempt(lambda: nn.GroupNorm(3, 4))
+    bn = nn.BatchNorm1d(3).double()
+    attempt(lambda: [str(t.dtype) for t in (bn.num_batches_tracked, bn.running_mean, bn.weight)])
+    attempt(lambda: str(nn.Linear(2, 2).half().weight.dtype))
+    dest = OrderedDict()
+    attempt(lambda: list(nn.Linear(2, 2).state_dict(destination=dest, prefix="x.").keys()))
+    attempt(lambda: repr(nn.MaxPool2d(2)))
+    attempt(lambda: repr(nn.MaxPool1d(3, 2, 1, return_indices=True)))
+    attempt(lambda: repr(nn.AvgPool2d(3, 2, 1, ceil_mode=True)))
+    attempt(lambda: repr(nn.AvgPool1d(3)))
+    attempt(lambda: repr(nn.AdaptiveAvgPool2d((None, 3))))
+    attempt(lambda: repr(nn.AdaptiveMaxPool2d(3, return_indices=True)))
+    attempt(lambda: repr(nn.LayerNorm([2, 3], eps=1e-3)))
+    attempt(lambda: repr(nn.GroupNorm(2, 4, affine=False)))
+    attempt(lambda: repr(nn.BatchNorm2d(4, momentum=None, track_running_stats=False)))
+    attempt(lambda: repr(nn.Hardtanh(-2, 2, inplace=True)))
+    attempt(lambda: repr(nn.ReLU6(True)))
+    attempt(lambda: repr(nn.ELU(inplace=True)))
+    attempt(lambda: repr(nn.LeakyReLU(inplace=True)))
+    attempt(lambda: repr(nn.Bilinear(2, 3, 4, bias=False)))
+    attempt(lambda: repr(nn.Identity(1, 2)))
+    attempt(lambda: repr(nn.Flatten(0, 2)))
+    attempt(lambda: repr(nn.CrossEntropyLoss(label_smoothing=0.1)))
+    attempt(lambda: [n for n, _ in nn.CrossEntropyLoss(weight=T.ones(3)).named_buffers()])
+    attempt(lambda: [n for n, _ in nn.BCEWithLogitsLoss(pos_weight=T.ones(3)).named_buffers()])
+    attempt(lambda: list(nn.BCEWithLogitsLoss(pos_weight=T.ones(3)).state_dict()))
+    attempt(lambda: nn.Bilinear(0, 2, 3))
+    attempt(lambda: repr(nn.Dropout1d(0.1, True)))
+    attempt(lambda: repr(nn.Softplus(beta=2)))
+    attempt(lambda: repr(nn.GELU(approximate="tanh")))
+    attempt(lambda: nn.Softmax(dim=1).dim)
+    attempt(lambda: repr(nn.Sequential(OrderedDict(a=nn.ReLU()))))
+    attempt(lambda: nn.Sequential(nn.ReLU())[1])
+    attempt(lambda: nn.ModuleList()[0])
+    attempt(lambda: nn.ModuleDict()["x"])
+    attempt(lambda: nn.ParameterList([T.ones(1)])[3])
+    attempt(lambda: nn.ParameterDict()["x"])
+    attempt(lambda: repr(nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.Linear(2, 3)])))
+    return out
+
+
+def test_constructor_checks_and_reprs():
+    assert _constructor_sweep(ft) == _constructor_sweep(torch)
