@@ -389,3 +389,31 @@ def test_transformer_encoder_nested_tensor_warning():
             T.nn.TransformerEncoder(T.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 1)
         return [str(w.message) for w in seen]
     assert prog(ft) == prog(torch)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ft.nn.LSTM(3, 2, num_layers=2, bidirectional=True, dtype=ft.float64),
+    lambda: ft.nn.GRU(3, 2, batch_first=True, dtype=ft.float64),
+    lambda: ft.nn.LSTMCell(3, 2, dtype=ft.float64),
+    lambda: ft.nn.GRUCell(3, 2, dtype=ft.float64),
+], ids=["lstm", "gru", "lstmcell", "grucell"])
+def test_recurrent_gradcheck(make):
+    """Finite differences confirm the fused gate derivatives (inputs and states)."""
+    m = make()
+    cell = not isinstance(m, ft.nn.RNNBase)
+    x = ft.randn(2, 3, 3, dtype=ft.float64).requires_grad_() if not cell else \
+        ft.randn(3, 3, dtype=ft.float64).requires_grad_()
+    h = ft.randn(*((3, 2) if cell else (m.num_layers * (2 if m.bidirectional else 1), 2 if
+                                          m.batch_first else 3, 2)), dtype=ft.float64)
+    h = h.requires_grad_()
+    if isinstance(m, (ft.nn.LSTM, ft.nn.LSTMCell)):
+        c = (h * 0.5).detach().requires_grad_()
+
+        def fn(x, h, c):
+            out = m(x, (h, c))
+            return out if cell else (out[0], *out[1])
+        assert ft.autograd.gradcheck(fn, (x, h, c))
+    else:
+        def fn(x, h):
+            return m(x, h)
+        assert ft.autograd.gradcheck(fn, (x, h))
