@@ -18,7 +18,7 @@ _LAZY = {
     "add_safe_globals": "allowlist", "get_safe_globals": "allowlist",
     "clear_safe_globals": "allowlist", "safe_globals": "allowlist",
     "write_sidecar": "sidecar", "verify": "sidecar", "repair": "sidecar",
-    "verify_checkpoint": "inspect", "decode_envelope": "envelope",
+    "verify_checkpoint": "audit", "decode_envelope": "envelope",
 }
 
 

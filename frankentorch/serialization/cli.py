@@ -35,7 +35,7 @@ def _progress(console, label: str, total: int):
 
 def _inspect(console, path: str) -> int:
     from rich.table import Table
-    from .inspect import describe
+    from .audit import describe
     env, stored = describe(path)
     console.print(f"[bold]{path}[/bold]  {os.path.getsize(path):,} bytes  byteorder="
                   f"{env['byteorder']}")
@@ -56,7 +56,7 @@ def _inspect(console, path: str) -> int:
 
 
 def _verify(console, path: str) -> int:
-    from .inspect import verify_checkpoint
+    from .audit import verify_checkpoint
     with _progress(console, "verifying", os.path.getsize(path)) as tick:
         report = verify_checkpoint(path, progress=tick)
     console.print(f"checkpoint: {report.status} ({report.records} records, envelope "
