@@ -1,9 +1,10 @@
 """Spatial ops, frankentorch / torch side by side (ratios < 1 mean faster).
 
 Main case: Conv2d forward + backward on a 32x3x32x32 float32 batch with 16 filters 3x3
-(padding 1, bias; backward from a given gradient), as the first layer of a small CNN (input without grad) and as an inner
-layer (input with grad). Also max_pool2d / avg_pool2d forward + backward and a bilinear
-upsampling. Reported against torch on its default threads and on one thread.
+(padding 1, bias; backward from a given gradient), as the first layer of a small CNN
+(input without grad) and as an inner layer (input with grad). Also max_pool2d / avg_pool2d
+forward + backward and a bilinear upsampling. Reported against torch on its default threads
+and on one thread.
 Run: python benchmarks/bench_conv.py
 """
 from __future__ import annotations

@@ -83,7 +83,8 @@ def conv_weight_grad(g: np.ndarray, x: np.ndarray, w_shape, stride, padding, dil
 
 def bias_grad(g: np.ndarray) -> np.ndarray:
     """Sum of ``g`` (N, O, *L) over every dim but the channels."""
-    return np.ascontiguousarray(g).reshape(g.shape[:2] + (prod(g.shape[2:]),)).sum(axis=2).sum(axis=0)
+    rows = np.ascontiguousarray(g).reshape(g.shape[:2] + (prod(g.shape[2:]),))
+    return rows.sum(axis=2).sum(axis=0)
 
 
 # ---------------------------------------------------------------- argument checks

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.meta import numel_of
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor
 from .args import int_list

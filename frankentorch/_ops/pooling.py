@@ -162,7 +162,8 @@ def _scatter_max(grad: Tensor, self, indices: Tensor) -> Tensor:
     def compute():
         g = values(grad)
         plane = shape[-2] * shape[-1]
-        ind = np.ascontiguousarray(indices._array(), np.int64).reshape(-1, g.shape[-2] * g.shape[-1])
+        ind = np.ascontiguousarray(indices._array(), np.int64)
+        ind = ind.reshape(-1, g.shape[-2] * g.shape[-1])
         out = np.zeros((ind.shape[0], plane), g.dtype)
         _K().scatter_max_grad(np.ascontiguousarray(g).reshape(ind.shape), ind, out)
         return out.reshape(shape)

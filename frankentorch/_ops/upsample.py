@@ -146,7 +146,8 @@ def _linear(name: str, nd: int):
     return forward, backward
 
 
-_SCALE_NAMES = {1: ("scales",), 2: ("scales_h", "scales_w"), 3: ("scales_d", "scales_h", "scales_w")}
+_SCALE_NAMES = {1: ("scales",), 2: ("scales_h", "scales_w"),
+                3: ("scales_d", "scales_h", "scales_w")}
 _LINEAR = {1: ("upsample_linear1d", "UpsampleLinear1DBackward0"),
            2: ("upsample_bilinear2d", "UpsampleBilinear2DBackward0"),
            3: ("upsample_trilinear3d", "UpsampleTrilinear3DBackward0")}
