@@ -29,7 +29,8 @@ __all__ = ["load", "Archive", "TypedStorageRef", "ENVELOPE_RECORD"]
 
 ENVELOPE_RECORD = ".data/frankentorch_envelope.json"
 _BACKGROUND_BYTES = 1 << 20
-_PICKLE_MAGIC = (b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19.", b"\x80\x02\x8a\x0al\xfc\x9cF")
+# torch < 1.6 files start with a pickled magic number (protocol 2, LONG1 of 10 bytes)
+_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
 
 
 class TypedStorageRef:
@@ -46,12 +47,11 @@ class TypedStorageRef:
 class Archive:
     """An opened checkpoint archive: its buffer, record table and record-name prefix."""
 
-    def __init__(self, buf, *, writable_map: bool = False) -> None:
-        if bytes(buf[:len(_PICKLE_MAGIC[1])]) == _PICKLE_MAGIC[1]:
+    def __init__(self, buf) -> None:
+        if bytes(buf[:len(_LEGACY_MAGIC)]) == _LEGACY_MAGIC:
             raise ArchiveError("this checkpoint uses PyTorch's legacy (pre-1.6) format, which "
                                "frankentorch does not read; re-save it with torch.save")
         self.buf = buf
-        self.writable_map = writable_map
         self.zip = ZipReader(buf)
         prefixes = {n[:-len("data.pkl")] for n in self.zip.records
                     if n.endswith("/data.pkl") and n.count("/") == 1}
@@ -133,8 +133,9 @@ def open_buffer(f, *, private_map: bool = False):
     return data
 
 
-def _target_device(map_location, location: str):
-    """Where a storage saved at ``location`` goes (frankentorch computes on the CPU only)."""
+def _check_location(map_location, location: str) -> None:
+    """Refuse a storage whose (mapped) location is not the CPU, the only device frankentorch
+    computes on."""
     if isinstance(map_location, dict):
         target = map_location.get(location, location)
     elif map_location is None:
@@ -153,7 +154,6 @@ def _target_device(map_location, location: str):
                 "map_location=torch.device('cpu') to map your storages to the CPU.")
         raise SerializationError(f"frankentorch cannot load storages onto {dev}; use "
                                  "map_location='cpu'")
-    return CPU
 
 
 class _StorageLoader:
@@ -198,7 +198,7 @@ class _StorageLoader:
                 raise SerializationError("map_location must return a storage or None")
             storage = mapped or storage
         else:
-            _target_device(self.map_location, location)
+            _check_location(self.map_location, location)
         ref = self.loaded[key] = TypedStorageRef(storage, dt, key)
         return ref
 
@@ -235,7 +235,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise SerializationError("mmap=True needs a path to a file on disk")
     buf = open_buffer(f, private_map=bool(mmap))
-    archive = Archive(buf, writable_map=bool(mmap))
+    archive = Archive(buf)
     from .envelope import check_archive
     obj, refs = load_archive(archive, map_location, share=bool(mmap))
     for d in check_archive(archive, obj, refs, full=verify):
