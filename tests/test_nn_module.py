@@ -639,3 +639,45 @@ def test_set_submodule_and_to_empty():
                 type(net.a.w).__name__, net.a.w.requires_grad]
         return out
     run_both(prog)
+
+
+def test_legacy_backward_hooks():
+    import warnings
+
+    def prog(torch):
+        nn = torch.nn
+        log = []
+        m = nn.Sigmoid()
+        m.register_backward_hook(lambda mod, gi, go: log.append((gi, go)))
+        try:
+            m.register_full_backward_hook(print)
+        except RuntimeError as e:
+            log.append(str(e))
+        x = torch.tensor([0.5, -1.0], requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y = m(x * 2)
+        y.sum().backward()
+        scaled = nn.Tanh()
+        scaled.register_backward_hook(lambda mod, gi, go: (gi[0] * 3,))
+        x2 = torch.tensor([0.25], requires_grad=True)
+        scaled(x2 + 0).backward()
+        full = nn.Tanh()
+        full.register_full_backward_hook(lambda mod, gi, go: None)
+        try:
+            full.register_backward_hook(print)
+        except RuntimeError as e:
+            log.append(str(e))
+        with warnings.catch_warnings(record=True) as caught2:
+            warnings.simplefilter("always")
+            lin = nn.Linear(2, 2)
+            lin.register_backward_hook(lambda mod, gi, go: None)
+            lin(x)
+        return [log, x.grad, x2.grad, [str(w.message) for w in caught],
+                [type(w.message).__name__ for w in caught2]]
+
+    def plain(r):
+        if isinstance(r, (list, tuple)):
+            return [plain(x) for x in r]
+        return r.detach() if hasattr(r, "detach") else r
+    _run_both(lambda lib: plain(prog(lib)))
