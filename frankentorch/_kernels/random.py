@@ -180,10 +180,16 @@ def _unit_double(raw, i):
 
 
 @njit(cache=True)
-def join64(raw, out):
-    """Pairs of raw words as ``random64`` values."""
+def random_ints(raw, out, span, lo, wide):
+    """``random_``'s integers: lo + w % span (two's complement), w one word or, when ``wide``,
+    a ``random64``; span 0 stands for 2**64 (every 64-bit value)."""
+    s = np.uint64(span)
+    base = np.uint64(lo)
     for i in range(out.size):
-        out[i] = _word64(raw, i)
+        w = _word64(raw, i) if wide else np.uint64(raw[i])
+        if span != 0:
+            w = w % s + base
+        out[i] = np.int64(w)
 
 
 @njit(cache=True)

@@ -430,30 +430,15 @@ def _check_from_to(lo: int, hi_inc: int, dt: D.dtype) -> None:
                               "advance", UserWarning, stacklevel=4)
 
 
-def _draw_bits(generator, n: int, wide: bool) -> np.ndarray:
-    """n values of ``random64()`` when ``wide``, else of ``random()``, as uint64."""
-    if not wide:
-        return _raw(generator, n).astype(np.uint64)
-    out = np.empty(n, np.uint64)
-    _k().join64(_raw(generator, 2 * n), out)
-    return out
-
-
-def _store_ints(t: Tensor, values: np.ndarray) -> None:
-    """Store int64 values as static_cast<scalar_t> does (bool: non-zero; halves via float)."""
-    dt = t._dtype
-    if dt is D.bool_:
-        values = values != 0
-    elif dt in _HALF:
-        values = values.astype(np.float32)
-    _store_drawn(t, values)
-
-
-def _random_range(self, lo: int, span: int, generator) -> Tensor:
-    """Draws ``lo + raw % span`` (64-bit raw draws for spans of 2**28 and more)."""
-    raw = _draw_bits(generator, self.numel(), span >= 1 << 28)
-    vals = ((raw % np.uint64(span)) + np.uint64(lo & _U64)).view(np.int64)
-    _store_ints(self, vals)
+def _random_ints(self, lo: int, span: int, generator, wide: bool | None = None) -> Tensor:
+    """Fill with ``lo + w % span`` (span 0: every int64) for raw draws w, converted as
+    static_cast<scalar_t> converts an int64; 64-bit draws for spans of 2**28 and more."""
+    if wide is None:
+        wide = span == 0 or span >= 1 << 28
+    n = self.numel()
+    raw = _raw(generator, 2 * n if wide else n)
+    _sample_into(self, np.int64, lambda b: _k().random_ints(
+        raw, b, np.uint64(span), np.uint64(lo & _U64), wide))
     return _finish_inplace(self)
 
 
@@ -474,7 +459,7 @@ def _random_from_kernel(self, from_, to=None, generator=None):
         _check_from_to(from_, to - 1, dt)
         if not _writable(self):
             return self
-        return _random_range(self, from_, (to - from_) & _U64, generator)
+        return _random_ints(self, from_, (to - from_) & _U64, generator)
     if from_ != _INT64_MIN:
         if dt.is_floating_point:
             to_inc = 1 << _digits(dt)
@@ -488,14 +473,13 @@ def _random_from_kernel(self, from_, to=None, generator=None):
         _check_from_to(from_, to_inc, dt)
         if not _writable(self):
             return self
-        return _random_range(self, from_, (to_inc - from_ + 1) & _U64, generator)
+        return _random_ints(self, from_, (to_inc - from_ + 1) & _U64, generator)
     if not _writable(self):
         return self
     if dt not in (D.int64, D.float64, D.float32, D.bfloat16):
         raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, "
                            "float and bfloat16")
-    _store_ints(self, _draw_bits(generator, self.numel(), True).view(np.int64))
-    return _finish_inplace(self)
+    return _random_ints(self, 0, 0, generator)
 
 
 @_random_to.impl("CPU", "Meta")
@@ -514,14 +498,8 @@ _RANDOM_SPAN = {"uint8": (1 << 8, False), "int8": (1 << 7, False), "int16": (1 <
 def _random_kernel(self, generator=None):
     if not _writable(self):
         return self
-    if self._dtype is D.bool_:
-        raw = _draw_bits(generator, self.numel(), False)
-        _store_ints(self, (raw & np.uint64(1)).view(np.int64))
-        return _finish_inplace(self)
-    span, wide = _RANDOM_SPAN[self._dtype.name]
-    raw = _draw_bits(generator, self.numel(), wide)
-    _store_ints(self, (raw % np.uint64(span)).view(np.int64))
-    return _finish_inplace(self)
+    span, wide = (2, False) if self._dtype is D.bool_ else _RANDOM_SPAN[self._dtype.name]
+    return _random_ints(self, 0, span, generator, wide)
 
 
 # ---------------------------------------------------------------- exponential_ and kin
@@ -727,7 +705,7 @@ def _randperm_kernel(n, generator=None, dtype=None, layout=None, device=None,
         return t
     perm = np.empty(n, np.int64)
     _k().randperm(_raw(generator, n - 1 if n < 0xFFFFFFFF // 20 else 2 * n), perm)
-    _store_ints(t, perm)
+    _store_drawn(t, perm)
     return t
 
 
