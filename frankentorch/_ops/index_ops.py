@@ -283,14 +283,14 @@ def _scatter_checks(name: str, self: Tensor, dim: int, index: Tensor, src) -> in
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     if isinstance(src, Tensor) and src._dtype is not self._dtype:
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    if not index.numel():  # nor are its dims checked
+        return dim
     if max(self.ndim, 1) != max(index.ndim, 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     if isinstance(src, Tensor) and max(src.ndim, 1) != max(index.ndim, 1):
         if src.ndim and src.ndim < index.ndim:
             normalize_dim(index.ndim - 1, src.ndim)  # torch's IndexError from src.size(d)
         raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
-    if not index.numel():
-        return dim
     ss, isz = _sizes1(self), _sizes1(index)
     srcs = _sizes1(src) if isinstance(src, Tensor) else None
     for d in range(len(isz)):
@@ -978,6 +978,8 @@ def _take_along_dim_backward(grad, args):
     shape = list(grad.shape)
     if shape:
         shape[dim] = self.shape[dim]
+        if shape[dim]:
+            indices = indices.remainder(shape[dim])  # wrapped as the forward wraps them
     return _zeros_shaped(_Shape(shape), grad).scatter_add(dim, indices.expand(grad.shape), grad)
 
 
