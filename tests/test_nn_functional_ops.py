@@ -513,3 +513,55 @@ def test_second_order_through_cross_entropy_and_embedding():
         return lib.autograd.grad((gx * gx).sum() + (gw * gw).sum(), [x, w])
     run_both(prog, rand(4, 3, dtype=torch.float64), torch.tensor([0, 2, 1, -100]),
              rand(5, 2, dtype=torch.float64), torch.tensor([1, 3, 3, 1]), check_stride=False)
+
+
+# ---------------------------------------------------------------------------- more losses
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_more_losses(reduction):
+    x, y = rand(3, 4), torch.tensor([[1.0, -1.0, 1.0, -1.0]] * 3)
+    diff(lambda lib, x, y: F(lib).hinge_embedding_loss(x, y, margin=0.5, reduction=reduction),
+         x, y)
+    diff(lambda lib, x, y: F(lib).soft_margin_loss(x, y, reduction=reduction), x, y)
+    raises_like_torch(lambda lib, x, y: F(lib).soft_margin_loss(x, y.requires_grad_()), x, y)
+    rate = rand(3, 4, lo=0.5, hi=3)
+    counts = torch.tensor([[0.0, 1.0, 2.0, 5.0]] * 3)
+    for log_input, full in ((True, False), (False, True)):
+        diff(lambda lib, r, c: F(lib).poisson_nll_loss(r, c, log_input=log_input, full=full,
+                                                       reduction=reduction), rate, counts)
+    var = rand(3, 4, lo=0.1, hi=2)
+    for v in (var, var[:, 0], 0.5):
+        diff(lambda lib, x, t, v: F(lib).gaussian_nll_loss(x, t, v, full=True,
+                                                          reduction=reduction),
+             x, rand(3, 4), v, grad=(0, 2) if isinstance(v, torch.Tensor) else (0,))
+    diff(lambda lib, x, t, w: F(lib).multilabel_soft_margin_loss(x, t, w, reduction=reduction),
+         x, rand(3, 4, lo=0, hi=1).round(), rand(4, lo=0.5, hi=2))
+    diff(lambda lib, a, p, n: F(lib).triplet_margin_with_distance_loss(
+        a, p, n, distance_function=lambda u, v: 1 - F(lib).cosine_similarity(u, v), swap=True,
+        reduction=reduction), rand(3, 4), rand(3, 4), rand(3, 4), grad=(0, 1, 2))
+    t = to_ft(rand(2, 3, dtype=torch.float64))
+    check_grad(lambda x: ft.nn.functional.soft_margin_loss(x, t, reduction=reduction),
+               rand(2, 3, dtype=torch.float64))
+
+
+def test_more_loss_errors():
+    raises_like_torch(lambda lib, x, t: F(lib).poisson_nll_loss(x, t, reduction="avg"),
+                      rand(3), rand(3))
+    raises_like_torch(lambda lib, x, t, v: F(lib).gaussian_nll_loss(x, t, v), rand(3, 4),
+                      rand(3, 4), rand(2, 2))
+    raises_like_torch(lambda lib, x, t, v: F(lib).gaussian_nll_loss(x, t, v), rand(3, 4),
+                      rand(3, 4), -rand(3, 4, lo=0.1, hi=1))
+    raises_like_torch(lambda lib, a: F(lib).triplet_margin_with_distance_loss(a, a, a[0]),
+                      rand(3, 4))
+
+
+@pytest.mark.parametrize("shape,ns", [((3, 4), (4,)), ((2, 3, 4), (3, 4))], ids=str)
+def test_rms_norm(shape, ns):
+    diff(lambda lib, x, w: F(lib).rms_norm(x, ns, w), rand(*shape), rand(*ns), grad=(0, 1),
+         square=True)
+    diff(lambda lib, x: F(lib).rms_norm(x, ns, eps=1e-3), rand(*shape, dtype=torch.float64),
+         square=True)
+    check_grad(lambda x, w: ft.nn.functional.rms_norm(x, (3,), w),
+               rand(2, 3, dtype=torch.float64), rand(3, dtype=torch.float64))
+    raises_like_torch(lambda lib, x: F(lib).rms_norm(x, (5,)), rand(*shape))
+    raises_like_torch(lambda lib, x: F(lib).rms_norm(x, ns, lib.ones(7)), rand(*shape))

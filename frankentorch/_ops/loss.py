@@ -8,6 +8,8 @@ themselves (``nll_loss_backward``…), so a backward pass costs one kernel per n
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._core import dtype as D
@@ -482,3 +484,52 @@ nll_loss_backward.backward("NllLossBackwardBackward0", saves=("target", "weight"
 nll_loss2d_backward.backward("NllLoss2DBackwardBackward0", saves=("target", "weight"),
                              inputs=("grad_output",))(
     _nll_double_derivative(nll_loss2d_forward))
+
+
+hinge_embedding_loss = defop("hinge_embedding_loss(Tensor self, Tensor target, "
+                             "float margin=1.0, int reduction=Mean) -> Tensor",
+                             variants=("function",))
+
+
+@hinge_embedding_loss.impl("CompositeImplicitAutograd")
+def _hinge_embedding_loss(self, target, margin=1.0, reduction=MEAN):
+    where = OPS["where"].function()
+    zeros = self.detach() * 0
+    out = where(target != 1, (margin - self).clamp_min(0), zeros) + \
+        where(target != -1, self, zeros)
+    return _apply_reduction(out, reduction)
+
+
+poisson_nll_loss = defop("poisson_nll_loss(Tensor input, Tensor target, bool log_input, "
+                         "bool full, float eps, int reduction) -> Tensor",
+                         variants=("function",))
+
+
+@poisson_nll_loss.impl("CompositeImplicitAutograd")
+def _poisson_nll_loss(input, target, log_input, full, eps, reduction):
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _apply_reduction(loss, reduction)
+
+
+soft_margin_loss = defop("soft_margin_loss(Tensor self, Tensor target, int reduction=Mean) "
+                         "-> Tensor", variants=())
+
+
+@soft_margin_loss.impl("CPU", "Meta")
+def _soft_margin_loss(self, target, reduction=MEAN):
+    dt, shape = _binary_operands("soft_margin_loss", "soft_margin_loss", self, target)
+    return _pointwise(self, target, reduction, dt, shape,
+                      lambda x, t: np.log1p(np.exp(-t * x)))
+
+
+@soft_margin_loss.backward("SoftMarginLossBackward0", saves=("self", "target"),
+                           inputs=("self",))
+def _soft_margin_loss_backward(grad, args):
+    t = args.target
+    return -t * _scale(grad, args.self, args.reduction) * (-t * args.self).sigmoid()

@@ -227,8 +227,10 @@ native_layer_norm_backward = defop(
     "(Tensor, Tensor, Tensor)", variants=())
 
 
-def _check_layer_norm(input, normalized_shape, weight, bias) -> tuple[int, ...]:
-    ns = int_list("layer_norm", "normalized_shape", normalized_shape)
+def _check_layer_norm(input, normalized_shape, weight, bias, name="layer_norm"):
+    """The normalized shape as a tuple, after torch's checks of it against the input and the
+    affine parameters."""
+    ns = int_list(name, "normalized_shape", normalized_shape)
     if not ns:
         raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
                            "containing at least one element, but got normalized_shape = []")
@@ -241,13 +243,13 @@ def _check_layer_norm(input, normalized_shape, weight, bias) -> tuple[int, ...]:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
                            f"[*{''.join(f', {n}' for n in ns)}], but got input of size"
                            f"{list(input._shape)}")
-    _check_dtypes(input, [weight, bias], [])
     return ns
 
 
 @native_layer_norm.impl("CPU", "Meta")
 def _native_layer_norm(input, normalized_shape, weight, bias, eps):
     ns = _check_layer_norm(input, normalized_shape, weight, bias)
+    _check_dtypes(input, [weight, bias], [])
     dt, dev = input._dtype, input._device
     stat_shape = input._shape[:input.ndim - len(ns)] + (1,) * len(ns)
     if is_meta(input, weight, bias):
@@ -305,6 +307,23 @@ layer_norm = defop("layer_norm(Tensor input, SymInt[] normalized_shape, Tensor? 
 @layer_norm.impl("CompositeImplicitAutograd")
 def _layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
     return native_layer_norm(input, normalized_shape, weight, bias, eps)[0]
+
+
+rms_norm = defop("rms_norm(Tensor input, SymInt[] normalized_shape, Tensor? weight=None, "
+                 "float? eps=None) -> Tensor", variants=("function",))
+
+
+@rms_norm.impl("CompositeImplicitAutograd")
+def _rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x / sqrt(mean(x**2) + eps) * weight`` over the trailing dims, from tensor ops as in
+    ATen (eps defaults to the machine epsilon of the computation dtype)."""
+    ns = _check_layer_norm(input, normalized_shape, weight, None, "rms_norm")
+    x = input if input._dtype not in (D.float16, D.bfloat16) else input.to(D.float32)
+    if eps is None:
+        eps = float(np.finfo(np.float64 if x._dtype is D.float64 else np.float32).eps)
+    dims = list(range(input.ndim - len(ns), input.ndim))
+    out = x.mul(x.pow(2).mean(dims, keepdim=True).add(eps).rsqrt()).to(input._dtype)
+    return out.mul(weight) if weight is not None else out
 
 
 # ---------------------------------------------------------------------------- group norm

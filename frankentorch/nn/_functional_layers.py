@@ -2,6 +2,7 @@
 (reduction strings, legacy ``size_average``/``reduce``, choosing the op a call needs)."""
 from __future__ import annotations
 
+import math
 import warnings
 
 from .._core.meta import broadcast_shapes as _broadcast_shapes
@@ -16,7 +17,9 @@ __all__ = ["linear", "bilinear", "embedding", "one_hot", "pairwise_distance",
            "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
            "margin_ranking_loss", "triplet_margin_loss", "batch_norm", "instance_norm",
-           "layer_norm", "group_norm", "scaled_dot_product_attention"]
+           "layer_norm", "group_norm", "rms_norm", "scaled_dot_product_attention",
+           "hinge_embedding_loss", "soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+           "multilabel_soft_margin_loss", "triplet_margin_with_distance_loss"]
 
 
 def _op(name: str):
@@ -447,3 +450,95 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(query @ key^T * scale + mask) @ value, with optional causal mask and dropout."""
     return _op("scaled_dot_product_attention")(query, key, value, attn_mask, dropout_p,
                                                is_causal, scale=scale, enable_gqa=enable_gqa)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dims."""
+    return _op("rms_norm")(input, normalized_shape, weight, eps)
+
+
+# ---------------------------------------------------------------------------- more losses
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    """``input`` where target is 1, max(0, margin - input) where it is -1."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    return _op("hinge_embedding_loss")(input, target, margin, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input))."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    _not_differentiable("soft_margin_loss", "target", target)
+    return _op("soft_margin_loss")(input, target, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    """Negative log-likelihood of ``target`` under a Poisson distribution of rate ``input``
+    (or ``exp(input)`` when ``log_input``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    return _op("poisson_nll_loss")(input, target, log_input, full, eps, _enum(reduction))
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Negative log-likelihood of ``target`` under a Gaussian of mean ``input`` and variance
+    ``var`` (one per element, or shared along the last dim)."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = _op("full")(tuple(input.shape), var, dtype=input.dtype, device=input.device)
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input.dim() == var.dim() and sum(
+                v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    with _no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    """Binary cross-entropy on logits averaged over the classes of each sample."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    logsigmoid = _op("log_sigmoid")
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(dim=class_dim) / input.size(class_dim)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    """Triplet loss under any ``distance_function`` (pairwise_distance by default)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, p, n = anchor.ndim, positive.ndim, negative.ndim
+    if not a == p == n:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {a}D, positive "
+                           f"{p}D, and negative {n}D inputs")
+    distance = distance_function or pairwise_distance
+    dist_pos = distance(anchor, positive)
+    dist_neg = distance(anchor, negative)
+    if swap:
+        dist_neg = _op("minimum")(dist_neg, distance(positive, negative))
+    return _reduce(_op("clamp_min")(margin + dist_pos - dist_neg, 0), reduction)
