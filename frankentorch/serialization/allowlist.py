@@ -173,13 +173,9 @@ def _encode(text, encoding="latin1"):
     return text.encode("latin1")
 
 
-def _bytearray(data=b""):
-    if not isinstance(data, (bytes, bytearray)):
-        raise UnpicklingError("bytearray is allowed only from bytes")
-    return bytearray(data)
-
-
 def _checked(cls, arg_types):
+    """``cls(*args)`` for at most two arguments of ``arg_types`` (never sizes, which would
+    let a pickle allocate at will)."""
     def make(*args):
         if not all(isinstance(a, arg_types) for a in args) or len(args) > 2:
             raise UnpicklingError(f"{cls.__name__}(): malformed arguments")
@@ -204,7 +200,7 @@ def _builtin_globals() -> dict[tuple[str, str], Global]:
         ("builtins", "set"): Global(set, _checked(set, (list, tuple))),
         ("builtins", "frozenset"): Global(frozenset, _checked(frozenset, (list, tuple))),
         ("builtins", "complex"): Global(complex, _checked(complex, (int, float))),
-        ("builtins", "bytearray"): Global(bytearray, _bytearray),
+        ("builtins", "bytearray"): Global(bytearray, _checked(bytearray, (bytes, bytearray))),
         ("builtins", "bytes"): Global(bytes, _checked(bytes, (bytes,))),
         ("_codecs", "encode"): Global(_encode, _encode),
         ("torch", "Size"): Global(Size, _make_size),
