@@ -591,12 +591,7 @@ def test_full_backward_hooks():
         frozen(torch.ones(1)) .mul(w).backward()
         out.append(log[:])
         return out
-
-    def plain(r):
-        if isinstance(r, (list, tuple)):
-            return [plain(x) for x in r]
-        return r.detach() if hasattr(r, "detach") else r
-    _run_both(lambda lib: plain(prog(lib)))
+    run_both(prog)
 
 
 def test_meta_device_and_missing_cuda():
@@ -675,9 +670,4 @@ def test_legacy_backward_hooks():
             lin(x)
         return [log, x.grad, x2.grad, [str(w.message) for w in caught],
                 [type(w.message).__name__ for w in caught2]]
-
-    def plain(r):
-        if isinstance(r, (list, tuple)):
-            return [plain(x) for x in r]
-        return r.detach() if hasattr(r, "detach") else r
-    _run_both(lambda lib: plain(prog(lib)))
+    run_both(prog)
