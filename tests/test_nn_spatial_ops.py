@@ -238,6 +238,28 @@ def test_conv_meta_shapes():
         stride=2, padding=1, output_padding=1).shape)
 
 
+@pytest.mark.parametrize("call", [
+    lambda F, x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+    lambda F, x: F.avg_pool2d(x, 3, 2, 1, True),
+    lambda F, x: F.adaptive_avg_pool2d(x, (3, 4)),
+    lambda F, x: F.adaptive_max_pool2d(x, (3, 4)),
+    lambda F, x: F.pad(x, (1, 2, 1, 1), "reflect"),
+    lambda F, x: F.pad(x, (1, 2, 1, 1), "circular"),
+    lambda F, x: F.interpolate(x, scale_factor=2.5, mode="bilinear"),
+    lambda F, x: F.unfold(x, 2),
+    lambda F, x: F.max_pool1d(x[0], 3),
+])
+def test_meta_shapes_and_backward(call):
+    """On the meta device every spatial op infers torch's shape, forward and backward."""
+    x = ft.empty(2, 3, 8, 9, device="meta", requires_grad=True)
+    out = call(ft.nn.functional, x)
+    assert out.device.type == "meta"
+    assert tuple(out.shape) == tuple(call(torch.nn.functional,
+                                          torch.empty(2, 3, 8, 9, device="meta")).shape)
+    out.sum().backward()
+    assert x.grad.device.type == "meta" and tuple(x.grad.shape) == (2, 3, 8, 9)
+
+
 # ---------------------------------------------------------------- unfold / fold
 
 def test_unfold_fold():
