@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 __all__ = ["structseq", "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode",
-           "aminmax", "cummax", "cummin", "var_mean", "std_mean", "frexp", "slogdet"]
+           "aminmax", "cummax", "cummin", "var_mean", "std_mean", "frexp", "slogdet",
+           "max_out", "min_out", "sort_out", "topk_out", "kthvalue_out", "median_out",
+           "nanmedian_out", "mode_out", "aminmax_out", "cummax_out", "cummin_out"]
 
 
 class _StructSeq(tuple):
@@ -58,6 +60,12 @@ cummin = structseq("cummin", _VI)
 aminmax = structseq("aminmax", ("min", "max"))
 frexp = structseq("frexp", ("mantissa", "exponent"))
 slogdet = structseq("slogdet", ("sign", "logabsdet"))
+# what the out= forms return (``torch.return_types.sort_out`` …)
+max_out, min_out, sort_out, topk_out, kthvalue_out, median_out, nanmedian_out, mode_out, \
+    aminmax_out, cummax_out, cummin_out = (
+        structseq(c.__name__ + "_out", c._fields)
+        for c in (max, min, sort, topk, kthvalue, median, nanmedian, mode, aminmax, cummax,
+                  cummin))
 # PyTorch returns plain tuples for these; the names exist for callers that want fields.
 var_mean = structseq("var_mean", ("var", "mean"))
 std_mean = structseq("std_mean", ("std", "mean"))

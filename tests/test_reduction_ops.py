@@ -257,3 +257,53 @@ def test_inplace_cumulative_ops():
                 except RuntimeError as e:
                     got.append(type(e).__name__)
             assert got[0] == got[1]
+
+
+_NAN = float("nan")
+NANMEDIAN_DATA = [[_NAN, _NAN, _NAN], [1.0, _NAN, 3.0], [2.0, _NAN, 1.0], [_NAN, 5.0, _NAN]]
+
+
+@pytest.mark.parametrize("prog", [
+    lambda lib, x: lib.nanmedian(x, 1),
+    lambda lib, x: lib.nanmedian(x, 0, keepdim=True),
+    lambda lib, x: lib.nanmedian(x),
+    lambda lib, x: lib.nanmedian(x[:, 1]),
+    lambda lib, x: lib.nanmedian(x.nan_to_num(7.0).long(), 1),
+    lambda lib, x: lib.nanmedian(x.bool()),
+    lambda lib, x: lib.nanmedian(x[:0]),
+])
+def test_nanmedian(prog):
+    run_both(prog, torch.tensor(NANMEDIAN_DATA))
+
+
+PAIR_OUT_OPS = {
+    "max": lambda lib, x, o: lib.max(x, 0, out=o),
+    "min": lambda lib, x, o: lib.min(x, 1, True, out=o),
+    "median": lambda lib, x, o: lib.median(x, 0, out=o),
+    "nanmedian": lambda lib, x, o: lib.nanmedian(x, 0, out=o),
+    "mode": lambda lib, x, o: lib.mode(x, 0, out=o),
+    "cummax": lambda lib, x, o: lib.cummax(x, 0, out=o),
+    "cummin": lambda lib, x, o: lib.cummin(x, 1, out=o),
+    "aminmax": lambda lib, x, o: lib.aminmax(x, dim=0, out=o),
+}
+OUT_PAIRS = {
+    "empty": lambda lib, second: (lib.empty(0), lib.empty(0, dtype=second)),
+    "resized": lambda lib, second: (lib.empty(5), lib.empty(5, dtype=second)),
+    "strided": lambda lib, second: (lib.empty(3, 2).t(), lib.empty(3, 2, dtype=second).t()),
+    "wrong values dtype": lambda lib, second: (lib.empty(0, dtype=lib.float64),
+                                               lib.empty(0, dtype=second)),
+    "wrong second dtype": lambda lib, second: (lib.empty(0), lib.empty(0, dtype=lib.int32)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:An output with one or more elements was resized")
+@pytest.mark.parametrize("op", list(PAIR_OUT_OPS))
+@pytest.mark.parametrize("outs", list(OUT_PAIRS))
+def test_named_out_forms(op, outs):
+    """The out= forms of ops returning two tensors: results, dtype errors, resizing and
+    layout, and the ``*_out`` return type."""
+    def prog(lib, x):
+        second = lib.float32 if op == "aminmax" else lib.int64
+        res = PAIR_OUT_OPS[op](lib, x, OUT_PAIRS[outs](lib, second))
+        return type(res).__name__, res[0], res[1]
+    run_both(prog, torch.tensor([[1.0, 5.0, 2.0], [3.0, 0.0, 4.0]]))

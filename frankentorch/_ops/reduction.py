@@ -1044,6 +1044,119 @@ def _mode(self, dim=-1, keepdim=False):
     return _dim_select(self, dim, keepdim, "mode", _rt.mode, _mode_idx)
 
 
+# ------------------------------------------------------------------ nanmedian
+
+nanmedian_all = defop("nanmedian(Tensor self) -> Tensor")
+nanmedian_dim = defop("nanmedian.dim(Tensor self, int dim, bool keepdim=False) -> "
+                      "(Tensor values, Tensor indices)")
+
+
+def _lower_nanmedian_idx(a: np.ndarray, axis: int) -> np.ndarray:
+    """Index (along ``axis``) of the lower median of the non-NaN values; the first element
+    where a row is all NaN."""
+    order = np.argsort(a, axis=axis, kind="stable")  # NaNs sort last
+    if a.dtype.kind != "f":
+        return np.take(order, (a.shape[axis] - 1) // 2, axis=axis)
+    k = (~np.isnan(a)).sum(axis=axis)
+    pick = np.expand_dims(np.maximum(k - 1, 0) // 2, axis)
+    return np.where(k > 0, np.take_along_axis(order, pick, axis).squeeze(axis), 0)
+
+
+@nanmedian_all.impl("CPU", "Meta")
+def _nanmedian_all(self):
+    _check_tensor("nanmedian", self)
+    if self.numel():
+        _no_bool("median_cpu", self)
+    if self._data is None or self.numel() == 0:
+        return _median_all(self)
+    a = _vals(self).reshape(-1)
+    return _wrap(a[_lower_nanmedian_idx(a, 0)], self._dtype, (), self._device)
+
+
+@nanmedian_dim.impl("CPU", "Meta")
+def _nanmedian_dim(self, dim, keepdim=False):
+    return _dim_select(self, dim, keepdim, "nanmedian", _rt.nanmedian, _lower_nanmedian_idx)
+
+
+# ------------------------------------------------------------------ out= forms of pair results
+
+def _structured_out_check(self, first, second, second_dtype=D.int64):
+    from .shape import _check_out_dtype
+    _check_out_dtype(first, self._dtype)
+    _check_out_dtype(second, second_dtype)
+
+
+def _median_out_check(name):
+    def check(self, values, indices):
+        if values._dtype is not self._dtype:
+            raise RuntimeError(f"Expected tensor for 'values' to have the same type as tensor "
+                               f"for argument #2 'self'; but type torch."
+                               f"{_tname(values._dtype)}Tensor does not equal torch."
+                               f"{_tname(self._dtype)}Tensor (while checking arguments for "
+                               f"{name})")
+        if indices._dtype is not D.int64:
+            raise RuntimeError("Expected tensor for argument #1 'indices' to have scalar type "
+                               f"Long; but got torch.{_tname(indices._dtype)}Tensor instead "
+                               f"(while checking arguments for {name})")
+    return check
+
+
+def _mode_out_check(self, values, indices):
+    for t, dt, what in ((values, self._dtype, "values"), (indices, D.int64, "indices")):
+        if t._dtype is not dt:
+            raise RuntimeError(f"expected scalar type '{_tname(dt)}' but got "
+                               f"'{_tname(t._dtype)}' for {what} output")
+
+
+def _cum_out_check(self, values, indices):
+    for t, dt in ((values, self._dtype), (indices, D.int64)):
+        if t._dtype is not dt:
+            raise RuntimeError(f"expected scalar_type {_tname(dt)} but found {_tname(t._dtype)}")
+
+
+def _pair_out(schema: str, functional, check, result_type) -> None:
+    """Register an out= overload whose two outputs are the last two arguments: the
+    functional result is checked against them (torch's per-op dtype rules), written into
+    them (resized to a dense layout when their shape differs) and returned as
+    ``result_type``."""
+    from .shape import _write_out
+
+    def run(self, *args):
+        *rest, first, second = args
+        res = functional(self, *rest)
+        check(self, first, second)
+        _write_out(first, res[0], (self,), strided=True)
+        _write_out(second, res[1], (self,), strided=True)
+        return result_type((first, second))
+    defop(schema).impl("CPU", "Meta")(run)
+
+
+_pair_out("max.dim_max(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) max, Tensor(b!) "
+          "max_values) -> (Tensor(a!) values, Tensor(b!) indices)", _max_dim,
+          _structured_out_check, _rt.max_out)
+_pair_out("min.dim_min(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) min, Tensor(b!) "
+          "min_indices) -> (Tensor(a!) values, Tensor(b!) indices)", _min_dim,
+          _structured_out_check, _rt.min_out)
+_pair_out("median.dim_values(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) values, "
+          "Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)", _median_dim,
+          _median_out_check("median"), _rt.median_out)
+_pair_out("nanmedian.dim_values(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) "
+          "values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)",
+          _nanmedian_dim, _median_out_check("median"), _rt.nanmedian_out)
+_pair_out("mode.values(Tensor self, int dim=-1, bool keepdim=False, *, Tensor(a!) values, "
+          "Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)", _mode,
+          _mode_out_check, _rt.mode_out)
+_pair_out("cummax.out(Tensor self, int dim, *, Tensor(a!) values, Tensor(b!) indices) -> "
+          "(Tensor(a!) values, Tensor(b!) indices)", lambda self, dim: _cum_extreme(self, dim, True),
+          _cum_out_check, _rt.cummax_out)
+_pair_out("cummin.out(Tensor self, int dim, *, Tensor(a!) values, Tensor(b!) indices) -> "
+          "(Tensor(a!) values, Tensor(b!) indices)", lambda self, dim: _cum_extreme(self, dim, False),
+          _cum_out_check, _rt.cummin_out)
+_pair_out("aminmax.out(Tensor self, *, int? dim=None, bool keepdim=False, Tensor(a!) min, "
+          "Tensor(b!) max) -> (Tensor(a!) min, Tensor(b!) max)", _aminmax,
+          lambda self, a, b: _structured_out_check(self, a, b, self._dtype), _rt.aminmax_out)
+
+
 # ------------------------------------------------------------------ softmax / log_softmax
 
 def _softmax_impl(self, dim, dtype, log):
@@ -1253,7 +1366,7 @@ def _evenly_backward(grad, args):
 
 
 for _op, _node in ((max_all, "MaxBackward1"), (min_all, "MinBackward1"),
-                   (median_all, "MedianBackward0")):
+                   (median_all, "MedianBackward0"), (nanmedian_all, "NanmedianBackward0")):
     _op.backward(_node, saves=("self",), save_result=True)(_evenly_backward)
 
 
@@ -1275,7 +1388,8 @@ def _values_backward(keepdim_arg):
 
 
 for _op, _node in ((max_dim, "MaxBackward0"), (min_dim, "MinBackward0"),
-                   (median_dim, "MedianBackward1"), (mode_op, "ModeBackward0")):
+                   (median_dim, "MedianBackward1"), (nanmedian_dim, "NanmedianBackward1"),
+                   (mode_op, "ModeBackward0")):
     _op.backward(_node, save_result=True)(_values_backward("keepdim"))
 
 

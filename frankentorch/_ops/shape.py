@@ -632,7 +632,7 @@ def _values_indices_out(name, res, self, values, indices):
     _check_out_dtype(indices, D.int64)
     _write_out(values, res[0], (self,), strided=True)
     _write_out(indices, res[1], (self,), strided=True)
-    return getattr(RT, name)((values, indices))
+    return getattr(RT, name + "_out")((values, indices))
 
 
 @sort_values.impl("CPU", "Meta")
