@@ -10,6 +10,22 @@ import frankentorch as ft
 LOSS_RTOL = 1e-5
 
 
+def train(opt, steps, loss_of, after_backward=None, sched=None):
+    """``steps`` of zero_grad / loss / backward / step; returns the losses."""
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_of()
+        loss.backward()
+        if after_backward is not None:
+            after_backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        losses.append(loss.item())
+    return losses
+
+
 def mlp_adam(T, steps=200):
     T.manual_seed(0)
     nn = T.nn
@@ -19,14 +35,7 @@ def mlp_adam(T, steps=200):
     y = T.randint(0, 3, (128,))
     opt = T.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses, model
+    return train(opt, steps, lambda: loss_fn(model(x), y)), model
 
 
 def lstm_regression(T, steps=50):
@@ -39,16 +48,8 @@ def lstm_regression(T, steps=50):
     y = T.randn(4, 1)
     opt = T.optim.Adam(params, lr=1e-2)
     sched = T.optim.lr_scheduler.StepLR(opt, step_size=20, gamma=0.5)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        out, (h, c) = lstm(x)
-        loss = nn.functional.mse_loss(head(out[:, -1]), y)
-        loss.backward()
-        T.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
+    losses = train(opt, steps, lambda: nn.functional.mse_loss(head(lstm(x)[0][:, -1]), y),
+                   lambda: T.nn.utils.clip_grad_norm_(params, 1.0), sched)
     return losses, nn.ModuleList([lstm, head])
 
 
@@ -61,15 +62,8 @@ def sgd_momentum_gru(T, steps=50):
     x = T.randn(7, 5, 6)
     y = T.randint(0, 2, (5,))
     opt = T.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        out, _ = gru(x)
-        loss = nn.functional.cross_entropy(head(out.mean(0)), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses, model
+    return train(opt, steps,
+                 lambda: nn.functional.cross_entropy(head(gru(x)[0].mean(0)), y)), model
 
 
 def transformer_encoder(T, steps=20):
@@ -86,15 +80,8 @@ def transformer_encoder(T, steps=20):
     # SGD, not Adam: the key bias gets a gradient that is zero up to rounding (softmax ignores
     # a per-query constant), which Adam would turn into full-size, noise-driven steps.
     opt = T.optim.SGD(model.parameters(), lr=0.005, momentum=0.9, weight_decay=1e-4)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        out = layer(x, src_key_padding_mask=pad)
-        loss = nn.functional.cross_entropy(head(out[:, 0]), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses, model
+    return train(opt, steps, lambda: nn.functional.cross_entropy(
+        head(layer(x, src_key_padding_mask=pad)[:, 0]), y)), model
 
 
 def compare(prog):

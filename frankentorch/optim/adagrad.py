@@ -40,11 +40,7 @@ class Adagrad(FusedOptimizer):
         from .._kernels import optim as K
         lr = to_scalar(group["lr"])
         wd, eps, lr_decay = group["weight_decay"], group["eps"], group["lr_decay"]
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            state = self.state[p]
+        for p, grad, state in self._stateful_params(group):
             u = ParamUpdate(p, grad, state["sum"])
             step = advance(state["step"])
             clr = lr / (1 + (step - 1) * lr_decay)

@@ -42,11 +42,7 @@ class Adam(FusedOptimizer):
         beta1, beta2 = group["betas"]
         lr = to_scalar(group["lr"])
         wd, eps, amsgrad = group["weight_decay"], group["eps"], group["amsgrad"]
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            state = self.state[p]
+        for p, grad, state in self._stateful_params(group):
             if len(state) == 0:
                 state["step"] = new_step()
                 state["exp_avg"] = zeros_like(p)

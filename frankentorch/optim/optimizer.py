@@ -423,6 +423,12 @@ class FusedOptimizer(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def _stateful_params(self, group: dict[str, Any]):
+        """``(param, grad, state)`` for the parameters of ``group`` that have a gradient."""
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, p.grad, self.state[p]
+
 
 def check_fused(fused, foreach, differentiable) -> None:
     """torch's refusals for ``fused=True`` combined with other implementation flags."""

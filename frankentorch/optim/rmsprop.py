@@ -33,11 +33,7 @@ class RMSprop(FusedOptimizer):
         lr = to_scalar(group["lr"])
         alpha, eps, wd = group["alpha"], group["eps"], group["weight_decay"]
         momentum, centered = group["momentum"], group["centered"]
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            state = self.state[p]
+        for p, grad, state in self._stateful_params(group):
             if len(state) == 0:
                 state["step"] = new_step()
                 state["square_avg"] = zeros_like(p)
