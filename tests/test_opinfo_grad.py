@@ -69,3 +69,11 @@ def test_no_regression_against_recorded_passes(run, expected):
     assert not regressions, (
         "gradient samples that passed when fixtures/opinfo_grad_expected_passes.json was "
         f"written now fail (or the op vanished): {json.dumps(regressions)[:2000]}")
+
+
+def test_import_does_not_load_torch():
+    import subprocess
+    import sys
+    code = ("import sys, frankentorch.conformance.opinfo_grad; "
+            "sys.exit('torch' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
