@@ -308,12 +308,19 @@ class OpPacket:
             return lambda *args, **kwargs: op.run(getattr(op, binder)(*args, **kwargs))
 
         def call(*args, **kwargs):
+            bound = []
             for op in ops:
                 try:
                     a = getattr(op, binder)(*args, **_out_kwargs(op, kwargs))
                 except TypeError:
                     continue
                 if _fits(op.schema, a):
+                    return op.run(a)
+                bound.append((op, a))
+            # as torch's parser: a 0-d integer tensor stands for an int only when no overload
+            # takes it as a tensor
+            for op, a in bound:
+                if _fits(op.schema, a, tensor_ints=True):
                     return op.run(a)
             raise TypeError(self._mismatch(args, kwargs))
         call.__name__ = self.name
@@ -349,9 +356,12 @@ def set_autograd_fallback(factory: Callable) -> None:
 
 
 def _is_int(v) -> bool:
-    return hasattr(v, "__index__") and not isinstance(v, bool) and not hasattr(v, "_keys") \
-        or hasattr(v, "_keys") and not v._dtype.is_floating_point and v.ndim == 0 \
-        and v._dtype.name != "bool"
+    return hasattr(v, "__index__") and not isinstance(v, bool) and not hasattr(v, "_keys")
+
+
+def _is_int_tensor(v) -> bool:
+    return _is_int(v) or hasattr(v, "_keys") and not v._dtype.is_floating_point and \
+        v.ndim == 0 and v._dtype.name != "bool"
 
 
 def _is_number(v) -> bool:
@@ -370,17 +380,25 @@ _TAG_CHECKS = {
 }
 
 
-def _fits(schema, bound: tuple) -> bool:
+_TENSOR_INT_CHECKS = dict(_TAG_CHECKS, **{
+    "int": _is_int_tensor,
+    "int[]": lambda v: _is_int_tensor(v) or isinstance(v, (tuple, list)) and
+    all(map(_is_int_tensor, v))})
+
+
+def _fits(schema, bound: tuple, tensor_ints: bool = False) -> bool:
     """Whether bound values have the kinds their schema types ask for; overload selection uses
     it where arity alone cannot tell overloads apart (``squeeze(dim)`` vs ``squeeze(dims)``).
-    A Tensor ``self`` must be a tensor; other Tensor arguments also take Python numbers."""
+    A Tensor ``self`` must be a tensor; other Tensor arguments also take Python numbers;
+    ``tensor_ints`` lets 0-d integer tensors pass for ints."""
     if schema.arguments and schema.arguments[0].name == "self" and \
             schema.arg_tags[0] == "Tensor" and not hasattr(bound[0], "_keys"):
         return False
+    checks = _TENSOR_INT_CHECKS if tensor_ints else _TAG_CHECKS
     for tag, v in zip(schema.arg_tags, bound):
         if v is None and tag.endswith("?"):
             continue
-        check = _TAG_CHECKS.get(tag.rstrip("?"))
+        check = checks.get(tag.rstrip("?"))
         if check is not None and not check(v):
             return False
     return True
