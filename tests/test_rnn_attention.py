@@ -415,3 +415,28 @@ def test_recurrent_gradcheck(make):
         def fn(x, h):
             return m(x, h)
         assert ft.autograd.gradcheck(fn, (x, h))
+
+
+@pytest.mark.parametrize("rows", [[[0, 0, 0, 0, 0], [0, 0, 0, 1, 1]],
+                                  [[0, 1, 0, 0, 0], [0, 0, 0, 1, 1]]],
+                         ids=["left-aligned", "not-left-aligned"])
+@pytest.mark.parametrize("norm", [False, True])
+def test_transformer_encoder_inference_padding(rows, norm):
+    """In inference torch runs padded batches as nested tensors: padded outputs are zeros
+    (before the final norm); with gradients recorded it does not."""
+    x = np.random.default_rng(9).standard_normal((2, 5, 8)).astype(np.float32)
+    kpm = np.array(rows, bool)
+    outs = []
+    for T in (torch, ft):
+        T.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer = T.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+            m = T.nn.TransformerEncoder(layer, 2, norm=T.nn.LayerNorm(8) if norm else None)
+        m.eval()
+        with T.no_grad():
+            inference = m(T.tensor(x), src_key_padding_mask=T.tensor(kpm))
+        recorded = m(T.tensor(x), src_key_padding_mask=T.tensor(kpm))
+        outs.append((inference.numpy(), recorded.detach().numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(b, a, rtol=RTOL, atol=ATOL)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from ... import full, triu
 from ..._tensor import Tensor
+from ...autograd import is_grad_enabled
 from .. import _functional_attention as FA
 from .. import functional as F
 from .activation import GELU, ReLU
@@ -143,9 +144,29 @@ class TransformerEncoder(Module):
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
+        if self._runs_nested(src, mask, src_key_padding_mask):
+            output = output.masked_fill((src_key_padding_mask != 0).unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+    def _runs_nested(self, src: Tensor, mask: Tensor | None,
+                     src_key_padding_mask: Tensor | None) -> bool:
+        """Whether torch runs this call on nested tensors (inference with a left-aligned key
+        padding mask): padded positions are then dropped, so their outputs come back as 0."""
+        first = self.layers[0]
+        if (not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3
+                or src_key_padding_mask is None or mask is not None):
+            return False
+        keep = (src_key_padding_mask == 0).numpy()
+        if getattr(self, "mask_check", True) and not (keep[:, :-1] >= keep[:, 1:]).all():
+            return False
+        attn = first.self_attn
+        tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                   attn.out_proj.bias, first.norm1.weight, first.norm1.bias, first.norm2.weight,
+                   first.norm2.bias, first.linear1.weight, first.linear1.bias,
+                   first.linear2.weight, first.linear2.bias)
+        return not (is_grad_enabled() and any(t.requires_grad for t in tensors))
 
 
 def _why_not_sparsity_fast_path(layer) -> str:
