@@ -68,5 +68,3 @@ from ._core.generator import Generator, default_generator  # noqa: E402
 from .random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state  # noqa: E402
 from . import serialization  # noqa: E402
 from .serialization import save, load  # noqa: E402
-from . import serialization  # noqa: E402
-from .serialization import save, load  # noqa: E402
