@@ -393,3 +393,19 @@ def test_deepcopy_and_pickle_keep_state():
     for clone in (copy.deepcopy(of), pickle.loads(pickle.dumps(of))):
         assert state_layout(clone.state_dict()) == state_layout(of.state_dict())
         assert float(clone.state_dict()["state"][0]["step"]) == 3.0
+
+
+def test_named_parameters_groups():
+    def prog(T):
+        T.manual_seed(0)
+        m = T.nn.Linear(3, 2)
+        opt = T.optim.SGD(m.named_parameters(), lr=0.1, momentum=0.9)
+        m(T.ones(1, 3)).sum().backward()
+        opt.step()
+        try:
+            opt.add_param_group({"params": [T.ones(2).requires_grad_()]})
+            err = None
+        except ValueError as e:
+            err = str(e)
+        return state_layout(opt.state_dict()), err
+    assert prog(ft) == prog(torch)
