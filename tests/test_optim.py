@@ -409,3 +409,27 @@ def test_named_parameters_groups():
             err = str(e)
         return state_layout(opt.state_dict()), err
     assert prog(ft) == prog(torch)
+
+
+def test_user_defined_optimizer_subclass():
+    """A custom optimizer written against the torch API gets groups, state and hooks."""
+    def prog(T):
+        class MySGD(T.optim.Optimizer):
+            def __init__(self, params, lr=0.1):
+                super().__init__(params, dict(lr=lr))
+
+            @T.no_grad()
+            def step(self, closure=None):
+                for g in self.param_groups:
+                    for p in g["params"]:
+                        if p.grad is not None:
+                            p.add_(p.grad, alpha=-g["lr"])
+                            self.state[p]["n"] = self.state[p].get("n", 0) + 1
+        p = T.tensor(np.ones(3, np.float32)).requires_grad_()
+        opt = MySGD([p])
+        seen = []
+        opt.register_step_post_hook(lambda *a: seen.append(1))
+        (p * p).sum().backward()
+        opt.step()
+        return p.detach().numpy().tolist(), opt.state_dict()["state"], seen, repr(opt)
+    assert prog(ft) == prog(torch)
