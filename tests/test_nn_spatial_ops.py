@@ -260,6 +260,34 @@ def test_meta_shapes_and_backward(call):
     assert x.grad.device.type == "meta" and tuple(x.grad.shape) == (2, 3, 8, 9)
 
 
+DTYPE_CALLS = {
+    "conv2d": lambda F, lib, x: F.conv2d(x, lib.ones(2, 3, 2, 2, dtype=x.dtype)),
+    "conv_transpose2d": lambda F, lib, x: F.conv_transpose2d(x, lib.ones(3, 2, 2, 2,
+                                                                          dtype=x.dtype)),
+    "max_pool2d": lambda F, lib, x: F.max_pool2d(x, 2),
+    "avg_pool2d": lambda F, lib, x: F.avg_pool2d(x, 2),
+    "adaptive_avg_pool2d": lambda F, lib, x: F.adaptive_avg_pool2d(x, (2, 3)),
+    "adaptive_max_pool2d": lambda F, lib, x: F.adaptive_max_pool2d(x, (2, 3)),
+    "reflect": lambda F, lib, x: F.pad(x, (1, 1), "reflect"),
+    "circular": lambda F, lib, x: F.pad(x, (1, 1), "circular"),
+    "nearest": lambda F, lib, x: F.interpolate(x, scale_factor=2),
+    "linear": lambda F, lib, x: F.interpolate(x[0], scale_factor=2, mode="linear"),
+    "bilinear": lambda F, lib, x: F.interpolate(x, scale_factor=2, mode="bilinear"),
+    "unfold": lambda F, lib, x: F.unfold(x, 2),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.uint8, torch.int32, torch.int64,
+                                   torch.float16, torch.bfloat16])
+def test_dtype_support(dtype):
+    """Which dtypes each kernel takes (torch's NotImplementedError otherwise), and values."""
+    x = (torch.arange(120) % 7).reshape(2, 3, 4, 5).to(dtype)
+    for name, call in DTYPE_CALLS.items():
+        tol = dict(rtol=0, atol=1) if dtype == torch.uint8 and name == "bilinear" else \
+            dict(rtol=2e-2, atol=2e-2)
+        run_both(lambda lib, x: call(lib.nn.functional, lib, x), x, **tol)
+
+
 # ---------------------------------------------------------------- unfold / fold
 
 def test_unfold_fold():

@@ -19,7 +19,8 @@ from .._dispatch.dispatcher import OPS, defop
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .linalg import _cxx, _long
-from .spatial import (col2im_add, expand_param, new_result, padded, values, windows)
+from .spatial import (check_dtype, col2im_add, expand_param, new_result, padded, values,
+                      windows)
 
 __all__ = ["conv_forward", "conv_input_grad", "conv_weight_grad", "bias_grad"]
 
@@ -185,8 +186,13 @@ def _check_types(x: Tensor, w: Tensor, bias) -> None:
     if bias is not None and bias._dtype is not x._dtype:
         raise RuntimeError(f"Input type ({_cxx(x._dtype)}) and bias type "
                            f"({_cxx(bias._dtype)}) should be the same")
+
+
+def _check_kernel_dtype(x: Tensor, w: Tensor, transposed: bool) -> None:
     if x._dtype is D.bool_:
         raise NotImplementedError("\"slow_conv2d_cpu\" not implemented for 'Bool'")
+    if transposed:
+        check_dtype(x, f"slow_conv_transpose{max(w.ndim - 2, 2)}d_out_cpu", (D.int64,))
 
 
 def _output_shape(x: Tensor, w: Tensor, stride, padding, dilation, transposed, output_padding,
@@ -234,6 +240,7 @@ def _convolution(input, weight, bias, stride, padding, dilation, transposed, out
     _check_types(input, weight, bias)
     _check_shapes(input, weight, bias, stride, padding, dilation, transposed, output_padding,
                   groups)
+    _check_kernel_dtype(input, weight, transposed)
     _check_kernel(input, weight)
     it.common_device(input, weight, *([bias] if bias is not None else []))
     shape = _output_shape(input, weight, stride, padding, dilation, transposed, output_padding,
@@ -436,6 +443,7 @@ def _im2col(self, kernel_size, dilation, padding, stride):
         ("kernel_size", kernel_size), ("dilation", dilation), ("padding", padding),
         ("stride", stride)))
     _check_unfold_params(kernel, dilation, padding, stride)
+    check_dtype(self, "im2col_out_cpu", (D.bool_,))
     if self.ndim not in (3, 4) or (self.ndim == 4 and self._shape[0] == 0) or \
             any(n == 0 for n in self._shape[-3:]):
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size "
@@ -485,6 +493,7 @@ def _col2im(self, output_size, kernel_size, dilation, padding, stride):
                            f"{stride[1]}), expected size of input's dimension 2 to match the "
                            f"calculated number of sliding blocks {blocks[0]} * {blocks[1]} = "
                            f"{blocks[0] * blocks[1]}, but got input.size(2)={length}.")
+    check_dtype(self, "col2im_out_cpu", (D.bool_,))
     c = ck // kk
     shape = (n, c) + tuple(size)
 

@@ -16,9 +16,8 @@ from .._core import dtype as D
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor
 from . import iterator as it
-from .linalg import _long
-from .spatial import (apply_axes, col2im_add, expand_param, new_result, padded, values,
-                      window_sum)
+from .spatial import (apply_axes, check_dtype, col2im_add, expand_param, new_result, padded,
+                      values, window_sum)
 
 __all__ = ["pool_output_size"]
 
@@ -92,9 +91,7 @@ def _pool_shape(self: Tensor, kernel, stride, padding, dilation, ceil_mode,
     return self._shape[:-2] + out
 
 
-def _check_dtype(self: Tensor, kernel: str) -> None:
-    if self._dtype is D.bool_:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_long(self._dtype)}'")
+_INTEGERS = (D.uint8, D.int8, D.int16, D.int32, D.int64)
 
 
 def _planes(a: np.ndarray) -> np.ndarray:
@@ -145,7 +142,7 @@ def _max_pool2d_with_indices(self, kernel_size, stride=(), padding=0, dilation=1
                              ceil_mode=False):
     kernel, stride, padding, dilation = _pool_params("max_pool2d", 2, kernel_size, stride,
                                                      padding, dilation)
-    _check_dtype(self, "max_pool2d")
+    check_dtype(self, "max_pool2d", _INTEGERS)
     shape = _pool_shape(self, kernel, stride, padding, dilation, ceil_mode, "max_pool2d")
     return _run_max(self, shape,
                     _fixed_windows(shape[-2], kernel[0], stride[0], padding[0], dilation[0]),
@@ -278,7 +275,7 @@ def _avg_setup(self, kernel_size, stride, padding, ceil_mode, divisor_override):
     kernel, stride, padding, _ = _pool_params("avg_pool2d", 2, kernel_size, stride, padding)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    _check_dtype(self, "avg_pool2d")
+    check_dtype(self, "avg_pool2d", (D.int64,))
     shape = _pool_shape(self, kernel, stride, padding, (1, 1), ceil_mode, "avg_pool2d")
     # zero padding reaching the end of the last (ceil_mode) window
     after = [max((o - 1) * st + k - p - s, 0) for o, st, k, p, s in
@@ -394,7 +391,7 @@ _adaptive_avg_pool2d_backward = defop(
 @_adaptive_avg_pool2d.impl("CPU", "Meta")
 def _adaptive_avg_pool2d_kernel(self, output_size):
     shape = _adaptive_shape("adaptive_avg_pool2d", self, output_size)
-    _check_dtype(self, "adaptive_avg_pool2d")
+    check_dtype(self, "adaptive_avg_pool2d")
 
     def compute():
         x = values(self)
@@ -457,7 +454,7 @@ adaptive_max_pool2d_backward = defop(
 @adaptive_max_pool2d.impl("CPU", "Meta")
 def _adaptive_max_pool2d(self, output_size):
     shape = _adaptive_shape("adaptive_max_pool2d", self, output_size)
-    _check_dtype(self, "adaptive_max_pool2d")
+    check_dtype(self, "adaptive_max_pool2d")
 
     def axis(size, out):
         start, end = _adaptive_bounds(size, out)

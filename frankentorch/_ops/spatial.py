@@ -15,10 +15,10 @@ from .._core.meta import numel_of
 from .._core.storage import store
 from .._tensor import Tensor, empty_tensor, from_array
 from .args import int_list
-from .linalg import _view
+from .linalg import _long, _view
 
 __all__ = ["values", "wrap", "windows", "col2im_add", "padded", "expand_param",
-           "new_result", "HALVES", "window_sum", "gather_axes", "one_hot", "apply_axes"]
+           "new_result", "HALVES", "window_sum", "check_dtype", "gather_axes", "one_hot", "apply_axes"]
 
 HALVES = (D.float16, D.bfloat16)
 
@@ -27,6 +27,14 @@ def values(t: Tensor) -> np.ndarray:
     """``t`` as a NumPy view (a cheap slice when contiguous), halves widened to float32."""
     a = _view(t)
     return a.astype(np.float32) if t._dtype in HALVES else a
+
+
+def check_dtype(t: Tensor, kernel: str, integers=()) -> None:
+    """The dtypes a CPU kernel of PyTorch's accepts: floating types and the listed integer
+    types; others raise its NotImplementedError."""
+    dt = t._dtype
+    if not dt.is_floating_point and dt not in integers:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_long(dt)}'")
 
 
 def wrap(arr: np.ndarray, dt: D.dtype) -> Tensor:

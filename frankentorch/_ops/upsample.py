@@ -13,7 +13,7 @@ import numpy as np
 from .._core import dtype as D
 from .._dispatch.dispatcher import defop
 from .args import int_list
-from .spatial import apply_axes, gather_axes, new_result, one_hot, values
+from .spatial import apply_axes, check_dtype, gather_axes, new_result, one_hot, values
 
 __all__ = ["nearest_indices", "linear_weights"]
 
@@ -72,7 +72,8 @@ def _linear_matrix(i0, i1, l0, l1, in_size: int) -> np.ndarray:
     return m
 
 
-def _check_input(name: str, self, nd: int, size) -> tuple[int, ...]:
+def _check_input(name: str, self, nd: int, size, kernel: str | None = None,
+                 integers=(D.uint8,)) -> tuple[int, ...]:
     size = int_list(name, "output_size", size)
     if len(size) != nd:
         raise RuntimeError(f"It is expected output_size equals to {nd}, but got size "
@@ -84,8 +85,7 @@ def _check_input(name: str, self, nd: int, size) -> tuple[int, ...]:
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(map(str, self._shape[2:]))}) and output "
                            f"({', '.join(map(str, size))})")
-    if self._dtype is D.bool_:
-        raise RuntimeError(f"\"{name}\" not implemented for 'Bool'")
+    check_dtype(self, kernel or name, integers)
     return self._shape[:2] + size
 
 
@@ -118,7 +118,8 @@ def _linear(name: str, nd: int):
                 zip(self_shape, out_shape, scales)]
 
     def forward(self, output_size, align_corners, *scales):
-        shape = _check_input(name, self, nd, output_size)
+        shape = _check_input(name, self, nd, output_size, *(
+            () if nd == 2 else ("compute_indices_weights_linear", ())))
         dt = _compute_dt(self)
 
         def compute():
@@ -131,6 +132,8 @@ def _linear(name: str, nd: int):
                 bshape[ax] = -1
                 a = l0.reshape(bshape) * np.take(a, i0, axis=ax) + \
                     l1.reshape(bshape) * np.take(a, i1, axis=ax)
+                if self._dtype is D.uint8:  # torch rounds bytes after each pass
+                    a = np.clip(np.floor(a + 0.5), 0, 255)
             return a
         return new_result(shape, self, compute)
 
