@@ -135,6 +135,24 @@ class Tensor(TensorMeta):
     def retains_grad(self) -> bool:
         return bool(self.__dict__.get("_retains_grad"))
 
+    @property
+    def data(self) -> "Tensor":
+        """The elements outside autograd: same memory, no history, and a version counter of
+        its own (in-place writes through it are not seen by autograd), as in PyTorch."""
+        s = self._storage
+        alias = Storage(s._nbytes, s.device, s.raw, owner=s)
+        return make_tensor(alias, self._shape, self._stride, self._offset, self._dtype,
+                           self._device, check=False)
+
+    @data.setter
+    def data(self, new: "Tensor") -> None:
+        """Make this tensor (same object, same autograd identity) hold ``new``'s elements."""
+        if not isinstance(new, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(new).__name__}")
+        for slot in ("_shape", "_stride", "_offset", "_dtype", "_device", "_storage", "_data",
+                     "_keys", "_contig"):
+            setattr(self, slot, getattr(new, slot))
+
     def detach_(self) -> "Tensor":
         self._grad_fn = None
         self._requires_grad = False

@@ -135,34 +135,44 @@ def _to_copy_kernel(self, dtype=None, layout=None, device=None, pin_memory=None,
     return copy_into(out, self)
 
 
-def to(self: Tensor, *args, **kwargs) -> Tensor:
-    """Tensor.to(dtype | device | tensor, ..., copy=False): self when nothing changes."""
+def parse_to(args: tuple, kwargs: dict, *, with_copy: bool = True) -> tuple:
+    """Arguments of ``Tensor.to`` / ``Module.to``: ``(device, dtype, non_blocking, copy,
+    memory_format)`` from ``(device, dtype, ...)``, ``(dtype, ...)`` or ``(tensor, ...)``
+    followed by ``non_blocking`` (and ``copy``) flags."""
+    from .._core.layout import memory_format as _memory_format
+    kwargs = dict(kwargs)
     dtype = kwargs.pop("dtype", None)
     dev = kwargs.pop("device", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    non_blocking = kwargs.pop("non_blocking", False)
+    copy = kwargs.pop("copy", False) if with_copy else False
+    fmt = kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     rest = list(args)
     if rest and isinstance(rest[0], Tensor):
         other = rest.pop(0)
         dtype, dev = other._dtype, other._device
-    elif rest and isinstance(rest[0], (str, device)):
-        dev = rest.pop(0)
-    if rest and isinstance(rest[0], D.dtype):
-        dtype = rest.pop(0)
+    else:
+        if rest and (isinstance(rest[0], (str, device)) or rest[0] is None):
+            dev = rest.pop(0)
+        if rest and (isinstance(rest[0], D.dtype) or rest[0] is None):
+            dtype = rest.pop(0)
     if rest and isinstance(rest[0], bool):
-        rest.pop(0)  # non_blocking
-    if rest and isinstance(rest[0], bool):
+        non_blocking = rest.pop(0)
+    if with_copy and rest and isinstance(rest[0], bool):
         copy = rest.pop(0)
-    if rest:
+    if rest or (fmt is not None and not isinstance(fmt, _memory_format)):
         raise TypeError("to() received an invalid combination of arguments - got "
                         f"({', '.join(type(a).__name__ for a in args)})")
     if dtype is not None and not isinstance(dtype, D.dtype):
         raise TypeError(f"to(): argument 'dtype' must be torch.dtype, not "
                         f"{type(dtype).__name__}")
-    dev = None if dev is None else as_device(dev)
+    return (None if dev is None else as_device(dev)), dtype, non_blocking, copy, fmt
+
+
+def to(self: Tensor, *args, **kwargs) -> Tensor:
+    """Tensor.to(dtype | device | tensor, ..., copy=False): self when nothing changes."""
+    dev, dtype, _, copy, _ = parse_to(args, kwargs)
     same = (dtype is None or dtype is self._dtype) and (dev is None or dev == self._device)
     if same and not copy:
         return self

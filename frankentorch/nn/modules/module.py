@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Iterator
 
 from ..._core import dtype as _dt
-from ..._core.device import device as _device
-from ..._core.layout import memory_format as _memory_format
+from ..._ops.copy import parse_to
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...utils.hooks import BackwardHook, RemovableHandle
@@ -107,42 +106,6 @@ def _addindent(s_: str, num_spaces: int) -> str:
     first = lines.pop(0)
     rest = [(num_spaces * " ") + line if line.strip() else "" for line in lines]
     return first + "\n" + "\n".join(rest)
-
-
-_LAYOUT_SLOTS = ("_shape", "_stride", "_offset", "_dtype", "_device", "_storage", "_data",
-                 "_keys", "_contig")
-
-
-def _set_data(t: Tensor, new: Tensor) -> None:
-    """Make ``t`` (same object, same autograd identity) hold ``new``'s data, as
-    ``t.data = new`` does in torch: parameters keep their identity through ``.to()``."""
-    for slot in _LAYOUT_SLOTS:
-        setattr(t, slot, getattr(new, slot))
-
-
-def _parse_to(*args, **kwargs):
-    """(device, dtype, non_blocking, memory_format) from ``Module.to``'s arguments."""
-    dev = kwargs.pop("device", None)
-    dtype = kwargs.pop("dtype", None)
-    non_blocking = kwargs.pop("non_blocking", False)
-    fmt = kwargs.pop("memory_format", None)
-    if kwargs:
-        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
-    rest = list(args)
-    if rest and isinstance(rest[0], Tensor):
-        other = rest.pop(0)
-        dev, dtype = other.device, other.dtype
-    else:
-        if rest and (isinstance(rest[0], (str, _device)) or rest[0] is None):
-            dev = rest.pop(0)
-        if rest and (isinstance(rest[0], _dt.dtype) or rest[0] is None):
-            dtype = rest.pop(0)
-    if rest and isinstance(rest[0], bool):
-        non_blocking = rest.pop(0)
-    if rest or (fmt is not None and not isinstance(fmt, _memory_format)):
-        raise TypeError("to() received an invalid combination of arguments - got "
-                        f"({', '.join(type(a).__name__ for a in args)})")
-    return (None if dev is None else _device(dev)), dtype, non_blocking, fmt
 
 
 class Module:
@@ -501,14 +464,14 @@ class Module:
                 applied = fn(param)
             grad = param.grad
             if applied.device.type == param.device.type:
-                _set_data(param, applied)
+                param.data = applied
             else:
                 param = self._parameters[key] = Parameter(applied, param.requires_grad)
             if grad is not None:
                 with no_grad():
                     grad_applied = fn(grad)
                 if param.grad is grad and grad_applied.device.type == grad.device.type:
-                    _set_data(grad, grad_applied)
+                    grad.data = grad_applied
                 else:
                     param.grad = grad_applied.requires_grad_(grad.requires_grad)
         for key, buf in self._buffers.items():
@@ -519,7 +482,7 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """Move and/or cast parameters and buffers in place; only floating-point ones change
         dtype."""
-        dev, dtype, _, _ = _parse_to(*args, **kwargs)
+        dev, dtype, _, _, _ = parse_to(args, kwargs, with_copy=False)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
