@@ -343,3 +343,21 @@ def test_out_variants_refuse_grad_inputs_like_torch():
         x = m.ones(2, requires_grad=True)
         with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
             m.add(x, x, out=m.empty(2))
+
+
+def test_mark_non_differentiable_on_an_input_returned_as_is():
+    def prog(lib):
+        class PassThrough(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                ctx.mark_non_differentiable(x)
+                return x, y * 2
+
+            @staticmethod
+            def backward(ctx, gx, gy):
+                return None, gy * 2
+        x = lib.ones(2, requires_grad=True)
+        y = lib.ones(2, requires_grad=True)
+        a, b = PassThrough.apply(x, y)
+        return a.requires_grad, a.grad_fn is None, a is x, b.requires_grad
+    assert prog(ft) == prog(torch)

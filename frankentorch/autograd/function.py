@@ -112,9 +112,10 @@ class Function:
         wrapped = []
         for nr, o in enumerate(outputs):
             if isinstance(o, Tensor):
+                differentiable = id(o) not in non_diff
                 if any(o is a for a in tensor_args) and id(o) not in dirty:
                     o = o.detach()  # an input returned as is becomes a new output tensor
-                if id(o) not in non_diff and o.dtype.is_floating_point:
+                if differentiable and o.dtype.is_floating_point:
                     o.grad_fn = node
                     o._output_nr = nr
                     o._requires_grad = True
