@@ -2,7 +2,7 @@
 
 Parameters, names, shapes, registration order and initialisation are torch's. As in torch's
 CPU path, the input projection of a whole sequence is computed at once, then each step adds
-the hidden projection (``linear`` ops, so weight gradients flow through autograd as usual)
+the hidden projection (``addmm`` with the transposed weight taken once per sequence)
 and applies the gate nonlinearities. For LSTM and GRU that elementwise part is one fused
 autograd node per step (torch has the same fused cells); gate order: LSTM (i, f, g, o),
 GRU (r, z, n) with ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ... import empty, stack, cat, zeros
+from ... import addmm, cat, empty, stack, zeros
 from ..._tensor import Tensor, from_array
 from ...autograd import Function
 from .. import functional as F
@@ -29,6 +29,11 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 # ---------------------------------------------------------------------------- one time step
+
+def _hidden(h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
+    """The hidden-state projection ``h @ W_hhᵀ + b_hh`` (one addmm, as ``linear`` computes)."""
+    return h.mm(w_hh_t) if b_hh is None else addmm(b_hh, h, w_hh_t)
+
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     one = x.dtype.type(1)
@@ -63,9 +68,9 @@ class _LSTMGates(Function):
         return dgates, dgates, from_array(dcy * f)
 
 
-def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh, b_hh, w_hr):
+def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh_t, b_hh, w_hr):
     """One LSTM step from the precomputed input projection ``gi``."""
-    h, c = _LSTMGates.apply(F.linear(h, w_hh, b_hh), gi, c)
+    h, c = _LSTMGates.apply(_hidden(h, w_hh_t, b_hh), gi, c)
     if w_hr is not None:
         h = h.matmul(w_hr.t())
     return h, c
@@ -98,13 +103,13 @@ class _GRUGates(Function):
                 from_array(np.concatenate([dr, dz, dn], axis=1)), from_array(dh * z))
 
 
-def _gru_step(gi: Tensor, h: Tensor, w_hh, b_hh):
+def _gru_step(gi: Tensor, h: Tensor, w_hh_t, b_hh):
     """One GRU step from the precomputed input projection ``gi``."""
-    return _GRUGates.apply(F.linear(h, w_hh, b_hh), gi, h)
+    return _GRUGates.apply(_hidden(h, w_hh_t, b_hh), gi, h)
 
 
-def _rnn_step(gi: Tensor, h: Tensor, w_hh, b_hh, relu: bool):
-    pre = F.linear(h, w_hh, b_hh) + gi
+def _rnn_step(gi: Tensor, h: Tensor, w_hh_t, b_hh, relu: bool):
+    pre = _hidden(h, w_hh_t, b_hh) + gi
     return pre.relu() if relu else pre.tanh()
 
 
@@ -113,16 +118,17 @@ def _run_direction(mode: str, x: Tensor, h: Tensor, c: Tensor | None, weights: l
     """One layer in one direction over a (T, B, I) sequence; returns the (T, B, H) outputs and
     the final hidden (and cell) state."""
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
+    w_hh_t = w_hh.t()
     gis = F.linear(x, w_ih, b_ih).unbind(0)
     steps = range(len(gis) - 1, -1, -1) if reverse else range(len(gis))
     outs: list = [None] * len(gis)
     for t in steps:
         if mode == "LSTM":
-            h, c = _lstm_step(gis[t], h, c, w_hh, b_hh, w_hr)
+            h, c = _lstm_step(gis[t], h, c, w_hh_t, b_hh, w_hr)
         elif mode == "GRU":
-            h = _gru_step(gis[t], h, w_hh, b_hh)
+            h = _gru_step(gis[t], h, w_hh_t, b_hh)
         else:
-            h = _rnn_step(gis[t], h, w_hh, b_hh, mode == "RNN_RELU")
+            h = _rnn_step(gis[t], h, w_hh_t, b_hh, mode == "RNN_RELU")
         outs[t] = h
     return stack(outs), h, c
 
@@ -486,7 +492,7 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         gi = F.linear(input, self.weight_ih, self.bias_ih)
-        ret = _rnn_step(gi, h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
+        ret = _rnn_step(gi, h, self.weight_hh.t(), self.bias_hh, self.nonlinearity == "relu")
         return ret if is_batched else ret.squeeze(0)
 
 
@@ -501,7 +507,7 @@ class LSTMCell(RNNCellBase):
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
         input, (h, c), is_batched = self._batched(input, hx, "LSTMCell")
         gi = F.linear(input, self.weight_ih, self.bias_ih)
-        h, c = _lstm_step(gi, h, c, self.weight_hh, self.bias_hh, None)
+        h, c = _lstm_step(gi, h, c, self.weight_hh.t(), self.bias_hh, None)
         return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -516,5 +522,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, (h, *_), is_batched = self._batched(input, hx, "GRUCell")
         gi = F.linear(input, self.weight_ih, self.bias_ih)
-        ret = _gru_step(gi, h, self.weight_hh, self.bias_hh)
+        ret = _gru_step(gi, h, self.weight_hh.t(), self.bias_hh)
         return ret if is_batched else ret.squeeze(0)
