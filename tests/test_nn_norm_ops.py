@@ -124,3 +124,22 @@ def test_instance_norm(stats):
     assert gradcheck(lambda x: ft.nn.functional.instance_norm(x),
                      [to_ft(rand(2, 2, 3, dtype=torch.float64)).requires_grad_()],
                      eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dn", ["float16", "bfloat16"])
+def test_reduced_precision_inputs_with_float_parameters(dn):
+    x = rand(4, 3)
+    tol = {"rtol": 2e-2, "atol": 2e-2}
+    run_both(lambda lib, x, w, b: F(lib).batch_norm(x.to(getattr(lib, dn)), lib.zeros(3),
+                                                    lib.ones(3), w, b, training=True),
+             x, rand(3), rand(3), **tol)
+    run_both(lambda lib, x, w, b: F(lib).layer_norm(x.to(getattr(lib, dn)), (3,), w, b), x,
+             rand(3), rand(3), **tol)
+    run_both(lambda lib, x, w: F(lib).group_norm(x.to(getattr(lib, dn)).view(4, 3, 1), 3, w, w),
+             x, rand(3), **tol)
+
+    def mixed(lib, x, w):
+        half = getattr(lib, dn)
+        return F(lib).batch_norm(x.to(half), lib.zeros(3).to(half), lib.ones(3).to(half), w, w,
+                                 training=True)
+    raises_like_torch(mixed, x, rand(3))

@@ -48,7 +48,14 @@ def _check_dtypes(input: Tensor, params, stats) -> None:
     dt = input._dtype
     if not dt.is_floating_point:
         raise NotImplementedError(f"\"batch_norm\" not implemented for '{type_name(dt)}'")
-    others = [t for t in params + stats if t is not None and t._dtype is not dt]
+    given = [t for t in params + stats if t is not None]
+    if dt in (D.float16, D.bfloat16) and any(t._dtype is D.float32 for t in given):
+        # reduced-precision input with float parameters: all of them must then be float
+        if any(t._dtype is not D.float32 for t in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of "
+                               "Float")
+        return
+    others = [t for t in given if t._dtype is not dt]
     if not others:
         return
     if dt is D.float64:
