@@ -201,12 +201,15 @@ class Tensor(TensorMeta):
         """The elements as a strided NumPy view (bfloat16 via ml_dtypes); shares memory."""
         if self._data is None:
             raise NotImplementedError("Cannot access data of a tensor on the 'meta' device")
+        shape = self._shape
+        if 0 in shape:
+            return np.empty(shape, self._data.dtype)
+        if self.is_contiguous():
+            return self._data[self._offset:self._offset + numel_of(shape)].reshape(shape)
         item = self._dtype.itemsize
         # a dim of size <= 1 never moves, so its stride is irrelevant (and may not fit NumPy)
-        strides = tuple(s * item if n > 1 else 0 for n, s in zip(self._shape, self._stride))
-        if 0 in self._shape:
-            return np.empty(self._shape, self._data.dtype)
-        return np.lib.stride_tricks.as_strided(self._data[self._offset:], self._shape, strides)
+        strides = tuple(s * item if n > 1 else 0 for n, s in zip(shape, self._stride))
+        return np.lib.stride_tricks.as_strided(self._data[self._offset:], shape, strides)
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """A NumPy array sharing this tensor's memory (PyTorch refuses bfloat16 and grads)."""
