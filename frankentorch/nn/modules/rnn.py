@@ -17,7 +17,7 @@ import numpy as np
 
 from ... import addmm, cat, empty, stack, zeros
 from ..._tensor import Tensor, from_array
-from ...autograd import Function
+from ...autograd.function import Function, once_differentiable
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -57,6 +57,7 @@ class _LSTMGates(Function):
         return from_array(o * tc), from_array(cy)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dh: Tensor, dc: Tensor):
         i, f, g, o, tc, c_prev = ctx.saved
         one = tc.dtype.type(1)
@@ -92,6 +93,7 @@ class _GRUGates(Function):
         return from_array((h - n) * z + n)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, dh: Tensor):
         r, z, n, hn, h = ctx.saved
         one = n.dtype.type(1)
