@@ -156,6 +156,32 @@ def test_conv3d_and_transpose3d():
          b, grad=(0, 1, 2))
 
 
+def test_conv_shared_input_and_reuse_order():
+    """Several convolutions of one input (same or other geometry), backward in any order,
+    and an input modified in place after the forward (torch's version error)."""
+    def prog(lib, x, w1, w2, w3):
+        x, w1, w2, w3 = (t.detach().requires_grad_(True) for t in (x, w1, w2, w3))
+        F = lib.nn.functional
+        a = F.conv2d(x, w1, padding=1)
+        b = F.conv2d(x, w2, padding=1)
+        c = F.conv2d(x, w3, stride=2)
+        ga = lib.autograd.grad((a * a).sum(), (x, w1), retain_graph=True)
+        gc = lib.autograd.grad((c * c).sum(), (x, w3))
+        gb = lib.autograd.grad((b * b).sum(), (x, w2))
+        return ga + gb + gc
+    run_both(prog, rand(2, 3, 6, 7), rand(4, 3, 3, 3), rand(4, 3, 3, 3), rand(2, 3, 2, 2),
+             check_stride=False, rtol=1e-4, atol=1e-4)
+
+    def modified(lib, x, w):
+        x = x.clone()
+        w = w.detach().requires_grad_(True)
+        y = lib.nn.functional.conv2d(x, w)
+        x.add_(1)
+        return lib.autograd.grad(y.sum(), w)
+    raises_like_torch(lambda F, lib, x, w: modified(lib, x, w), rand(1, 3, 5, 5),
+                      rand(2, 3, 3, 3))
+
+
 def test_conv_half_and_integer_dtypes():
     for dt in (torch.float16, torch.bfloat16):
         x, w = rand(2, 3, 6, 6, dtype=dt), rand(4, 3, 3, 3, dtype=dt)

@@ -10,6 +10,7 @@ forward is that same adjoint, and its input gradient an ordinary convolution.
 from __future__ import annotations
 
 import warnings
+import weakref
 from math import prod
 
 import numpy as np
@@ -44,10 +45,13 @@ def _columns(x: np.ndarray, kernel, stride, padding, dilation, groups: int, out=
     return cols, out
 
 
-def conv_forward(x: np.ndarray, w: np.ndarray, stride, padding, dilation,
-                 groups: int) -> np.ndarray:
-    """Cross-correlation of ``x`` (N, C, *S) with ``w`` (O, C/groups, *K)."""
+def conv_forward(x: np.ndarray, w: np.ndarray, stride, padding, dilation, groups: int,
+                 keep=None) -> np.ndarray:
+    """Cross-correlation of ``x`` (N, C, *S) with ``w`` (O, C/groups, *K); ``keep`` is
+    handed the column matrix."""
     cols, out = _columns(x, w.shape[2:], stride, padding, dilation, groups)
+    if keep is not None:
+        keep(cols)
     wm = w.reshape(groups, w.shape[0] // groups, prod(w.shape[1:]))
     return np.matmul(wm, cols).reshape((x.shape[0], w.shape[0]) + out)
 
@@ -70,10 +74,12 @@ def conv_input_grad(g: np.ndarray, w: np.ndarray, in_sizes, stride, padding, dil
 
 
 def conv_weight_grad(g: np.ndarray, x: np.ndarray, w_shape, stride, padding, dilation,
-                     groups: int) -> np.ndarray:
+                     groups: int, cols=None) -> np.ndarray:
     """Gradient for the weight of :func:`conv_forward` from ``g`` (N, O, *L); ``x`` may have
-    more windows than ``g`` (a transposed convolution's output_padding), the first count."""
-    cols, _ = _columns(x, w_shape[2:], stride, padding, dilation, groups, g.shape[2:])
+    more windows than ``g`` (a transposed convolution's output_padding), the first count.
+    ``cols``: the column matrix of ``x`` when the forward kept it."""
+    if cols is None:
+        cols, _ = _columns(x, w_shape[2:], stride, padding, dilation, groups, g.shape[2:])
     n, o = g.shape[:2]
     gm = np.ascontiguousarray(g).reshape(n, groups, o // groups, prod(g.shape[2:]))
     # one small product per sample, then a sum over the batch: BLAS stays on one thread
@@ -86,6 +92,40 @@ def bias_grad(g: np.ndarray) -> np.ndarray:
     """Sum of ``g`` (N, O, *L) over every dim but the channels."""
     rows = np.ascontiguousarray(g).reshape(g.shape[:2] + (prod(g.shape[2:]),))
     return rows.sum(axis=2).sum(axis=0)
+
+
+class _ColumnsMemo:
+    """The column matrix of the latest convolution whose weight requires grad, kept for its
+    weight gradient so that backward does not rebuild it (one entry, at most LIMIT bytes).
+    It belongs to an input while that input's storage is the same object at the same
+    version (in-place writes bump it) seen through the same geometry."""
+
+    LIMIT = 64 << 20
+
+    def __init__(self) -> None:
+        self.key, self.storage, self.cols = None, None, None
+
+    @staticmethod
+    def _key(t: Tensor, params) -> tuple:
+        st = t._storage
+        return (id(st), st.version, t._offset, t._shape, t._stride, t._dtype, params)
+
+    def put(self, t: Tensor, params, cols: np.ndarray) -> None:
+        self.key, self.storage, self.cols = None, None, None
+        if cols.nbytes <= self.LIMIT:
+            self.key, self.storage, self.cols = self._key(t, params), weakref.ref(t._storage), \
+                cols
+
+    def take(self, t: Tensor, params):
+        """The kept matrix for ``t`` (then forgotten), or None."""
+        cols = self.cols
+        if cols is None or self.storage() is not t._storage or self.key != self._key(t, params):
+            return None
+        self.key, self.storage, self.cols = None, None, None
+        return cols
+
+
+_MEMO = _ColumnsMemo()
 
 
 # ---------------------------------------------------------------- argument checks
@@ -251,7 +291,11 @@ def _convolution(input, weight, bias, stride, padding, dilation, transposed, out
         if transposed:
             out = conv_input_grad(x, w, shape[2:], stride, padding, dilation, groups)
         else:
-            out = conv_forward(x, w, stride, padding, dilation, groups)
+            keep = None
+            if weight._requires_grad:
+                params = (weight._shape, stride, padding, dilation, groups)
+                keep = lambda cols: _MEMO.put(input, params, cols)  # noqa: E731
+            out = conv_forward(x, w, stride, padding, dilation, groups, keep)
         if bias is not None:
             out += values(bias).reshape((-1,) + (1,) * (len(shape) - 2))
         return out
@@ -277,7 +321,9 @@ def _convolution_backward(grad_output, input, weight, bias_sizes, stride, paddin
     def grad_weight():
         if transposed:
             return conv_weight_grad(values(input), g, w_shape, stride, padding, dilation, groups)
-        return conv_weight_grad(g, values(input), w_shape, stride, padding, dilation, groups)
+        cols = _MEMO.take(input, (w_shape, stride, padding, dilation, groups))
+        return conv_weight_grad(g, values(input), w_shape, stride, padding, dilation, groups,
+                                cols)
 
     # an output left out by output_mask is an empty tensor (PyTorch's undefined tensor)
     none = empty_tensor((0,), grad_output._dtype, grad_output._device)
