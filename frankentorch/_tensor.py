@@ -293,9 +293,10 @@ def set_view_regenerator(fn) -> None:
 
 def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
                 dev: device | None = None, *, base: Tensor | None = None,
-                check: bool = True) -> Tensor:
+                check: bool = True, data: np.ndarray | None = None) -> Tensor:
     """Build a tensor over ``storage``; geometry is validated unless the caller derived it
-    from an already-validated tensor in a way that cannot leave the storage."""
+    from an already-validated tensor in a way that cannot leave the storage. ``data`` is the
+    storage's typed array when the caller already has it (views of a tensor of ``dt``)."""
     shape = tuple(shape)
     stride = tuple(stride)
     if check:
@@ -310,7 +311,7 @@ def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
     t._dtype = dt
     t._device = dev
     t._storage = storage
-    t._data = storage.typed(dt.np_dtype)
+    t._data = storage.typed(dt.np_dtype) if data is None else data
     t._keys = tensor_keyset_bits(dev)
     t._requires_grad = False
     t.grad = None

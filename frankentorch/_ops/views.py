@@ -20,7 +20,7 @@ __all__ = ["make_view", "infer_size"]
 def make_view(self: Tensor, shape, stride, offset: int, *, check: bool = False) -> Tensor:
     base = self._base if self._base is not None else self
     return make_tensor(self._storage, shape, stride, offset, self._dtype, self._device,
-                       base=base, check=check or is_hardened())
+                       base=base, check=check or is_hardened(), data=self._data)
 
 
 def infer_size(shape, numel: int) -> tuple[int, ...]:
