@@ -5,7 +5,9 @@ A convolution is im2col + one batched BLAS product: the windows of the zero-padd
 a strided view, copied once into a ``(N, groups, C/groups * prod(kernel), L)`` column matrix
 that multiplies the ``(groups, out/groups, C/groups * prod(kernel))`` weight. The gradient
 for the input is the adjoint (weightᵀ · grad, then col2im); a transposed convolution's
-forward is that same adjoint, and its input gradient an ordinary convolution.
+forward is that same adjoint, and its input gradient an ordinary convolution. The weight
+gradient reuses the forward's column matrix when it is still current; double backward
+follows from the product being bilinear in (input, weight).
 """
 from __future__ import annotations
 
@@ -16,15 +18,15 @@ from math import prod
 import numpy as np
 
 from .._core import dtype as D
-from .._dispatch.dispatcher import OPS, defop
+from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .linalg import _cxx, _long
+from .padding import constant_pad_nd
 from .spatial import (check_dtype, col2im_add, expand_param, new_result, padded, values,
                       windows)
 
 __all__ = ["conv_forward", "conv_input_grad", "conv_weight_grad", "bias_grad"]
-
 
 
 # ---------------------------------------------------------------- array kernels
@@ -400,7 +402,7 @@ def _same_padding(nd: int, input, weight, dilation):
         pad = []
         for e in reversed(extra):
             pad += [0, e]
-        input = OPS["constant_pad_nd"].function()(input, pad, 0)
+        input = constant_pad_nd(input, pad, 0)
     return input, left
 
 

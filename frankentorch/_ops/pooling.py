@@ -14,10 +14,10 @@ import numpy as np
 
 from .._core import dtype as D
 from .._dispatch.dispatcher import defop
-from .._tensor import Tensor
+from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .spatial import (apply_axes, check_dtype, col2im_add, expand_param, new_result, padded,
-                      values, window_sum)
+                      values, window_sum, wrap)
 
 __all__ = ["pool_output_size"]
 
@@ -113,7 +113,6 @@ max_pool2d_with_indices_backward = defop(
 
 def _run_max(self: Tensor, shape, windows_h, windows_w):
     """Max over the windows of each (H, W) plane: values and flat indices, or meta results."""
-    from .._tensor import empty_tensor
     if self._data is None or not self.numel():
         return (empty_tensor(shape, self._dtype, self._device),
                 empty_tensor(shape, D.int64, self._device))
@@ -128,7 +127,6 @@ def _run_max(self: Tensor, shape, windows_h, windows_w):
         kern = K.max_pool_parallel if parallel else K.max_pool_serial
     lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     kern(x, out, ind, *windows_h, *windows_w, x.dtype.type(lowest))
-    from .spatial import wrap
     return wrap(out.reshape(shape), self._dtype), wrap(ind.reshape(shape), D.int64)
 
 
