@@ -1,6 +1,7 @@
-"""Random cross-entropy / nll_loss calls (ranks, class counts, weights, ignore_index, label
-smoothing, reductions, class indices or probabilities): the loss and the input's gradient
-equal torch's, and bad targets raise torch's exception type."""
+"""Random cross_entropy / nll_loss calls (ranks, class counts, weights, ignore_index, label
+smoothing, reductions, class indices or probabilities) and random batch/layer/group/rms
+normalisations: values and the input's gradient equal torch's, and bad input raises torch's
+exception type."""
 from __future__ import annotations
 
 import sys
@@ -58,3 +59,47 @@ def test_cross_entropy_and_nll_match_torch(case):
         return loss.detach(), grad
 
     run_both(prog, x, target, weight, check_stride=False)
+
+
+@st.composite
+def norm_calls(draw):
+    kind = draw(st.sampled_from(["batch_norm", "layer_norm", "group_norm", "rms_norm"]))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=2, max_size=4)))
+    if kind == "group_norm":
+        groups = draw(st.sampled_from([g for g in range(1, shape[1] + 1) if shape[1] % g == 0]))
+        arg = groups
+    elif kind in ("layer_norm", "rms_norm"):
+        arg = shape[draw(st.integers(1, len(shape) - 1)):]
+    else:
+        arg = draw(st.booleans())  # training
+    return kind, shape, arg, draw(st.booleans()), draw(st.integers(0, 2 ** 31 - 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(norm_calls())
+def test_normalisations_match_torch(case):
+    kind, shape, arg, affine, seed = case
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=gen, dtype=torch.float64)
+    pshape = tuple(arg) if kind in ("layer_norm", "rms_norm") else (shape[1],)
+    w = torch.randn(pshape, generator=gen, dtype=torch.float64)
+    b = torch.randn(pshape, generator=gen, dtype=torch.float64)
+    stats = (torch.randn(shape[1], generator=gen, dtype=torch.float64),
+             torch.rand(shape[1], generator=gen, dtype=torch.float64) + 0.5)
+
+    def prog(lib, x, w, b, rm, rv):
+        x = x.detach().requires_grad_()
+        f = lib.nn.functional
+        ws = (w, b) if affine else (None, None)
+        if kind == "batch_norm":
+            out = f.batch_norm(x, rm, rv, *ws, training=arg)
+        elif kind == "layer_norm":
+            out = f.layer_norm(x, arg, *ws)
+        elif kind == "rms_norm":
+            out = f.rms_norm(x, arg, ws[0])
+        else:
+            out = f.group_norm(x, arg, *ws)
+        (grad,) = lib.autograd.grad((out * out).sum(), [x])
+        return out.detach(), grad, rm, rv
+
+    run_both(prog, x, w, b, *stats, check_stride=False)
