@@ -291,6 +291,8 @@ def test_weights_that_require_grad_are_refused():
 def test_binary_cross_entropy_errors():
     f = lambda lib, x, t: F(lib).binary_cross_entropy(x, t)  # noqa: E731
     raises_like_torch(f, torch.tensor([1.5, 0.5]), torch.tensor([1.0, 0.0]))
+    raises_like_torch(f, torch.tensor([float("nan"), 0.5]), torch.tensor([1.0, 0.0]))
+    raises_like_torch(f, torch.tensor([0.5, 0.5]), torch.tensor([2.0, -1.0]))
     raises_like_torch(f, torch.tensor([0.5, 0.5]), torch.tensor([1.0, 0.0], dtype=torch.float64))
     raises_like_torch(f, torch.tensor([0.5, 0.5]), torch.tensor([1.0]))
 

@@ -307,8 +307,12 @@ def _binary_cross_entropy(self, target, weight=None, reduction=MEAN):
     if is_meta(self, target, weight):
         return result(None, dt, out_shape, self._device)
     x, t = values(self), values(target)
-    if ((x < 0) | (x > 1)).any():  # NaN passes, as in torch
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    bad_x, bad_t = ~((x >= 0) & (x <= 1)), ~((t >= 0) & (t <= 1))  # NaN is out of range too
+    bad = (bad_x | bad_t).reshape(-1)
+    if bad.any():  # the first bad element decides, as torch checks them in order
+        first = np.argmax(bad)
+        name = "input" if bad_x.reshape(-1)[first] else "target"
+        raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     with np.errstate(all="ignore"):
         v = -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log1p(-x), -100))
         if weight is not None:
