@@ -261,6 +261,7 @@ def test_pointwise_dtypes_and_errors():
     raises_like_torch(lambda lib, x, y: F(lib).mse_loss(x, y, weight=lib.ones(2)), rand(3),
                       rand(3))
     raises_like_torch(lambda lib, x, y: F(lib).smooth_l1_loss(x, y, beta=-1.0), rand(3), rand(3))
+    raises_like_torch(lambda lib, x, y: F(lib).huber_loss(x, y, delta=0.0), rand(3), rand(3))
 
 
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])

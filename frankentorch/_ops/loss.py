@@ -266,7 +266,7 @@ huber_loss = defop("huber_loss(Tensor self, Tensor target, int reduction=Mean, "
 @huber_loss.impl("CPU", "Meta")
 def _huber_loss(self, target, reduction=MEAN, delta=1.0):
     if delta <= 0:
-        raise RuntimeError(f"huber_loss does not support non-positive values for delta.")
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     dt, shape = _binary_operands("huber_loss", "huber_cpu", self, target, self._dtype)
 
     def fn(x, t):
