@@ -286,6 +286,24 @@ def test_meta_shapes_and_backward(call):
     assert x.grad.device.type == "meta" and tuple(x.grad.shape) == (2, 3, 8, 9)
 
 
+@pytest.mark.parametrize("call", [
+    lambda F, lib, x: F.avg_pool2d(x, 2),
+    lambda F, lib, x: F.max_pool2d(x, 2, return_indices=True),
+    lambda F, lib, x: F.adaptive_avg_pool2d(x, (2, 3)),
+    lambda F, lib, x: F.adaptive_max_pool2d(x, 2),
+    lambda F, lib, x: F.pad(x, (1, 1, 2, 0), "reflect"),
+    lambda F, lib, x: F.pad(x, (1, 1, 2, 0), "replicate"),
+    lambda F, lib, x: F.pad(x, (1, 1, 2, 0), "circular"),
+    lambda F, lib, x: F.interpolate(x, scale_factor=2, mode="bilinear"),
+    lambda F, lib, x: F.interpolate(x, size=(5, 2)),
+    lambda F, lib, x: F.unfold(x, 2),
+    lambda F, lib, x: F.conv_transpose2d(x, lib.ones(2, 3, 2, 2)),
+])
+def test_zero_batch(call):
+    """Empty batches go through every op (values, shapes, gradients) as in torch."""
+    diff(call, rand(0, 2, 4, 4))
+
+
 DTYPE_CALLS = {
     "conv2d": lambda F, lib, x: F.conv2d(x, lib.ones(2, 3, 2, 2, dtype=x.dtype)),
     "conv_transpose2d": lambda F, lib, x: F.conv_transpose2d(x, lib.ones(3, 2, 2, 2,

@@ -492,8 +492,7 @@ def _im2col(self, kernel_size, dilation, padding, stride):
         ("stride", stride)))
     _check_unfold_params(kernel, dilation, padding, stride)
     check_dtype(self, "im2col_out_cpu", (D.bool_,))
-    if self.ndim not in (3, 4) or (self.ndim == 4 and self._shape[0] == 0) or \
-            any(n == 0 for n in self._shape[-3:]):
+    if self.ndim not in (3, 4) or any(n == 0 for n in self._shape[-3:]):
         raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size "
                            f"and other non-zero dimensions for input, but got: "
                            f"{list(self.shape)}")
