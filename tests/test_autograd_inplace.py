@@ -51,6 +51,12 @@ PROGRAMS = {
         lambda y, e: (y.mul_(2), e * z)[1])(*(lambda y: (y, y[0]))(x.clone())),
     "fill_ and zero_": lambda lib, x, z, w: (
         lambda y: (y[0].fill_(2.0), y[1].zero_(), y)[2])(x.clone()),
+    "in-place view ops": lambda lib, x, z, w: (
+        x.clone().unsqueeze_(0).transpose_(1, 2).squeeze_(0).t_() * 2),
+    "squeeze_ variants": lambda lib, x, z, w: (
+        x[:1].clone().squeeze_().unsqueeze_(1).squeeze_((1,)).unsqueeze_(0).squeeze_(0)),
+    "as_strided_": lambda lib, x, z, w: x.clone().as_strided_((2, 4), (4, 1), 4),
+    "vector @ matrix": lambda lib, x, z, w: (z[:3] @ x).unsqueeze(0),
 }
 
 

@@ -61,10 +61,12 @@ class Op:
     """One overload: schema, binders, kernels per key and a resolution cache."""
 
     __slots__ = ("schema", "name", "bind", "bind_method", "kernels", "_cache", "_tensor_pos",
-                 "_list_pos", "_device_pos", "derivative", "_autograd_mask", "__weakref__")
+                 "_list_pos", "_device_pos", "derivative", "_autograd_mask", "tags",
+                 "__weakref__")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tags=()) -> None:
         self.name = text.split("(", 1)[0].strip()
+        self.tags = frozenset(tags)  # native_functions.yaml tags, e.g. "inplace_view"
         self.schema = text  # parsed on first use: import stays fast with hundreds of ops
         self.bind = self._first_bind
         self.bind_method = self._first_bind_method
@@ -443,12 +445,13 @@ def _is_out(op: Op) -> bool:
 OPS: dict[str, OpPacket] = {}
 
 
-def defop(schema: str, variants=("function", "method")) -> Op:
+def defop(schema: str, variants=("function", "method"), tags=()) -> Op:
     """Declare an op overload from its schema string and add it to its name's packet.
 
-    ``variants`` says where PyTorch exposes it: ``frankentorch.<name>`` and/or ``Tensor.<name>``.
+    ``variants`` says where PyTorch exposes it: ``frankentorch.<name>`` and/or ``Tensor.<name>``;
+    ``tags`` are its native_functions.yaml tags.
     """
-    op = Op(schema)
+    op = Op(schema, tags)
     base = op.name.split(".", 1)[0]
     packet = OPS.get(base)
     if packet is None:

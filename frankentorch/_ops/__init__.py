@@ -15,7 +15,8 @@ __all__ = ["public_functions", "ALIASES"]
 
 # Other names PyTorch gives the same op (function and method alike).
 ALIASES = {"divide": "div", "multiply": "mul", "subtract": "sub", "true_divide": "div",
-           "swapaxes": "transpose", "swapdims": "transpose", "moveaxis": "movedim"}
+           "swapaxes": "transpose", "swapdims": "transpose", "moveaxis": "movedim",
+           "swapaxes_": "transpose_", "swapdims_": "transpose_"}
 
 
 def _bind_methods() -> None:

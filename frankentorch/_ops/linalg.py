@@ -357,7 +357,7 @@ def _matmul_composite(t1: Tensor, t2: Tensor) -> Tensor:
     if d1 == 2 and d2 == 1:
         return t1.mv(t2)
     if d1 == 1 and d2 == 2:
-        return t1.unsqueeze(0).mm(t2).squeeze(0)
+        return t1.unsqueeze(0).mm(t2).squeeze_(0)
     if d1 == 2 and d2 == 2:
         return t1.mm(t2)
     unsafe_view = OPS["_unsafe_view"].function()

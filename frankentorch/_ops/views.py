@@ -718,3 +718,35 @@ def _unbind_backward(grads, args):
 @detach.backward("DetachBackward0", inputs=())
 def _detach_backward(grad, args):  # detach is not differentiable: no input takes a gradient
     return ()
+
+
+# ------------------------------------------------------------------ in-place view ops
+# They change self's geometry (not its elements); autograd records them like their view.
+
+def _restride_(self: Tensor, view: Tensor) -> Tensor:
+    self._shape, self._stride, self._offset = view._shape, view._stride, view._offset
+    self._contig = None
+    self._bump_version()
+    return self
+
+
+def _inplace_view(schema: str, view_fn, node: str, formula) -> None:
+    op = defop(schema, variants=("method",), tags=("inplace_view",))
+    op.impl("CPU", "Meta")(lambda self, *args: _restride_(self, view_fn(self, *args)))
+    op.backward(node)(formula)
+
+
+_inplace_view("squeeze_(Tensor(a!) self) -> Tensor(a!)", _squeeze, "SqueezeBackward3",
+              _squeeze_backward)
+_inplace_view("squeeze_.dim(Tensor(a!) self, int dim) -> Tensor(a!)", _squeeze_dim,
+              "SqueezeBackward4", _squeeze_backward)
+_inplace_view("squeeze_.dims(Tensor(a!) self, int[] dim) -> Tensor(a!)", _squeeze_dims_op,
+              "SqueezeBackward5", _squeeze_backward)
+_inplace_view("unsqueeze_(Tensor(a!) self, int dim) -> Tensor(a!)", _unsqueeze,
+              "UnsqueezeBackward1", _unsqueeze_backward)
+_inplace_view("t_(Tensor(a!) self) -> Tensor(a!)", _t, "TBackward1", _t_backward)
+_inplace_view("transpose_(Tensor(a!) self, int dim0, int dim1) -> Tensor(a!)", _transpose,
+              "TransposeBackward1", _transpose_backward)
+_inplace_view("as_strided_(Tensor(a!) self, SymInt[] size, SymInt[] stride, "
+              "SymInt? storage_offset=None) -> Tensor(a!)", _as_strided, "AsStridedBackward1",
+              _as_strided_backward)

@@ -123,6 +123,7 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
     tensor_pos = sorted(schema.tensor_arg_indices)
     list_pos = set(schema.tensor_list_arg_indices)
     is_inplace = schema.is_inplace and names[0] == "self"
+    inplace_view = "inplace_view" in op.tags  # changes self's geometry, not its elements
     is_out = bool(schema.out_indices)
 
     positions: dict = {}  # formula -> positions of its differentiable arguments
@@ -158,6 +159,9 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
                                "arguments requires grad.")
         if is_inplace:
             _check_inplace(args[0])
+        if requires:  # inputs as they are before the op (an in-place op may change self)
+            input_metas = tuple((t._shape, t._dtype) if getattr(t, "_requires_grad", False)
+                                else None for t in inputs)
         previous = _grad_mode._state.enabled
         _grad_mode._state.enabled = False  # below autograd: nested ops do not record
         try:
@@ -176,8 +180,7 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
                                                       _not_implemented(op.name), (), False,
                                                       None)
         node._args = saved
-        node._input_metas = tuple((t._shape, t._dtype) if getattr(t, "_requires_grad", False)
-                                  else None for t in inputs)
+        node._input_metas = input_metas
         node._list_lengths = lengths
         node.num_outputs = len(outputs)
         node._output_metas = tuple((o._shape, o._dtype) if isinstance(o, Tensor) else None
@@ -191,7 +194,7 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
         if node._formula.save_result:
             saved_out = tuple(SavedTensor(o, node._formula.name, True) for o in outputs)
             node._result = saved_out if len(saved_out) > 1 else saved_out[0]
-        if is_inplace and args[0]._base is not None:
+        if is_inplace and args[0]._base is not None and not inplace_view:
             record_copy_slices(args[0], node)
         return out
     return kernel
