@@ -568,3 +568,36 @@ def test_rms_norm(shape, ns):
                rand(2, 3, dtype=torch.float64), rand(3, dtype=torch.float64))
     raises_like_torch(lambda lib, x: F(lib).rms_norm(x, (5,)), rand(*shape))
     raises_like_torch(lambda lib, x: F(lib).rms_norm(x, ns, lib.ones(7)), rand(*shape))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_multi_class_margin_losses(reduction):
+    x, t = rand(3, 4), torch.tensor([1, 0, 3])
+    for kw in ({}, {"p": 2, "margin": 0.5}):
+        diff(lambda lib, x, t: F(lib).multi_margin_loss(x, t, reduction=reduction, **kw), x, t)
+    diff(lambda lib, x, t, w: F(lib).multi_margin_loss(x, t, weight=w, reduction=reduction),
+         x, t, rand(4, lo=0.5, hi=2))
+    diff(lambda lib, x, t: F(lib).multi_margin_loss(x[0], t[0], reduction=reduction), x, t)
+    y = torch.tensor([[3, 0, -1, 1], [0, 1, 2, 3], [-1, 1, 3, 0]])
+    diff(lambda lib, x, y: F(lib).multilabel_margin_loss(x, y, reduction=reduction), x, y)
+    diff(lambda lib, x, y: F(lib).multilabel_margin_loss(x[0], y[0], reduction=reduction), x, y)
+    check_grad(lambda x: ft.nn.functional.multi_margin_loss(x, to_ft(t), p=2,
+                                                            reduction=reduction),
+               rand(3, 4, dtype=torch.float64))
+    check_grad(lambda x: ft.nn.functional.multilabel_margin_loss(x, to_ft(y), reduction=reduction),
+               rand(3, 4, dtype=torch.float64))
+
+
+def test_multi_class_margin_errors():
+    x = rand(3, 4)
+    f = lambda lib, x, t, **kw: F(lib).multi_margin_loss(x, t, **kw)  # noqa: E731
+    raises_like_torch(lambda lib, x, t: f(lib, x, t, p=3), x, torch.tensor([1, 0, 3]))
+    raises_like_torch(f, x, torch.tensor([1, 0, 4]))
+    raises_like_torch(f, x, torch.tensor([1, 0]))
+    raises_like_torch(lambda lib, x, t, w: f(lib, x, t, weight=w), x, torch.tensor([1, 0, 3]),
+                      rand(2, 2))
+    raises_like_torch(lambda lib, x, t, w: f(lib, x, t, weight=w), x, torch.tensor([1, 0, 3]),
+                      rand(3))
+    g = lambda lib, x, y: F(lib).multilabel_margin_loss(x, y)  # noqa: E731
+    raises_like_torch(g, x, torch.tensor([[3, 0, -1, 1], [0, 1, 2, 3]]))
+    raises_like_torch(g, x, torch.tensor([[4, 0, -1, 1]] * 3))

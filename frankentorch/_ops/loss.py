@@ -537,3 +537,143 @@ def _soft_margin_loss(self, target, reduction=MEAN):
 def _soft_margin_loss_backward(grad, args):
     t = args.target
     return -t * _scale(grad, args.self, args.reduction) * (-t * args.self).sigmoid()
+
+
+# ---------------------------------------------------------------------------- multi-class margins
+
+multi_margin_loss = defop("multi_margin_loss(Tensor self, Tensor target, Scalar p=1, "
+                          "Scalar margin=1, Tensor? weight=None, int reduction=Mean) -> Tensor",
+                          variants=())
+multi_margin_loss_backward = defop(
+    "multi_margin_loss_backward(Tensor grad_output, Tensor self, Tensor target, Scalar p, "
+    "Scalar margin, Tensor? weight=None, int reduction=Mean) -> Tensor", variants=())
+
+
+def _margin_rows(self: Tensor, target: Tensor, weight, p, margin):
+    """(x as (N, C), the per-(sample, class) hinge before the power, its row scale) after
+    torch's checks; the hinge is 0 at each row's target class."""
+    nd = self.ndim
+    if not ((self.numel() > 0 and nd <= 2) or (nd == 2 and self._shape[1] > 0)):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(self._shape)}")
+    n = 1 if nd <= 1 else self._shape[0]
+    c = self.numel() if nd <= 1 else self._shape[1]
+    if target.ndim > 1 or target.numel() != n:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to "
+                           f"the number of input samples (batch size). Expected target size "
+                           f"[{n}], but got {list(target._shape)}. Input has shape "
+                           f"{list(self._shape)}.")
+    if weight is not None and (weight.ndim > 1 or weight.numel() != c):
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got "
+                           f"{list(weight._shape)}")
+    if is_meta(self, target, weight):
+        return None
+    x = values(self).reshape(n, c)
+    t = values(target).astype(np.int64, copy=False).reshape(n)
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise RuntimeError("target out of range")
+    rows = np.arange(n)
+    z = margin - x[rows, t][:, None] + x
+    z[rows, t] = 0
+    z = np.maximum(z, 0)
+    scale = (values(weight).reshape(c)[t] if weight is not None else np.ones(n, x.dtype)) / c
+    return x, t, z, scale
+
+
+@multi_margin_loss.impl("CPU", "Meta")
+def _multi_margin_loss(self, target, p=1, margin=1, weight=None, reduction=MEAN):
+    out_shape = () if self.ndim <= 1 or reduction != NONE else (self._shape[0],)
+    parts = _margin_rows(self, target, weight, p, margin)
+    if parts is None:
+        return result(None, self._dtype, out_shape, self._device)
+    x, t, z, scale = parts
+    per_row = (z if p == 1 else z * z).sum(1) * scale
+    return result(_reduce(per_row, reduction), self._dtype, out_shape, self._device)
+
+
+@multi_margin_loss_backward.impl("CPU", "Meta")
+def _multi_margin_loss_backward(grad_output, self, target, p, margin, weight=None,
+                                reduction=MEAN):
+    parts = _margin_rows(self, target, weight, p, margin)
+    if parts is None:
+        return result(None, self._dtype, self._shape, self._device)
+    x, t, z, scale = parts
+    g = values(grad_output).astype(x.dtype, copy=False).reshape(-1)
+    if reduction == MEAN:
+        g = g / x.shape[0]
+    slope = (z > 0) * (1 if p == 1 else 2 * z) * (scale * g)[:, None]
+    rows = np.arange(x.shape[0])
+    slope[rows, t] = -slope.sum(1)
+    return result(slope, self._dtype, self._shape, self._device)
+
+
+@multi_margin_loss.backward("MultiMarginLossBackward0", saves=("self", "target", "weight"),
+                            inputs=("self",))
+def _multi_margin_derivative(grad, args):
+    return multi_margin_loss_backward(grad, args.self, args.target, args.p, args.margin,
+                                      args.weight, args.reduction)
+
+
+multilabel_margin_loss_forward = defop(
+    "multilabel_margin_loss_forward(Tensor self, Tensor target, int reduction) -> "
+    "(Tensor output, Tensor is_target)", variants=())
+multilabel_margin_loss_backward = defop(
+    "multilabel_margin_loss_backward(Tensor grad_output, Tensor self, Tensor target, "
+    "int reduction, Tensor is_target) -> Tensor", variants=())
+
+
+def _multilabel_pairs(self: Tensor, target: Tensor):
+    """(x as (N, C), is_target (N, C), hinge of every (target j, non-target k) pair as
+    (N, C_j, C_k)) after torch's checks; targets run until the first -1 of each row."""
+    nd = self.ndim
+    if nd > 2 or target._shape != self._shape or (nd == 0 and target.ndim != 0):
+        raise RuntimeError(f"inconsistent target size: {list(target._shape)} for input of "
+                           f"size: {list(self._shape)}")
+    n = 1 if nd <= 1 else self._shape[0]
+    c = max(self.numel(), 1) if nd <= 1 else self._shape[1]
+    x = values(self).reshape(n, c)
+    t = values(target).astype(np.int64, copy=False).reshape(n, c)
+    if t.size and (t.min() < -1 or t.max() >= c):
+        raise RuntimeError("argument #2 'target' is out of range")
+    ended = np.cumsum(t == -1, axis=1) > 0
+    listed = np.zeros((n, c), bool)
+    rows = np.repeat(np.arange(n), c)
+    keep = ~ended.reshape(-1)
+    listed[rows[keep], t.reshape(-1)[keep]] = True
+    hinge = np.maximum(1 - (x[:, :, None] - x[:, None, :]), 0)
+    hinge = hinge * (listed[:, :, None] & ~listed[:, None, :])
+    return x, listed, hinge
+
+
+@multilabel_margin_loss_forward.impl("CPU", "Meta")
+def _multilabel_margin_forward(self, target, reduction):
+    out_shape = () if self.ndim <= 1 or reduction != NONE else (self._shape[0],)
+    if is_meta(self, target):
+        return (result(None, self._dtype, out_shape, self._device),
+                result(None, self._dtype, self._shape, self._device))
+    x, listed, hinge = _multilabel_pairs(self, target)
+    per_row = hinge.sum((1, 2)) / x.shape[1]
+    return (result(_reduce(per_row, reduction), self._dtype, out_shape, self._device),
+            result(listed.astype(x.dtype), self._dtype, self._shape, self._device))
+
+
+@multilabel_margin_loss_backward.impl("CPU", "Meta")
+def _multilabel_margin_backward(grad_output, self, target, reduction, is_target):
+    if is_meta(grad_output, self, target):
+        return result(None, self._dtype, self._shape, self._device)
+    x, _, hinge = _multilabel_pairs(self, target)
+    n, c = x.shape
+    g = values(grad_output).astype(x.dtype, copy=False).reshape(-1)
+    if reduction == MEAN:
+        g = g / n
+    active = (hinge > 0) * (g / c)[:, None, None]
+    grad = active.sum(1) - active.sum(2)
+    return result(grad, self._dtype, self._shape, self._device)
+
+
+@multilabel_margin_loss_forward.backward("MultilabelMarginLossBackward0",
+                                         saves=("self", "target"), save_result=True,
+                                         inputs=("self",))
+def _multilabel_margin_derivative(grads, args):
+    return multilabel_margin_loss_backward(grads[0], args.self, args.target, args.reduction,
+                                           args.result[1])

@@ -19,7 +19,8 @@ __all__ = ["linear", "bilinear", "embedding", "one_hot", "pairwise_distance",
            "margin_ranking_loss", "triplet_margin_loss", "batch_norm", "instance_norm",
            "layer_norm", "group_norm", "rms_norm", "scaled_dot_product_attention",
            "hinge_embedding_loss", "soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
-           "multilabel_soft_margin_loss", "triplet_margin_with_distance_loss"]
+           "multilabel_soft_margin_loss", "triplet_margin_with_distance_loss",
+           "multi_margin_loss", "multilabel_margin_loss"]
 
 
 def _op(name: str):
@@ -542,3 +543,20 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if swap:
         dist_neg = _op("minimum")(dist_neg, distance(positive, negative))
     return _reduce(_op("clamp_min")(margin + dist_pos - dist_neg, 0), reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """Multi-class hinge loss: sum over the other classes of max(0, margin - x[y] + x[j])^p."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    return _op("multi_margin_loss")(input, target, p, margin, weight, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss between each listed class and each class not listed."""
+    reduction = _enum(_legacy_reduction(size_average, reduce, reduction))
+    return _op("multilabel_margin_loss_forward")(input, target, reduction)[0]
