@@ -549,7 +549,7 @@ multi_margin_loss_backward = defop(
     "Scalar margin, Tensor? weight=None, int reduction=Mean) -> Tensor", variants=())
 
 
-def _margin_rows(self: Tensor, target: Tensor, weight, p, margin):
+def _margin_rows(self: Tensor, target: Tensor, weight, margin):
     """(x as (N, C), the per-(sample, class) hinge before the power, its row scale) after
     torch's checks; the hinge is 0 at each row's target class."""
     nd = self.ndim
@@ -583,7 +583,7 @@ def _margin_rows(self: Tensor, target: Tensor, weight, p, margin):
 @multi_margin_loss.impl("CPU", "Meta")
 def _multi_margin_loss(self, target, p=1, margin=1, weight=None, reduction=MEAN):
     out_shape = () if self.ndim <= 1 or reduction != NONE else (self._shape[0],)
-    parts = _margin_rows(self, target, weight, p, margin)
+    parts = _margin_rows(self, target, weight, margin)
     if parts is None:
         return result(None, self._dtype, out_shape, self._device)
     x, t, z, scale = parts
@@ -594,7 +594,7 @@ def _multi_margin_loss(self, target, p=1, margin=1, weight=None, reduction=MEAN)
 @multi_margin_loss_backward.impl("CPU", "Meta")
 def _multi_margin_loss_backward(grad_output, self, target, p, margin, weight=None,
                                 reduction=MEAN):
-    parts = _margin_rows(self, target, weight, p, margin)
+    parts = _margin_rows(self, target, weight, margin)
     if parts is None:
         return result(None, self._dtype, self._shape, self._device)
     x, t, z, scale = parts
