@@ -1,5 +1,7 @@
-"""Loss ops with torch's kernels and derivatives: nll_loss (1-D/2-D and spatial), mse, l1,
-smooth_l1, huber, binary cross-entropy (with logits), kl_div, margin losses.
+"""Loss ops with torch's kernels and derivatives: nll_loss (1-D/2-D and spatial), mse,
+smooth_l1, huber, soft margin, binary cross-entropy (with logits), multi-class and multi-label
+margins, and the composite kl_div, cosine-embedding, margin-ranking, triplet, hinge-embedding
+and Poisson losses.
 
 Each op computes in NumPy over the whole tensor (no per-element Python), reduces with
 ``reduction`` (0 none, 1 mean, 2 sum, as ATen's enum) and records torch's node
