@@ -167,6 +167,10 @@ def test_cross_entropy_probabilities(shape, reduction):
 def test_cross_entropy_noncontiguous_and_gradcheck():
     x = rand(5, 4).t()
     diff(lambda lib, x, t: F(lib).cross_entropy(x, t), x, randint(5, 4))
+    for x, t in ((rand(2, 5, 3).transpose(1, 2), randint(3, 2, 5)),
+                 (rand(2, 3, 2, 2, 2).transpose(2, 4), randint(3, 2, 2, 2, 2))):
+        for red in ("none", "mean"):
+            diff(lambda lib, x, t: F(lib).nll_loss(x, t, reduction=red), x, t)
     t = torch.tensor([0, 2, 1])
     for kw in ({}, {"label_smoothing": 0.1}, {"reduction": "sum"}):
         check_grad(lambda x: ft.nn.functional.cross_entropy(x, to_ft(t), **kw),

@@ -82,8 +82,9 @@ def _nll_loss_nd(input, target, weight, reduction: int, ignore_index: int):
     if tuple(target.shape[1:]) != tuple(input.shape[2:]):
         raise RuntimeError(f"Expected target size {list(out_size)}, got {list(target.shape)}")
     nonempty = input.numel() > 0
-    input_ = input.view(n, c, 1, -1) if nonempty else input.view(n, c, 0, 0)
-    target_ = target.view(n, 1, -1) if nonempty else target.view(n, 0, 0)
+    input_, target_ = input.contiguous(), target.contiguous()
+    input_ = input_.view(n, c, 1, -1) if nonempty else input_.view(n, c, 0, 0)
+    target_ = target_.view(n, 1, -1) if nonempty else target_.view(n, 0, 0)
     out = _op("nll_loss2d_forward")(input_, target_, weight, reduction, ignore_index)[0]
     return out.view(out_size) if reduction == 0 else out
 
