@@ -5,6 +5,12 @@ single-tensor (``foreach=False``) CPU update, in the parameter's dtype: PyTorch'
 CPU kernels evaluate ``add(alpha=)``, ``lerp`` and ``addcmul`` with a fused multiply-add, so
 those steps use ``fma`` here (one rounding), while ``addcdiv`` and divisions round each step.
 Scalars arrive already converted to the buffer's dtype, as PyTorch converts them.
+
+Loops stay branch-light and free of helper calls so LLVM vectorises them: maximizing
+multiplies by ``sign`` (±1, an exact negation), decoupled decay multiplies by ``decay`` (1 when
+off, exact), and ``lerp``'s two formulas (``start + w*(end-start)`` for ``|w| < 0.5``, else
+``end + (w-1)*(end-start)``) are one ``fma(w', end - start, base)`` with ``w'`` and the base
+chosen once (``end_base``).
 Unused buffers are passed as the parameter itself so each kernel has one signature per dtype.
 """
 import math
@@ -24,31 +30,14 @@ def fma(typingctx, a, b, c):
     return sig, codegen
 
 
-@njit(inline="always")
-def _lerp(start, end, weight, one):
-    """PyTorch's ``lerp`` with a scalar weight (two formulas around ``|weight| < 0.5``)."""
-    if abs(weight) < 0.5:
-        return fma(weight, end - start, start)
-    return fma(weight - one, end - start, end)
-
-
-@njit(inline="always")
-def _grad(grad, param, i, weight_decay, maximize, use_wd):
-    """The gradient as every update starts from it: negated to maximize, plus L2 decay."""
-    g = grad[i]
-    if maximize:
-        g = -g
-    if use_wd:
-        g = fma(param[i], weight_decay, g)
-    return g
-
-
 @njit(cache=True, error_model="numpy")
-def sgd(param, grad, buf, weight_decay, momentum, keep, neg_lr, maximize, use_wd, use_momentum,
+def sgd(param, grad, buf, sign, weight_decay, momentum, keep, neg_lr, use_wd, use_momentum,
         first, nesterov):
     """SGD; ``keep`` is ``1 - dampening``; ``buf`` the momentum buffer (filled when ``first``)."""
     for i in range(param.size):
-        g = _grad(grad, param, i, weight_decay, maximize, use_wd)
+        g = grad[i] * sign
+        if use_wd:
+            g = fma(param[i], weight_decay, g)
         if use_momentum:
             if first:
                 b = g
@@ -60,14 +49,18 @@ def sgd(param, grad, buf, weight_decay, momentum, keep, neg_lr, maximize, use_wd
 
 
 @njit(cache=True, error_model="numpy")
-def adam(param, grad, exp_avg, exp_avg_sq, max_sq, weight_decay, decay, w1, beta2, c2,
-         bc2_sqrt, eps, neg_step, one, maximize, use_wd, decoupled, amsgrad):
-    """Adam/AdamW; ``decay`` is ``1 - lr * weight_decay`` (decoupled), ``w1 = 1 - beta1``,
-    ``c2 = 1 - beta2``, ``neg_step = -lr / (1 - beta1 ** t)``."""
+def adam(param, grad, exp_avg, exp_avg_sq, max_sq, sign, weight_decay, decay, w1, end_base,
+         beta2, c2, bc2_sqrt, eps, neg_step, use_l2, amsgrad):
+    """Adam/AdamW; ``decay`` is ``1 - lr * weight_decay`` when decoupled (else 1), ``w1`` the
+    lerp weight ``1 - beta1``, ``c2 = 1 - beta2``, ``neg_step = -lr / (1 - beta1 ** t)``."""
     for i in range(param.size):
-        g = _grad(grad, param, i, weight_decay, maximize, use_wd and not decoupled)
-        p = param[i] * decay if use_wd and decoupled else param[i]
-        m = _lerp(exp_avg[i], g, w1, one)
+        p = param[i]
+        g = grad[i] * sign
+        if use_l2:
+            g = fma(p, weight_decay, g)
+        p = p * decay
+        e = exp_avg[i]
+        m = fma(w1, g - e, g if end_base else e)
         exp_avg[i] = m
         v = fma(c2 * g, g, exp_avg_sq[i] * beta2)
         exp_avg_sq[i] = v
@@ -77,20 +70,22 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_sq, weight_decay, decay, w1, beta
                 mx = v
             max_sq[i] = mx
             v = mx
-        denom = math.sqrt(v) / bc2_sqrt + eps
-        param[i] = p + (neg_step * m) / denom
+        param[i] = p + (neg_step * m) / (math.sqrt(v) / bc2_sqrt + eps)
 
 
 @njit(cache=True, error_model="numpy")
-def rmsprop(param, grad, square_avg, grad_avg, buf, weight_decay, alpha, c, eps, momentum, neg_lr,
-            one, maximize, use_wd, centered, use_momentum):
-    """RMSprop; ``c = 1 - alpha`` (also the weight of the centred running mean)."""
+def rmsprop(param, grad, square_avg, grad_avg, buf, sign, weight_decay, alpha, c, w, end_base,
+            eps, momentum, neg_lr, one, use_wd, centered, use_momentum):
+    """RMSprop; ``c = 1 - alpha``; ``w`` the lerp weight of the centred running mean."""
     for i in range(param.size):
-        g = _grad(grad, param, i, weight_decay, maximize, use_wd)
+        g = grad[i] * sign
+        if use_wd:
+            g = fma(param[i], weight_decay, g)
         sa = fma(c * g, g, square_avg[i] * alpha)
         square_avg[i] = sa
         if centered:
-            ga = _lerp(grad_avg[i], g, c, one)
+            ga = grad_avg[i]
+            ga = fma(w, g - ga, g if end_base else ga)
             grad_avg[i] = ga
             avg = math.sqrt(fma(-ga, ga, sa)) + eps
         else:
@@ -104,10 +99,12 @@ def rmsprop(param, grad, square_avg, grad_avg, buf, weight_decay, alpha, c, eps,
 
 
 @njit(cache=True, error_model="numpy")
-def adagrad(param, grad, state_sum, weight_decay, eps, neg_clr, maximize, use_wd):
+def adagrad(param, grad, state_sum, sign, weight_decay, eps, neg_clr, use_wd):
     """Adagrad; ``neg_clr = -lr / (1 + (t - 1) * lr_decay)``."""
     for i in range(param.size):
-        g = _grad(grad, param, i, weight_decay, maximize, use_wd)
+        g = grad[i] * sign
+        if use_wd:
+            g = fma(param[i], weight_decay, g)
         s = fma(g, g, state_sum[i])
         state_sum[i] = s
         param[i] = param[i] + (neg_clr * g) / (math.sqrt(s) + eps)

@@ -45,5 +45,6 @@ class Adagrad(FusedOptimizer):
             step = advance(state["step"])
             clr = lr / (1 + (step - 1) * lr_decay)
             a, f = u.arrays, u.scalar
-            K.adagrad(a[0], a[1], a[2], f(wd), f(eps), f(-clr), group["maximize"], wd != 0)
+            K.adagrad(a[0], a[1], a[2], f(-1 if group["maximize"] else 1), f(wd), f(eps),
+                      f(-clr), wd != 0)
             u.finish()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .optimizer import (FusedOptimizer, ParamUpdate, advance, check_fused, check_nonnegative,
-                        new_step, to_scalar)
+                        lerp_weight, new_step, to_scalar)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -42,6 +42,7 @@ class Adam(FusedOptimizer):
         beta1, beta2 = group["betas"]
         lr = to_scalar(group["lr"])
         wd, eps, amsgrad = group["weight_decay"], group["eps"], group["amsgrad"]
+        decoupled = group["decoupled_weight_decay"] and wd != 0
         for p, grad, state in self._stateful_params(group):
             if len(state) == 0:
                 state["step"] = new_step()
@@ -55,9 +56,11 @@ class Adam(FusedOptimizer):
             step_size = lr / (1 - beta1 ** step)
             bias_correction2 = 1 - beta2 ** step
             a, f = u.arrays, u.scalar
-            K.adam(a[0], a[1], a[2], a[3], a[4], f(wd), f(1 - lr * wd), f(1 - beta1), f(beta2),
-                   f(1 - beta2), f(bias_correction2 ** 0.5), f(eps), f(-step_size), f(1),
-                   group["maximize"], wd != 0, group["decoupled_weight_decay"], amsgrad)
+            w1, end_base = lerp_weight(1 - beta1, f)
+            K.adam(a[0], a[1], a[2], a[3], a[4], f(-1 if group["maximize"] else 1), f(wd),
+                   f(1 - lr * wd) if decoupled else f(1), w1, end_base, f(beta2), f(1 - beta2),
+                   f(bias_correction2 ** 0.5), f(eps), f(-step_size), wd != 0 and not decoupled,
+                   amsgrad)
             u.finish()
 
 

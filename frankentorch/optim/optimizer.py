@@ -430,6 +430,16 @@ class FusedOptimizer(Optimizer):
                 yield p, p.grad, self.state[p]
 
 
+def lerp_weight(weight: float, scalar) -> tuple:
+    """``(w, end_base)`` for the kernels' ``lerp``: torch uses ``start + weight*(end-start)``
+    when ``|weight| < 0.5``, else ``end + (weight-1)*(end-start)`` (``weight - 1`` in the
+    buffer's dtype)."""
+    w = scalar(weight)
+    if abs(w) < 0.5:
+        return w, False
+    return w - scalar(1), True
+
+
 def check_fused(fused, foreach, differentiable) -> None:
     """torch's refusals for ``fused=True`` combined with other implementation flags."""
     if fused:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .optimizer import (FusedOptimizer, ParamUpdate, advance, check_nonnegative, new_step,
-                        to_scalar)
+from .optimizer import (FusedOptimizer, ParamUpdate, advance, check_nonnegative, lerp_weight,
+                        new_step, to_scalar)
 
 __all__ = ["RMSprop"]
 
@@ -46,7 +46,8 @@ class RMSprop(FusedOptimizer):
                             state["momentum_buffer"] if momentum > 0 else p)
             advance(state["step"])
             a, f = u.arrays, u.scalar
-            K.rmsprop(a[0], a[1], a[2], a[3], a[4], f(wd), f(alpha), f(1 - alpha), f(eps),
-                      f(momentum), f(-lr), f(1), group["maximize"], wd != 0, centered,
-                      momentum > 0)
+            w, end_base = lerp_weight(1 - alpha, f)
+            K.rmsprop(a[0], a[1], a[2], a[3], a[4], f(-1 if group["maximize"] else 1), f(wd),
+                      f(alpha), f(1 - alpha), w, end_base, f(eps), f(momentum), f(-lr), f(1),
+                      wd != 0, centered, momentum > 0)
             u.finish()

@@ -51,6 +51,6 @@ class SGD(FusedOptimizer):
             else:
                 u = ParamUpdate(p, grad, p)
             a, f = u.arrays, u.scalar
-            K.sgd(a[0], a[1], a[2], f(wd), f(momentum), f(keep), f(neg_lr), maximize, wd != 0,
-                  momentum != 0, first, nesterov)
+            K.sgd(a[0], a[1], a[2], f(-1 if maximize else 1), f(wd), f(momentum), f(keep),
+                  f(neg_lr), wd != 0, momentum != 0, first, nesterov)
             u.finish()
