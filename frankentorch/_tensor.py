@@ -46,6 +46,8 @@ class Tensor(TensorMeta):
 
     @property
     def requires_grad(self) -> bool:
+        if not self._requires_grad and self._base is not None and self._base._requires_grad:
+            self.grad_fn  # a write through another view may have given this view history
         return self._requires_grad
 
     @requires_grad.setter

@@ -102,9 +102,12 @@ def test_base_without_grad_gains_history_from_a_view_write():
     def prog(lib):
         _, z, _ = _inputs(lib)
         b = lib.zeros(3, 4, dtype=lib.float64)
-        sibling = b[1]
+        sibling, overlapping = b[1], b[0, :2]
         b[0] = z
-        return b.requires_grad, b.is_leaf, sibling.grad_fn.name(), sibling.requires_grad
+        used = (overlapping * 3).sum()  # records: the view gained history through b[0] = z
+        (gz,) = lib.autograd.grad(used, z)
+        return (b.requires_grad, b.is_leaf, sibling.requires_grad, sibling.grad_fn.name(),
+                gz.tolist())
     assert prog(ft) == prog(torch)
 
 
@@ -132,3 +135,25 @@ def test_errors_like_torch():
             y.sum().backward()
         with pytest.raises(TypeError):
             x.detach().index_put_((None, lib.tensor([1])), lib.tensor(1.0, dtype=lib.float64))
+
+
+def test_double_backward_through_inplace_ops():
+    for lib in (torch, ft):
+        a = lib.tensor([0.3, 0.7, -1.2], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda t: (t * 1).sinh_().atan_().mul_(t), (a,))
+
+
+def test_unfold_and_advanced_index_record_torchs_nodes():
+    def prog(lib):
+        x = lib.arange(10.0, dtype=lib.float64).requires_grad_()
+        windows = x.unfold(0, 3, 2)
+        picked = x.reshape(2, 5)[lib.tensor([1, 0]), 1:]
+        weights = lib.arange(12.0, dtype=lib.float64).reshape(4, 3)
+        ((windows * weights).sum() + (picked * picked).sum()).backward()
+        return windows.grad_fn.name(), picked.grad_fn.name(), x.grad
+    expected, actual = prog(torch), prog(ft)
+    assert expected[:2] == actual[:2]
+    _same(expected[2], actual[2])
+    for lib in (torch, ft):
+        m = lib.arange(12.0, dtype=lib.float64).reshape(3, 4).requires_grad_()
+        assert lib.autograd.gradgradcheck(lambda t: t.t().unfold(1, 2, 1) ** 2, (m,))

@@ -136,7 +136,7 @@ class Op:
         for i in self._tensor_pos:
             t = args[i]
             bits |= getattr(t, "_keys", 0)
-            grad = grad or getattr(t, "_requires_grad", False)
+            grad = grad or getattr(t, "_requires_grad", False) or _view_of_grad(t)
         for i in self._list_pos:
             seq = args[i]
             if seq is None:
@@ -147,7 +147,7 @@ class Op:
                                 f"tuple of Tensors, not {type(seq).__name__}")
             for t in seq:
                 bits |= getattr(t, "_keys", 0)
-                grad = grad or getattr(t, "_requires_grad", False)
+                grad = grad or getattr(t, "_requires_grad", False) or _view_of_grad(t)
         if not bits:
             from .._core.device import as_device
             dev = args[self._device_pos] if self._device_pos is not None else None
@@ -319,10 +319,10 @@ class OpPacket:
                 if _fits(op.schema, a):
                     return op.run(a)
                 bound.append((op, a))
-            # as torch's parser: a 0-d integer tensor stands for an int only when no overload
-            # takes it as a tensor
+            # as torch's parser: a Python number stands for a Tensor, and a 0-d integer tensor
+            # for an int, only when no overload takes it as it is
             for op, a in bound:
-                if _fits(op.schema, a, tensor_ints=True):
+                if _fits(op.schema, a, lenient=True):
                     return op.run(a)
             raise TypeError(self._mismatch(args, kwargs))
         call.__name__ = self.name
@@ -357,6 +357,12 @@ def set_autograd_fallback(factory: Callable) -> None:
             op._cache.clear()
 
 
+def _view_of_grad(t) -> bool:
+    """A view whose base requires grad may have gained history through another view."""
+    base = getattr(t, "_base", None)
+    return base is not None and base._requires_grad
+
+
 def _is_int(v) -> bool:
     return hasattr(v, "__index__") and not isinstance(v, bool) and not hasattr(v, "_keys")
 
@@ -371,7 +377,7 @@ def _is_number(v) -> bool:
 
 
 _TAG_CHECKS = {
-    "Tensor": lambda v: hasattr(v, "_keys") or _is_number(v),
+    "Tensor": lambda v: hasattr(v, "_keys"),
     "int": _is_int,
     "int[]": lambda v: _is_int(v) or isinstance(v, (tuple, list)) and all(map(_is_int, v)),
     "bool": lambda v: isinstance(v, bool),
@@ -382,21 +388,22 @@ _TAG_CHECKS = {
 }
 
 
-_TENSOR_INT_CHECKS = dict(_TAG_CHECKS, **{
+_LENIENT_CHECKS = dict(_TAG_CHECKS, **{
+    "Tensor": lambda v: hasattr(v, "_keys") or _is_number(v),
     "int": _is_int_tensor,
     "int[]": lambda v: _is_int_tensor(v) or isinstance(v, (tuple, list)) and
     all(map(_is_int_tensor, v))})
 
 
-def _fits(schema, bound: tuple, tensor_ints: bool = False) -> bool:
+def _fits(schema, bound: tuple, lenient: bool = False) -> bool:
     """Whether bound values have the kinds their schema types ask for; overload selection uses
     it where arity alone cannot tell overloads apart (``squeeze(dim)`` vs ``squeeze(dims)``).
-    A Tensor ``self`` must be a tensor; other Tensor arguments also take Python numbers;
-    ``tensor_ints`` lets 0-d integer tensors pass for ints."""
+    ``lenient``: Tensor arguments other than ``self`` also take Python numbers and ints take
+    0-d integer tensors."""
     if schema.arguments and schema.arguments[0].name == "self" and \
             schema.arg_tags[0] == "Tensor" and not hasattr(bound[0], "_keys"):
         return False
-    checks = _TENSOR_INT_CHECKS if tensor_ints else _TAG_CHECKS
+    checks = _LENIENT_CHECKS if lenient else _TAG_CHECKS
     for tag, v in zip(schema.arg_tags, bound):
         if v is None and tag.endswith("?"):
             continue

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._core import dtype as D
 from .._tensor import Tensor, empty_tensor, from_array
-from .index_ops import ADV_INDEX_ERROR, _index_put_impl_, _scalar_value, index_tensor
+from .index_ops import ADV_INDEX_ERROR, _index_put_impl_, _scalar_value, index
 from .views import alias, select, slice_op, unsqueeze
 from . import iterator as it
 
@@ -173,7 +173,12 @@ def getitem(self: Tensor, key) -> Tensor:
     result, indices = _apply(self, key)
     if indices is None:
         return result
-    return index_tensor(result, indices)
+    return index(result, _index_tensors(indices))
+
+
+def _index_tensors(indices: list) -> list:
+    """Index entries as the ops take them: tensors (or None for a whole dim)."""
+    return [from_array(k) if isinstance(k, np.ndarray) else k for k in indices]
 
 
 def _index(v) -> int:
@@ -214,8 +219,8 @@ def setitem(self: Tensor, key, value) -> None:
     while shape and shape[0] == 1:  # torch drops every leading size-1 dim of the value
         shape = shape[1:]
     if indices is not None:
-        indices = [from_array(k) if isinstance(k, np.ndarray) else k for k in indices]
-        _index_put_impl_(target, indices, value.view(shape) if shape != value._shape else value)
+        _index_put_impl_(target, _index_tensors(indices),
+                         value.view(shape) if shape != value._shape else value)
         return
     if len(shape) > target.ndim:
         raise RuntimeError(f"expand(torch.{_TENSOR_TYPE_NAMES[value._dtype.name]}Tensor"

@@ -454,10 +454,11 @@ unfold = defop("unfold(Tensor(a) self, int dimension, int size, int step) -> Ten
                variants=("method",))
 
 
-@unfold.impl("CompositeExplicitAutograd")
-def _unfold(self, dimension, size, step):
-    shape, stride = list(self._shape) or [1], list(self._stride) or [1]
-    d = normalize_dim(dimension, self.ndim)
+def _unfold_geometry(shape, stride, dimension, size, step) -> tuple:
+    """(shape, strides) of ``unfold``: windows of ``size`` every ``step`` along a dim."""
+    nd = len(shape)
+    shape, stride = list(shape) or [1], list(stride) or [1]
+    d = normalize_dim(dimension, nd)
     if size > shape[d]:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {shape[d]} but size is "
                            f"{size}")
@@ -469,9 +470,23 @@ def _unfold(self, dimension, size, step):
     new_stride = stride[:] + [stride[d]]
     new_shape[d] = (shape[d] - size) // step + 1
     new_stride[d] = step * stride[d]
-    if self.ndim == 0:
+    if nd == 0:
         new_shape, new_stride = new_shape[1:], new_stride[1:]
-    return make_view(self, new_shape, new_stride, self._offset)
+    return tuple(new_shape), tuple(new_stride)
+
+
+@unfold.impl("CompositeExplicitAutograd")
+def _unfold(self, dimension, size, step):
+    shape, stride = _unfold_geometry(self._shape, self._stride, dimension, size, step)
+    return make_view(self, shape, stride, self._offset)
+
+
+@unfold.backward("UnfoldBackward0")
+def _unfold_backward(grad, args):
+    """Each input element gets the sum of its copies across overlapping windows."""
+    g = args.self.geometry
+    shape, stride = _unfold_geometry(g[0], g[1], args.dimension, args.size, args.step)
+    return as_strided_grad(grad, g, shape, stride, g[2])
 
 
 movedim = defop("movedim.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)")

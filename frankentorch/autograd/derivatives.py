@@ -150,7 +150,8 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
                 inputs.append(a)
         requires = False
         for t in inputs:
-            if getattr(t, "_requires_grad", False):
+            if getattr(t, "_requires_grad", False) or \
+                    getattr(t, "_base", None) is not None and t.requires_grad:
                 requires = True
                 break
         if is_out and requires:
@@ -162,11 +163,14 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
         if requires:  # inputs as they are before the op (an in-place op may change self)
             input_metas = tuple((t._shape, t._dtype) if getattr(t, "_requires_grad", False)
                                 else None for t in inputs)
+            # an in-place op keeps a copy of the self it overwrites (recorded, so that
+            # double backward sees its history)
+            original = args[0].clone() if is_inplace and formula is not None and \
+                "self" in formula.saves else None
         previous = _grad_mode._state.enabled
         _grad_mode._state.enabled = False  # below autograd: nested ops do not record
         try:
-            # saved before the op runs: an in-place op keeps a copy of the self it overwrites
-            saved = _save_inputs(args, names, formula, is_inplace) if requires else None
+            saved = _save_inputs(args, names, formula, original) if requires else None
             out = op.redispatch(args, bits)
         finally:
             _grad_mode._state.enabled = previous
@@ -200,9 +204,10 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
     return kernel
 
 
-def _save_inputs(args: tuple, names: list, formula, is_inplace: bool) -> dict:
-    """The bound arguments a formula reads: saved tensors (version-checked), shape-only
-    stand-ins for other tensors, plain values."""
+def _save_inputs(args: tuple, names: list, formula, original) -> dict:
+    """The bound arguments a formula reads: saved tensors (version-checked; ``original``
+    stands for the ``self`` an in-place op overwrites), shape-only stand-ins for other
+    tensors, plain values."""
     saves = formula.saves if formula is not None else ()
     node_name = formula.name if formula is not None else ""
     saved = {}
@@ -210,10 +215,9 @@ def _save_inputs(args: tuple, names: list, formula, is_inplace: bool) -> dict:
         if isinstance(value, Tensor):
             if name not in saves:
                 value = _Meta(value)
-            elif i == 0 and is_inplace:
-                value = SavedTensor(value.clone(), node_name)
             else:
-                value = SavedTensor(value, node_name)
+                value = SavedTensor(original if i == 0 and original is not None else value,
+                                    node_name)
         saved[name] = value
     return saved
 
