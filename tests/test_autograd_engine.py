@@ -361,3 +361,13 @@ def test_mark_non_differentiable_on_an_input_returned_as_is():
         a, b = PassThrough.apply(x, y)
         return a.requires_grad, a.grad_fn is None, a is x, b.requires_grad
     assert prog(ft) == prog(torch)
+
+
+def test_root_gradient_is_cast_to_the_output_dtype():
+    def prog(lib):
+        x = lib.tensor([1.0 / 3.0, 2.0], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(x.exp(), x, lib.tensor([0.1, 0.7], dtype=lib.float32))
+        return g
+    _same(prog(torch), prog(ft))
+    torch.testing.assert_close(torch.tensor(prog(ft).tolist(), dtype=torch.float64),
+                               prog(torch), rtol=1e-15, atol=0)

@@ -45,6 +45,8 @@ def _root_grads(outputs: tuple, grads: tuple, create_graph: bool) -> list:
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                    f"{g.shape} and output[{i}] has a shape of {t.shape}.")
+            if g.dtype is not t.dtype and t.dtype.is_floating_point:
+                g = g.to(t.dtype)  # the engine computes in each output's dtype, as torch's
         out.append(g)
     return out
 
