@@ -1,7 +1,7 @@
 """Random cross_entropy / nll_loss calls (ranks, class counts, weights, ignore_index, label
 smoothing, reductions, class indices or probabilities) and random batch/layer/group/rms
-normalisations: values and the input's gradient equal torch's, and bad input raises torch's
-exception type."""
+normalisations, and scaled dot-product attention followed by linear: values and gradients
+equal torch's, and bad input raises torch's exception type."""
 from __future__ import annotations
 
 import random
@@ -104,3 +104,40 @@ def test_normalisations_match_torch(case):
         return out.detach(), grad, rm, rv
 
     run_both(prog, x, w, b, *stats, check_stride=False)
+
+
+@st.composite
+def attention_calls(draw):
+    batch = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=2)))
+    n_q, n_k, e, ev = (draw(st.integers(1, 4)) for _ in range(4))
+    if draw(st.booleans()):
+        ev = e
+    mask = draw(st.sampled_from([None, "bool", "float"]))
+    causal = draw(st.booleans()) and mask is None
+    scale = draw(st.sampled_from([None, 0.5]))
+    return batch, n_q, n_k, e, ev, mask, causal, scale, draw(st.integers(0, 2 ** 31 - 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(attention_calls())
+def test_attention_and_linear_match_torch(case):
+    batch, n_q, n_k, e, ev, mask, causal, scale, seed = case
+    rng = random.Random(seed)
+    q = random_strided(rng, batch + (n_q, e), torch.float64)
+    k = random_strided(rng, batch + (n_k, e), torch.float64)
+    v = random_strided(rng, batch + (n_k, ev), torch.float64)
+    gen = torch.Generator().manual_seed(seed)
+    m = {None: None, "bool": torch.rand(n_q, n_k, generator=gen) > 0.3,
+         "float": torch.randn(n_q, n_k, generator=gen, dtype=torch.float64)}[mask]
+    w = torch.randn(3, ev, generator=gen, dtype=torch.float64)
+    b = torch.randn(3, generator=gen, dtype=torch.float64)
+
+    def prog(lib, q, k, v, m, w, b):
+        q, k, v, w, b = (t.detach().requires_grad_() for t in (q, k, v, w, b))
+        att = lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m,
+                                                             is_causal=causal, scale=scale)
+        out = lib.nn.functional.linear(att, w, b)
+        grads = lib.autograd.grad((out * out).sum(), [q, k, v, w, b])
+        return (out.detach(),) + grads
+
+    run_both(prog, q, k, v, m, w, b, check_stride=False)
