@@ -127,14 +127,17 @@ def _nll_backward(grad_output, self, target, weight, reduction, ignore_index, to
     c = self._shape[1 if spatial else -1]
     t = values(target).astype(np.int64, copy=False).reshape(-1)
     n = t.size
-    valid, safe, w = _picked_weights(t, weight, c, ignore_index, np_dt)
     g = values(grad_output).astype(np_dt, copy=False).reshape(-1)
     if reduction == MEAN:
         with np.errstate(all="ignore"):
             g = g / values(total_weight).astype(np_dt).reshape(())
     grad = np.zeros((n, c), np_dt)
-    with np.errstate(all="ignore"):
-        grad[np.arange(n), safe] = np.where(valid, -w * g, 0)
+    if weight is None and n and 0 <= t.min() and t.max() < c and not 0 <= ignore_index < c:
+        grad[np.arange(n), t] = -g  # every row counts with weight 1
+    else:
+        valid, safe, w = _picked_weights(t, weight, c, ignore_index, np_dt)
+        with np.errstate(all="ignore"):
+            grad[np.arange(n), safe] = np.where(valid, -w * g, 0)
     if spatial:
         s = self._shape
         grad = np.moveaxis(grad.reshape(s[0], s[2], s[3], s[1]), -1, 1)
