@@ -57,7 +57,7 @@ def _matmul_t(input: Tensor, weight: Tensor) -> Tensor:
     if nd == 2:
         return _f("mm")(input, wt)
     if nd == 1:
-        return _f("mm")(input.unsqueeze(0), wt).squeeze(0)
+        return _f("mm")(input.unsqueeze(0), wt).squeeze_(0)
     rows = input.reshape(-1, input._shape[-1])
     out = _f("mm")(rows, wt)
     return _f("_unsafe_view")(out, input._shape[:-1] + (out._shape[1],))
