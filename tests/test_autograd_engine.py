@@ -371,3 +371,29 @@ def test_root_gradient_is_cast_to_the_output_dtype():
     _same(prog(torch), prog(ft))
     torch.testing.assert_close(torch.tensor(prog(ft).tolist(), dtype=torch.float64),
                                prog(torch), rtol=1e-15, atol=0)
+
+
+def test_grad_layout_contract_and_no_aliasing():
+    """.grad takes the leaf's strides (dense leaves) or is contiguous, and no two leaves'
+    gradients share memory."""
+    def prog(lib):
+        w = lib.ones(4, 3, requires_grad=True)
+        wt = lib.ones(3, 4).t().requires_grad_()
+        a, b = lib.ones(3, requires_grad=True), lib.ones(3, requires_grad=True)
+        odd = lib.cat([lib.ones(4, 3), lib.ones(4, 3)], 1)[:, :3]
+
+        class Strided(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 1
+
+            @staticmethod
+            def backward(ctx, g):
+                return odd[:, :3]
+        (Strided.apply(w).sum() + (wt * 2).sum() + (a + b).sum()).backward()
+        shared = a.grad.data_ptr() == b.grad.data_ptr()
+        a.grad.add_(1)
+        return w.grad.stride(), wt.grad.stride(), shared, b.grad
+    expected, actual = prog(torch), prog(ft)
+    assert expected[:3] == actual[:3]
+    _same(expected[3], actual[3])

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import derivatives  # noqa: F401  (installs the autograd kernel)
-from .engine import (BackwardReport, ReentrantDepthError, get_max_reentrant_depth,
-                     run_backward, set_max_reentrant_depth)
+from .engine import (BackwardReport, ReentrantDepthError, _accumulate_leaf,
+                     get_max_reentrant_depth, run_backward, set_max_reentrant_depth)
 from .function import Function, FunctionCtx, once_differentiable
 from . import functional  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -83,15 +83,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
                                 inputs=in_edges, accumulate=False, report=rep)
         for t, g in zip(input_list, captured):
             if g is not None:
-                _accumulate_into(t, g, create_graph)
+                _accumulate_leaf(t, g, create_graph)
     else:
         run_backward(edges, grads, keep_graph=keep, create_graph=create_graph, report=rep)
     return rep
-
-
-def _accumulate_into(t: Tensor, g: Tensor, create_graph: bool) -> None:
-    from .engine import _accumulate_leaf
-    _accumulate_leaf(t, g, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,

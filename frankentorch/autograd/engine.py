@@ -200,7 +200,8 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, inputs, accumulat
     graph_root = Node(tuple(root_edges))
     deps = _collect_dependencies([graph_root])
     initial_deps = dict(deps)
-    user_storages = {id(g._storage) for g in root_grads if g is not None}
+    # storages a stored .grad may not share: the caller's gradients, other leaves' grads
+    claimed = {id(g._storage) for g in root_grads if g is not None}
     captures: dict[tuple, int] = {}
     if inputs is not None:
         for i, edge in enumerate(inputs):
@@ -252,8 +253,10 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, inputs, accumulat
             if isinstance(node, AccumulateGrad):
                 if inputs is None or accumulate:
                     g = grads[0]
-                    if g is not None and id(g._storage) in user_storages:
-                        g = g.clone()  # never alias a gradient the caller passed in
+                    if g is not None:
+                        if id(g._storage) in claimed:
+                            g = g.clone()
+                        claimed.add(id(g._storage))
                     _accumulate_leaf(node.variable, g, create_graph)
                 continue
             outs = node.apply(tuple(grads))
@@ -291,8 +294,22 @@ def _accumulate_leaf(leaf, grad, create_graph: bool) -> None:
         if r is not None:
             grad = r
     if leaf.grad is None:
-        leaf.grad = grad if create_graph else grad.detach()
+        leaf.grad = _in_layout_of(leaf, grad if create_graph else grad.detach())
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:
         leaf.grad.add_(grad.detach())
+
+
+def _in_layout_of(leaf, grad):
+    """torch's layout contract for .grad: the leaf's strides when it is dense without
+    overlap, else contiguous."""
+    from .._core.meta import contiguous_strides
+    from .._ops.iterator import non_overlapping_and_dense
+    shape = leaf._shape
+    want = leaf._stride if non_overlapping_and_dense(shape, leaf._stride) else \
+        contiguous_strides(shape)
+    if grad._stride == want or grad._shape != shape or grad.numel() <= 1:
+        return grad
+    from .. import empty_strided
+    return empty_strided(shape, want, dtype=grad.dtype).copy_(grad)
