@@ -87,3 +87,18 @@ def test_parameters_to_vector():
             err = type(e).__name__
         return v.numpy().tolist(), tuple(v.shape), err
     assert prog(ft) == prog(torch)
+
+
+def test_vector_to_parameters():
+    def prog(T):
+        ps = [T.zeros(2, 3, requires_grad=True), T.zeros(2, requires_grad=True)]
+        before = [id(p) for p in ps]
+        T.nn.utils.vector_to_parameters(T.arange(8.0), ps)
+        try:
+            T.nn.utils.vector_to_parameters([1.0], ps)
+            err = None
+        except TypeError as e:
+            err = type(e).__name__
+        return ([p.detach().numpy().tolist() for p in ps], [p.requires_grad for p in ps],
+                [id(p) for p in ps] == before, err)
+    assert prog(ft) == prog(torch)

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from ..._tensor import Tensor
 
-__all__ = ["parameters_to_vector"]
+__all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 
 def _check_param_device(param: Tensor, device):
@@ -26,3 +26,16 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
         device = _check_param_device(param, device)
         vec.append(param.view(-1))
     return cat(vec)
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy slices of the 1-D ``vec`` into the parameters' data, in order."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+    device = None
+    pointer = 0
+    for param in parameters:
+        device = _check_param_device(param, device)
+        n = param.numel()
+        param.data = vec[pointer:pointer + n].view_as(param).data
+        pointer += n
