@@ -598,13 +598,20 @@ _op("fmax").backward("FmaxBackward0", saves=("self", "other"))(_fextreme_backwar
 _op("fmin").backward("FminBackward0", saves=("self", "other"))(_fextreme_backward(False))
 
 
-def _where_backward(grad, args):
-    c = args.condition
-    return None, _choose(c, grad, 0.0), _choose(c, 0.0, grad)
+def _where_self_grad(grad, args):
+    return _choose(args.condition, grad, 0.0)
 
 
-for _s in ("where.self", "where.ScalarSelf", "where.ScalarOther"):
-    _op(_s).backward("WhereBackward0", saves=("condition",))(_where_backward)
+def _where_other_grad(grad, args):
+    return _choose(args.condition, 0.0, grad)
+
+
+_op("where.self").backward("WhereBackward0", saves=("condition",), inputs=("self", "other"))(
+    lambda grad, args: (_where_self_grad(grad, args), _where_other_grad(grad, args)))
+_op("where.ScalarOther").backward("WhereBackward0", saves=("condition",),
+                                  inputs=("self",))(_where_self_grad)
+_op("where.ScalarSelf").backward("WhereBackward0", saves=("condition",),
+                                 inputs=("other",))(_where_other_grad)
 
 
 @_op("masked_fill.Scalar").backward("MaskedFillBackward0", saves=("mask",))

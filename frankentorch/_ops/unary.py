@@ -634,19 +634,89 @@ def _reciprocal_backward(grad, args):
     return -grad * args.result * args.result
 
 
+
+
+
+
+# Backward kernels of activations as single ops (torch's tanh_backward, sigmoid_backward,
+# threshold_backward): one pass over contiguous float data instead of three ops.
+
+def _fused_backward(schema: str, numpy_fn, composed):
+    """Declare a backward op ``(grad, saved) -> grad_input``: ``numpy_fn`` on contiguous
+    same-dtype float32/float64 data, else ``composed`` (frankentorch ops)."""
+    op = defop(schema, variants=())
+
+    @op.impl("CPU", "Meta")
+    def run(grad, saved, *extra):
+        dt = grad._dtype
+        if dt in (D.float32, D.float64) and saved._dtype is dt and grad._data is not None \
+                and saved._data is not None and grad._shape == saved._shape and \
+                grad.is_contiguous() and saved.is_contiguous():
+            out = empty_contiguous(grad._shape, grad.numel(), dt)
+            with np.errstate(all="ignore"):
+                numpy_fn(grad._array(), saved._array(), out._array(), *extra)
+            return out
+        return composed(grad, saved, *extra)
+    return op
+
+
+def _np_tanh_backward(g, y, out):
+    np.multiply(y, y, out=out)
+    np.subtract(1, out, out=out)
+    np.multiply(g, out, out=out)
+
+
+def _np_sigmoid_backward(g, y, out):
+    np.subtract(1, y, out=out)
+    np.multiply(out, y, out=out)
+    np.multiply(g, out, out=out)
+
+
+def _np_threshold_backward(g, x, out, threshold):
+    np.copyto(out, g)
+    out[x <= threshold] = 0  # zero even where grad is NaN, as torch
+
+
+tanh_backward = _fused_backward("tanh_backward(Tensor grad_output, Tensor output) -> Tensor",
+                                _np_tanh_backward, lambda g, y: g * (1 - y * y))
+sigmoid_backward = _fused_backward(
+    "sigmoid_backward(Tensor grad_output, Tensor output) -> Tensor", _np_sigmoid_backward,
+    lambda g, y: g * ((1 - y) * y))
+threshold_backward = _fused_backward(
+    "threshold_backward(Tensor grad_output, Tensor self, Scalar threshold) -> Tensor",
+    _np_threshold_backward, lambda g, x, threshold: g.masked_fill(x <= threshold, 0))
+
+
 @overload("tanh").backward("TanhBackward0", save_result=True)
 def _tanh_backward(grad, args):
-    return grad * (1 - args.result * args.result)
+    return tanh_backward(grad, args.result)
+
+
+@tanh_backward.backward("TanhBackwardBackward0", saves=("grad_output", "output"))
+def _tanh_backward_backward(grad, args):
+    return tanh_backward(grad, args.output), -2 * args.output * args.grad_output * grad
 
 
 @overload("sigmoid").backward("SigmoidBackward0", save_result=True)
 def _sigmoid_backward(grad, args):
-    return grad * args.result * (1 - args.result)
+    return sigmoid_backward(grad, args.result)
+
+
+@sigmoid_backward.backward("SigmoidBackwardBackward0", saves=("grad_output", "output"))
+def _sigmoid_backward_backward(grad, args):
+    y = args.output
+    return sigmoid_backward(grad, y), grad * args.grad_output * (1 - 2 * y)
 
 
 @overload("relu").backward("ReluBackward0", save_result=True)
 def _relu_backward(grad, args):
-    return grad * args.result.sign()  # 1 where the output is positive, else 0
+    return threshold_backward(grad, args.result, 0)
+
+
+@threshold_backward.backward("ThresholdBackwardBackward0", saves=("self",),
+                             inputs=("grad_output",))
+def _threshold_backward_backward(grad, args):
+    return threshold_backward(grad, args.self, args.threshold)
 
 
 @overload("sin").backward("SinBackward0", saves=("self",))
