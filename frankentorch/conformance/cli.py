@@ -41,6 +41,8 @@ def add_subcommands(sub) -> None:
         p.add_argument("--mode", choices=("strict", "hardened", "both"), default="both")
         p.add_argument("--oracle", choices=("live", "fixtures"), default="fixtures")
         p.add_argument("--case", action="append", help="only this case id (repeatable)")
+        p.add_argument("--max-samples", type=int, metavar="N",
+                       help="live OpInfo sweep: first N samples per op and dtype (default all)")
         if name == "run":
             p.add_argument("--output", type=Path,
                            help=f"directory for the log and report (default "
@@ -104,7 +106,7 @@ def _execute(args):
 
         results, not_ready = runner.run(
             _families(args.packet), modes, args.oracle, args.case, on_family=on_family,
-            progress=lambda n: bar.advance(state["task"], n))
+            progress=lambda n: bar.advance(state["task"], n), max_samples=args.max_samples)
     return modes, results, not_ready
 
 

@@ -140,7 +140,8 @@ def _compare_tensor(a: dict, e: dict, check_strides: bool) -> tuple[str, str]:
             if not same:
                 i = int(np.flatnonzero(~close)[0])
                 return "value_drift", (f"{int((~close).sum())}/{close.size} elements differ; "
-                                       f"first at flat index {i}: {aa[i]!r} != torch {ee[i]!r}")
+                                       f"first at flat index {i}: {float(aa[i])!r} != torch "
+                                       f"{float(ee[i])!r}")
         else:
             same = av == ev
         if not same:

@@ -139,10 +139,12 @@ def _select(cases: list[dict], family: Family, case_ids) -> list[dict]:
 
 def run(families=FAMILIES, modes=("strict", "hardened"), oracle: str = "fixtures",
         case_ids=None, allowlist: Path = ALLOWLIST, fixtures_root: Path = FIXTURES,
-        on_family=None, progress=lambda n: None) -> tuple[list[CaseResult], dict]:
+        on_family=None, progress=lambda n: None, max_samples: int | None = None
+        ) -> tuple[list[CaseResult], dict]:
     """Run the families; returns (results, not_ready) where ``not_ready`` maps packet ids to
     the reason their family could not run. ``on_family(family, n_cases)`` is called before a
-    family runs (for progress display)."""
+    family runs (for progress display); ``max_samples`` caps the OpInfo samples per op and
+    dtype of a live sweep (None: all)."""
     allow = load_allowlist(allowlist)
     results: list[CaseResult] = []
     not_ready: dict[str, str] = {}
@@ -152,7 +154,8 @@ def run(families=FAMILIES, modes=("strict", "hardened"), oracle: str = "fixtures
             if oracle == "live" and hasattr(module, "live"):
                 if on_family:
                     on_family(family, module.live_size() * len(modes))
-                for case, mode, cls, detail, ms in module.live(modes, case_ids, progress):
+                for case, mode, cls, detail, ms in module.live(modes, case_ids, progress,
+                                                                  max_samples):
                     outcome, reason, drift = _classify(family, case, mode, cls, detail,
                                                        None, None, allow)
                     if drift:

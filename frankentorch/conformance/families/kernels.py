@@ -179,7 +179,7 @@ def capture() -> list[dict]:
 _OUTCOME_CLASS = {"missing_variant": "missing_op", "driver_error": "harness_error"}
 
 
-def live(modes, case_ids, progress):
+def live(modes, case_ids, progress, max_samples=None):
     """The OpInfo sweep in each mode: (case, mode, drift class or pass, detail, ms)."""
     import frankentorch as ft
     wanted = None
@@ -194,7 +194,8 @@ def live(modes, case_ids, progress):
             progress(1)
         with ft.using_mode(mode):
             results = opinfo.run_opinfo(names, dtypes=LIVE_DTYPES, include_errors=True,
-                                        include_backward=True, on_op=on_op)
+                                        include_backward=True, on_op=on_op,
+                                        max_samples_per_op=max_samples)
         for r in results:
             cid = f"opinfo/{r.op}/{r.key}"
             if wanted is not None and cid not in wanted:
