@@ -49,14 +49,26 @@ class _Meta:
 
 
 class _Args:
-    """The bound arguments of the forward call, by schema name, for a formula."""
+    """The bound arguments of the forward call, by schema name, for a formula (saved
+    tensors are unpacked, with their version checked, when the formula reads them)."""
+
+    __slots__ = ("_node",)
 
     def __init__(self, node: "OpBackward") -> None:
-        for name, value in node._args.items():
-            setattr(self, name, value.unpack() if isinstance(value, SavedTensor) else value)
-        if node._result is not None:
+        self._node = node
+
+    def __getattr__(self, name: str):
+        node = self._node
+        if name == "result":
             r = node._result
-            self.result = tuple(x.unpack() for x in r) if isinstance(r, tuple) else r.unpack()
+            if r is None:
+                raise AttributeError("result")
+            return tuple(x.unpack() for x in r) if isinstance(r, tuple) else r.unpack()
+        try:
+            value = node._args[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        return value.unpack() if isinstance(value, SavedTensor) else value
 
 
 class OpBackward(Node):
@@ -93,7 +105,9 @@ class OpBackward(Node):
 
     def release_variables(self) -> None:
         super().release_variables()
-        self._args = {k: v for k, v in self._args.items() if not isinstance(v, SavedTensor)}
+        if self._formula.saves:
+            self._args = {k: v for k, v in self._args.items()
+                          if not isinstance(v, SavedTensor)}
         self._result = None
 
     @property

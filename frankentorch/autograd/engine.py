@@ -244,10 +244,11 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, inputs, accumulat
                 out = hook(tuple(grads))
                 if out is not None:
                     grads = list(out)
-            for i, g in enumerate(grads):
-                key = (node, i)
-                if key in captures:
-                    captured[captures[key]] = g
+            if captures:
+                for i, g in enumerate(grads):
+                    key = (node, i)
+                    if key in captures:
+                        captured[captures[key]] = g
             if needed is not None and node not in needed:
                 continue
             if isinstance(node, AccumulateGrad):

@@ -148,6 +148,7 @@ def gradient_edge(t):
     """The edge a gradient for ``t`` flows along: its grad_fn, its accumulator, or none."""
     if t is None or not getattr(t, "_requires_grad", False):
         return None
-    if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
+    fn = t._grad_fn if t._base is None else t.grad_fn  # views may need a fresh node
+    if fn is not None:
+        return (fn, t._output_nr)
     return (grad_accumulator(t), 0)
