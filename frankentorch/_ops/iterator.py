@@ -6,9 +6,6 @@ int64 strides). Everything here runs before a kernel: it is where bad metadata i
 """
 from __future__ import annotations
 
-import functools
-import os
-
 import numpy as np
 
 from .._core import dtype as D
@@ -25,22 +22,6 @@ __all__ = ["PARALLEL_MIN", "result_type", "common_device", "elementwise_strides"
 # Below this many elements a kernel runs on one thread: starting the pool costs more than it
 # saves (measured crossover on a 2-core machine is ~30-60k float32 elements).
 PARALLEL_MIN = 1 << 16
-
-
-@functools.cache
-def _pool():
-    from concurrent.futures import ThreadPoolExecutor
-    return ThreadPoolExecutor(max(2, min(os.cpu_count() or 1, 8)))
-
-
-def run_chunked(fn, n: int) -> None:
-    """``fn(start, stop)`` over [0, n): in threads for large n (NumPy ufuncs release the
-    GIL), in fixed chunks so the work split never depends on the machine."""
-    if n < PARALLEL_MIN:
-        fn(0, n)
-        return
-    step = -(-n // 8)
-    list(_pool().map(lambda i: fn(i, min(i + step, n)), range(0, n, step)))
 
 _NUMBER_TYPES = (bool, int, float)
 

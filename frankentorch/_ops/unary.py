@@ -45,31 +45,6 @@ def _check_tensor(name: str, x) -> None:
 
 # ---------------------------------------------------------------- running a kernel
 
-# NumPy's SIMD loops (AVX2/AVX-512) beat a scalar libm loop for these: used on contiguous
-# float32/float64 data
-_NUMPY_UFUNCS = {("basic", "EXP"): np.exp, ("basic", "EXP2"): np.exp2,
-                 ("basic", "EXPM1"): np.expm1, ("basic", "LOG"): np.log,
-                 ("basic", "LOG2"): np.log2, ("basic", "LOG10"): np.log10,
-                 ("basic", "LOG1P"): np.log1p, ("basic", "SQRT"): np.sqrt,
-                 ("trig", "SIN"): np.sin, ("trig", "COS"): np.cos, ("trig", "TANH"): np.tanh}
-_UFUNC_BY_CODE: dict = {}
-
-
-def _ufunc(group: str, code: int):
-    if not _UFUNC_BY_CODE:
-        _UFUNC_BY_CODE.update({(g, _code(c)): f for (g, c), f in _NUMPY_UFUNCS.items()})
-    return _UFUNC_BY_CODE.get((group, code))
-
-
-def _run_ufunc(ufunc, x: Tensor, out: Tensor) -> None:
-    src, dst = x._array().reshape(-1), out._array().reshape(-1)
-
-    def chunk(start: int, stop: int) -> None:
-        with np.errstate(all="ignore"):
-            ufunc(src[start:stop], out=dst[start:stop])
-    it.run_chunked(chunk, src.size)
-
-
 def _run(group: str, code: int, x: Tensor, out: Tensor, dt: D.dtype, p=(0, 0, 0)) -> Tensor:
     """Compute ``out = f(x)`` with kernel ``group``/``code``; ``x`` is first converted to the
     compute dtype (float32 for halves, ``dt`` otherwise; native for predicates), the result
@@ -77,13 +52,6 @@ def _run(group: str, code: int, x: Tensor, out: Tensor, dt: D.dtype, p=(0, 0, 0)
     shape = out._shape
     if numel_of(shape) == 0 or out._data is None:
         return out
-    if dt is x._dtype and dt is out._dtype and dt in (D.float32, D.float64) and \
-            x.is_contiguous() and out.is_contiguous() and \
-            (x._storage is not out._storage or x._offset == out._offset):
-        ufunc = _ufunc(group, code)
-        if ufunc is not None:
-            _run_ufunc(ufunc, x, out)
-            return out
     if group == "pred":
         cdt = it.compute_dtype(x._dtype)
         x = it.convert_operand(x, cdt)
