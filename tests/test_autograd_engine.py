@@ -397,3 +397,14 @@ def test_grad_layout_contract_and_no_aliasing():
     expected, actual = prog(torch), prog(ft)
     assert expected[:3] == actual[:3]
     _same(expected[3], actual[3])
+
+
+def test_grad_with_respect_to_a_non_leaf_runs_nothing_below_it():
+    def prog(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = a * 2
+        (g1,) = lib.autograd.grad((b * b).sum(), [b])
+        (g2,) = lib.autograd.grad((b * 3).sum(), [b])  # b's own node was not run or freed
+        (ga,) = lib.autograd.grad((b * b).sum(), [a])
+        return g1, g2, ga, a.grad is None
+    _same(prog(torch), prog(ft))

@@ -102,7 +102,8 @@ def _collect_dependencies(roots: list[Node]) -> dict[Node, int]:
 
 
 def _needed(roots: list[Node], targets: set[Node]) -> set[Node]:
-    """Nodes from which a target is reachable (only they run when inputs= is given)."""
+    """Nodes that must run when inputs= is given: those with an edge toward a target or
+    toward another needed node. A target itself only has its incoming gradient captured."""
     order: list[Node] = []
     seen = set(roots)
     stack = [(r, iter(r.next_functions)) for r in roots]
@@ -123,7 +124,8 @@ def _needed(roots: list[Node], targets: set[Node]) -> set[Node]:
             stack.pop()
             order.append(node)
     for node in order:  # children before parents
-        if node in targets or any(e is not None and e[0] in needed for e in node.next_functions):
+        if any(e is not None and (e[0] in needed or e[0] in targets)
+               for e in node.next_functions):
             needed.add(node)
     return needed
 
@@ -207,9 +209,10 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, inputs, accumulat
         for i, edge in enumerate(inputs):
             if edge is not None:
                 captures.setdefault((edge[0], edge[1]), i)
-        needed = _needed([graph_root], {e[0] for e in inputs if e is not None})
+        targets = {e[0] for e in inputs if e is not None}
+        needed = _needed([graph_root], targets)
     else:
-        needed = None
+        needed = targets = None
     captured = [None] * (len(inputs) if inputs is not None else 0)
     buffers: dict[Node, list] = {}
     ready: list = []
@@ -268,7 +271,8 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, inputs, accumulat
             if not keep_graph:
                 node.release_variables()
             for edge, g in zip(node.next_functions, outs):
-                if edge is not None and (needed is None or edge[0] in needed):
+                if edge is not None and (needed is None or edge[0] in needed or
+                                         edge[0] in targets):
                     deliver(edge, g)
     finally:
         grad_mode.set_grad_enabled_flag(previous)
