@@ -287,10 +287,8 @@ def sum_to(grad: Tensor, shape) -> Tensor:
     gradient returns to a broadcast input's shape)."""
     shape = tuple(shape)
     lead = grad.ndim - len(shape)
-    dims = list(range(lead)) + [lead + i for i, n in enumerate(shape)
-                                if n == 1 and grad.shape[lead + i] != 1]
-    if dims:
-        grad = grad.sum(dims, keepdim=True)
-    if lead:
-        grad = grad.reshape(shape)
-    return grad
+    inner = [lead + i for i, n in enumerate(shape) if n == 1 and grad._shape[lead + i] != 1]
+    if not inner:  # only broadcast-added leading dims: one sum gives the shape
+        return grad.sum(list(range(lead))) if lead else grad
+    grad = grad.sum(list(range(lead)) + inner, keepdim=True)
+    return grad.reshape(shape) if lead else grad

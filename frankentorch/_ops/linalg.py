@@ -1110,7 +1110,8 @@ FUNCTIONS = {"einsum": einsum, "tensordot": tensordot}
 
 @mm_op.backward("MmBackward0", saves=("self", "mat2"))
 def _mm_backward(grad, args):
-    return grad.mm(args.mat2.t()), args.self.t().mm(grad)
+    return (grad.mm(args.mat2.t()) if args.needs_grad("self") else None,
+            args.self.t().mm(grad) if args.needs_grad("mat2") else None)
 
 
 @bmm_op.backward("BmmBackward0", saves=("self", "mat2"))
@@ -1130,8 +1131,11 @@ def _dot_backward(grad, args):
 
 @addmm_op.backward("AddmmBackward0", saves=("mat1", "mat2"))
 def _addmm_backward(grad, args):
-    return (grad * args.beta, grad.mm(args.mat2.t()) * args.alpha,
-            args.mat1.t().mm(grad) * args.alpha)
+    def scaled(g, factor):
+        return g if factor == 1 else g * factor
+    return (scaled(grad, args.beta) if args.needs_grad("self") else None,
+            scaled(grad.mm(args.mat2.t()), args.alpha) if args.needs_grad("mat1") else None,
+            scaled(args.mat1.t().mm(grad), args.alpha) if args.needs_grad("mat2") else None)
 
 
 

@@ -7,7 +7,7 @@ from .._core import dtype as D
 from .._core.meta import normalize_dim, numel_of
 from .._dispatch.dispatcher import defop
 from .._core.storage import cast, store
-from .._tensor import Tensor, empty_tensor
+from .._tensor import Tensor, empty_tensor, from_array
 from . import iterator as it
 from .copy import check_can_cast, copy_into, resize_out
 
@@ -1251,15 +1251,70 @@ def _mean_dim_backward(grad, args):
     return _expand_reduced(grad, args.self, args.dim, args.keepdim) / count
 
 
+# softmax/log_softmax backward as single ops (torch's _softmax_backward_data and
+# _log_softmax_backward_data): NumPy on contiguous float32/float64, else composed ops
+_softmax_bw = defop("_softmax_backward_data(Tensor grad_output, Tensor output, int dim, "
+                    "ScalarType input_dtype) -> Tensor", variants=())
+_log_softmax_bw = defop("_log_softmax_backward_data(Tensor grad_output, Tensor output, int dim, "
+                        "ScalarType input_dtype) -> Tensor", variants=())
+
+
+def _softmax_bw_fast(g: Tensor, y: Tensor) -> bool:
+    return g._dtype in (D.float32, D.float64) and y._dtype is g._dtype and \
+        g._data is not None and y._data is not None and g._shape == y._shape and \
+        g.is_contiguous() and y.is_contiguous()
+
+
+@_softmax_bw.impl("CPU", "Meta")
+def _softmax_backward_data(grad_output, output, dim, input_dtype):
+    if not _softmax_bw_fast(grad_output, output):
+        y = output
+        return y * (grad_output - (grad_output * y).sum(dim, keepdim=True))
+    # the row sums by frankentorch's own reduction (its order, hence its rounding)
+    g, y = grad_output._array(), output._array()
+    s = from_array(g * y).sum(dim, keepdim=True)._array()
+    out = empty_tensor(grad_output._shape, grad_output._dtype)
+    with np.errstate(all="ignore"):
+        np.multiply(y, g - s, out=out._array())
+    return out
+
+
+@_log_softmax_bw.impl("CPU", "Meta")
+def _log_softmax_backward_data(grad_output, output, dim, input_dtype):
+    if not _softmax_bw_fast(grad_output, output):
+        return grad_output - output.exp() * grad_output.sum(dim, keepdim=True)
+    # exp and the row sums by frankentorch's own kernels (torch's rounding, not NumPy's)
+    e = output.exp()._array()
+    s = grad_output.sum(dim, keepdim=True)._array()
+    out = empty_tensor(grad_output._shape, grad_output._dtype)
+    with np.errstate(all="ignore"):
+        np.subtract(grad_output._array(), e * s, out=out._array())
+    return out
+
+
+@_softmax_bw.backward("SoftmaxBackwardDataBackward0", saves=("grad_output", "output"))
+def _softmax_backward_data_backward(grad, args):
+    g, y, d = args.grad_output, args.output, args.dim
+    s = (g * y).sum(d, keepdim=True)
+    return (_softmax_bw(grad, y, d, args.input_dtype),
+            grad * (g - s) - g * (grad * y).sum(d, keepdim=True))
+
+
+@_log_softmax_bw.backward("LogSoftmaxBackwardDataBackward0", saves=("grad_output", "output"))
+def _log_softmax_backward_data_backward(grad, args):
+    g, ey, d = args.grad_output, args.output.exp(), args.dim
+    return (grad - (grad * ey).sum(d, keepdim=True),
+            -grad * ey * g.sum(d, keepdim=True))
+
+
 @softmax_op.backward("SoftmaxBackward0", save_result=True)
 def _softmax_backward(grad, args):
-    y = args.result
-    return y * (grad - (grad * y).sum(args.dim, keepdim=True))
+    return _softmax_bw(grad, args.result, args.dim, args.result.dtype)
 
 
 @log_softmax_op.backward("LogSoftmaxBackward0", save_result=True)
 def _log_softmax_backward(grad, args):
-    return grad - args.result.exp() * grad.sum(args.dim, keepdim=True)
+    return _log_softmax_bw(grad, args.result, args.dim, args.result.dtype)
 
 
 @lse.backward("LogsumexpBackward0", saves=("self",), save_result=True)

@@ -70,6 +70,18 @@ class _Args:
             raise AttributeError(name) from None
         return value.unpack() if isinstance(value, SavedTensor) else value
 
+    def needs_grad(self, name: str) -> bool:
+        """Whether the tensor argument ``name`` takes a gradient (torch's output mask): a
+        formula may skip the work for the others."""
+        node = self._node
+        slot = 0
+        for arg, n in zip(node._input_names, node._list_lengths):
+            count = 1 if n is None else n
+            if arg == name:
+                return any(m is not None for m in node._input_metas[slot:slot + count])
+            slot += count
+        return False
+
 
 class OpBackward(Node):
     """Backward node of one op call (named as PyTorch names it, e.g. ``MulBackward0``).
@@ -78,8 +90,8 @@ class OpBackward(Node):
     argument contributing one edge per element; a formula returns one gradient per
     differentiable argument (a sequence of them for a ``Tensor[]``, or all of them flat)."""
 
-    __slots__ = ("_formula", "_args", "_result", "_input_metas", "_list_lengths",
-                 "num_outputs", "_output_metas")
+    __slots__ = ("_formula", "_args", "_result", "_input_metas", "_input_names",
+                 "_list_lengths", "num_outputs", "_output_metas")
 
     def name(self) -> str:
         return self._formula.name
@@ -200,6 +212,7 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
         node._args = saved
         node._input_metas = input_metas
         node._list_lengths = lengths
+        node._input_names = [names[i] for i in diff_pos]
         node.num_outputs = len(outputs)
         node._output_metas = tuple((o._shape, o._dtype) if isinstance(o, Tensor) else None
                                    for o in outputs)
