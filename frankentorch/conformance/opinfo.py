@@ -16,6 +16,7 @@ Public API: :func:`run_opinfo`, :func:`summarize`, :func:`implemented_opinfo_nam
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import time
@@ -389,7 +390,8 @@ def _variants(op) -> dict[str, tuple]:
         if ft_fn is not None and op.op is not torch_fn:
             # a lambda/wrapper around torch callables: route it through the proxy
             def ft_fn(inp, *args, _lam=op.op, **kwargs):
-                return _unwrap(_lam(*_wrap((inp, *args)), **_wrap(kwargs)))
+                with _mirrored_seed():
+                    return _unwrap(_lam(*_wrap((inp, *args)), **_wrap(kwargs)))
         out["function"] = (op.op, ft_fn)
     if op.method_variant is not None:
         name = op.method_variant.__name__
@@ -463,11 +465,13 @@ def _run_sample(op, variant, torch_call, ft_call, sample, check_values):
     except _Unconvertible as e:
         return e.outcome, f"cannot convert sample: {e}"
     try:
+        _seed(torch)
         expected = torch_call(sample.input, *sample.args, **sample.kwargs)
         t_err = None
     except Exception as e:  # noqa: BLE001 - torch's error is the expectation
         expected, t_err = None, e
     try:
+        _seed(ft)
         actual = ft_call(f_inp, *f_args, **f_kwargs)
     except Exception as e:  # noqa: BLE001 - classified
         return classify_exception(e, t_err)
@@ -507,6 +511,7 @@ def _run_backward(torch_call, ft_call, sample):
     if not leaves_t:
         return None
     try:
+        _seed(torch)
         outs_t = _differentiable(torch_call(sample.input, *sample.args, **sample.kwargs))
         if not outs_t:
             return None
@@ -520,6 +525,7 @@ def _run_backward(torch_call, ft_call, sample):
     except _Unconvertible as e:
         return e.outcome, f"cannot convert sample: {e}"
     try:
+        _seed(ft)
         outs_f = _differentiable(ft_call(f_inp, *f_args, **f_kwargs))
         if t_err is None and len(outs_f) != len(outs_t):
             return "shape_drift", f"{len(outs_f)} differentiable outputs != torch {len(outs_t)}"
@@ -533,6 +539,33 @@ def _run_backward(torch_call, ft_call, sample):
         return "exception_drift", (f"torch raised {type(t_err).__name__}: {str(t_err)[:200]}; "
                                    "ours computed gradients")
     return compare(list(actual), list(expected))
+
+
+def _seed(lib) -> None:
+    """Put the library's global generator in the same state before each call, so random
+    ops (bernoulli, dropout, randint_like, ...) are compared on the same stream."""
+    manual_seed = getattr(lib, "manual_seed", None)
+    if manual_seed is not None:
+        manual_seed(0)
+
+
+@contextlib.contextmanager
+def _mirrored_seed():
+    """While an OpInfo lambda runs on frankentorch, its ``torch.manual_seed(n)`` calls (e.g.
+    torch's ``wrapper_set_seed``) seed frankentorch's generator too."""
+    torch = _torch()
+    real = torch.manual_seed
+    ours = getattr(ft, "manual_seed", None)
+
+    def both(seed):
+        if ours is not None:
+            ours(seed)
+        return real(seed)
+    torch.manual_seed = both
+    try:
+        yield
+    finally:
+        torch.manual_seed = real
 
 
 def _is_view_of(result, inp, torch) -> bool:
