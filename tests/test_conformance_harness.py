@@ -188,13 +188,17 @@ def test_validator_names_a_missing_artifact(phase2c):
     assert "missing FT-P2C-002/contract_table.md" in out.stdout
 
 
-def test_packets_without_a_family_are_not_ready_with_reason(phase2c):
-    report = artifacts.validate(phase2c)
-    for p in report["packets"]:
-        if p["packet_id"] in ("FT-P2C-006", "FT-P2C-007", "FT-P2C-008") and \
-                not runner.fixture_path(by_packet(p["packet_id"]), "happy").exists():
-            assert p["status"] == "NOT_READY"
-            assert any("could not run" in e or "missing" in e for e in p["errors"])
+def test_packets_that_cannot_run_are_not_ready_with_reason(phase2c, tmp_path):
+    family = by_packet("FT-P2C-007")
+    results, not_ready = runner.run([family], ("strict",), "fixtures",
+                                    fixtures_root=tmp_path / "no_fixtures")
+    assert not results and "no captured fixtures" in not_ready["FT-P2C-007"]
+    diff = json.loads((phase2c / artifacts.DIFFERENTIAL).read_text())
+    diff["not_ready"] = not_ready
+    (phase2c / artifacts.DIFFERENTIAL).write_text(json.dumps(diff))
+    report = {p["packet_id"]: p for p in artifacts.validate(phase2c)["packets"]}
+    assert report["FT-P2C-007"]["status"] == "NOT_READY"
+    assert "no captured fixtures" in report["FT-P2C-007"]["errors"][0]
 
 
 def test_scrub_repairs_a_corrupted_report_from_its_sidecar(phase2c):
