@@ -201,6 +201,16 @@ def test_packets_that_cannot_run_are_not_ready_with_reason(phase2c, tmp_path):
     assert "no captured fixtures" in report["FT-P2C-007"]["errors"][0]
 
 
+def test_allowlist_entries_need_a_reason(phase2c):
+    path = phase2c / "HARDENED_DEVIATION_ALLOWLIST_V1.json"
+    data = json.loads(path.read_text())
+    assert not artifacts.validate(phase2c)["global_errors"]
+    data["packets"]["FT-P2C-004"]["allowed_deviations"].append({"id": "x.y", "reason": " "})
+    path.write_text(json.dumps(data))
+    errors = artifacts.validate(phase2c)["global_errors"]
+    assert errors == [f"{path.name}: a deviation of FT-P2C-004 lacks an id or a reason"]
+
+
 def test_scrub_repairs_a_corrupted_report_from_its_sidecar(phase2c):
     report = phase2c / "FT-P2C-001" / "parity_report.json"
     good = report.read_bytes()

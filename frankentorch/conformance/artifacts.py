@@ -260,12 +260,27 @@ def _sidecar_errors(pdir: Path) -> list[str]:
     return errs
 
 
+def _allowlist_errors(path: Path) -> list[str]:
+    """Every allowed hardened deviation needs an id and a reason."""
+    if not path.exists():
+        return []
+    data = _read_json(path)
+    errs = [] if data.get("schema_version") == "hardened-deviation-allowlist-v1" else \
+        [f"{path.name}: schema_version must be hardened-deviation-allowlist-v1"]
+    for pid, entry in data.get("packets", {}).items():
+        for dev in entry.get("allowed_deviations", []):
+            if not dev.get("id") or not str(dev.get("reason", "")).strip():
+                errs.append(f"{path.name}: a deviation of {pid} lacks an id or a reason")
+    return errs
+
+
 def validate(root: Path) -> dict:
     """READY / NOT_READY for every packet, and the global files."""
     from .runner import load_allowlist
     allow = load_allowlist(root / "HARDENED_DEVIATION_ALLOWLIST_V1.json")
     packets = [_check_packet(root, f, allow) for f in FAMILIES]
     global_errors = [f"missing {g}" for g in GLOBAL_FILES if not (root / g).exists()]
+    global_errors += _allowlist_errors(root / "HARDENED_DEVIATION_ALLOWLIST_V1.json")
     if (root / DIFFERENTIAL).exists():
         diff = _read_json(root / DIFFERENTIAL)
         if diff.get("schema_version") != DIFFERENTIAL_SCHEMA:
