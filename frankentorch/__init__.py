@@ -10,7 +10,7 @@ from ._core.dtype import (dtype, bool_ as bool, uint8, int8, int16, int32, int64
                           get_default_dtype, set_default_dtype)
 from ._core.device import device
 from ._core.layout import (layout, strided, memory_format, contiguous_format,
-                           preserve_format)
+                           preserve_format, channels_last, channels_last_3d)
 from ._core.mode import set_mode, get_mode, using_mode
 from ._core.size import Size
 from ._core.storage import Storage as UntypedStorage

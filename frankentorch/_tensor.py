@@ -29,6 +29,10 @@ class Tensor(TensorMeta):
     # ---------------------------------------------------------------- metadata
 
     def is_contiguous(self, memory_format=None) -> bool:
+        if memory_format is not None and memory_format.name.startswith("channels_last"):
+            from ._core.meta import is_channels_last_contiguous
+            return len(self._shape) == (4 if memory_format.name == "channels_last" else 5) \
+                and is_channels_last_contiguous(self._shape, self._stride)
         c = self._contig
         if c is None:
             c = self._contig = is_contiguous_geometry(self._shape, self._stride)

@@ -523,3 +523,34 @@ def test_view_dtype_reinterprets_bytes_like_torch():
             except RuntimeError as e:
                 got.append(type(e).__name__)
         assert got[0] == got[1]
+
+
+CHANNELS_LAST_PROGRAMS = {
+    "to": lambda lib, x: x.to(memory_format=lib.channels_last),
+    "contiguous": lambda lib, x: x.contiguous(memory_format=lib.channels_last),
+    "is_contiguous": lambda lib, x: (
+        x.to(memory_format=lib.channels_last).is_contiguous(),
+        x.to(memory_format=lib.channels_last).is_contiguous(memory_format=lib.channels_last),
+        x[:, :1, :1, :1].is_contiguous(memory_format=lib.channels_last)),
+    "empty": lambda lib, x: lib.empty(2, 3, 4, 5, memory_format=lib.channels_last).stride(),
+    "like": lambda lib, x: (lib.zeros_like(x, memory_format=lib.channels_last),
+                            lib.empty_like(x.to(memory_format=lib.channels_last)).stride()),
+    "elementwise keeps it": lambda lib, x: (x.to(memory_format=lib.channels_last) + 1,
+                                            x.to(memory_format=lib.channels_last) * x),
+    "clone": lambda lib, x: (x.to(memory_format=lib.channels_last).clone(),
+                             x.to(memory_format=lib.channels_last).clone(
+                                 memory_format=lib.contiguous_format)),
+    "to returns self": lambda lib, x: (
+        x.to(memory_format=lib.contiguous_format) is x,
+        (lambda c: c.to(memory_format=lib.channels_last) is c)(
+            x.to(memory_format=lib.channels_last))),
+    "3d": lambda lib, x: x.reshape(2, 3, 2, 2, 5).contiguous(memory_format=lib.channels_last_3d),
+    "wrong rank": lambda lib, x: x[0].contiguous(memory_format=lib.channels_last),
+    "preserve": lambda lib, x: x.contiguous(memory_format=lib.preserve_format) is x,
+    "preserve refused": lambda lib, x: x.t().contiguous(memory_format=lib.preserve_format),
+}
+
+
+@pytest.mark.parametrize("name", list(CHANNELS_LAST_PROGRAMS))
+def test_channels_last(name):
+    run_both(CHANNELS_LAST_PROGRAMS[name], torch.arange(120.0).reshape(2, 3, 4, 5))

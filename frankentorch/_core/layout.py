@@ -1,7 +1,8 @@
 """Memory layouts and formats (only the strided layout exists in frankentorch)."""
 from __future__ import annotations
 
-__all__ = ["layout", "strided", "memory_format", "contiguous_format", "preserve_format"]
+__all__ = ["layout", "strided", "memory_format", "contiguous_format", "preserve_format",
+           "channels_last", "channels_last_3d"]
 
 
 class layout:
@@ -27,3 +28,5 @@ class memory_format:
 strided = layout("strided")
 contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")

@@ -233,3 +233,30 @@ class TensorMeta:
         text = (f"shape={list(self._shape)};stride={list(self._stride)};offset={self._offset};"
                 f"dtype={self._dtype.name};device={self._device}")
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def channels_last_strides(shape) -> tuple[int, ...]:
+    """Strides of a dense (N, C, [D,] H, W) tensor stored channel-fastest (NHWC / NDHWC)."""
+    nd = len(shape)
+    st = [0] * nd
+    st[1] = 1
+    prev = 1
+    acc_dim = 1
+    for d in list(range(nd - 1, 1, -1)) + [0]:
+        st[d] = prev * shape[acc_dim]
+        prev, acc_dim = st[d], d
+    return tuple(st)
+
+
+def is_channels_last_contiguous(shape, stride) -> bool:
+    """c10's compute_channels_last_contiguous_2d/3d: dense in (C, W, H, [D,] N) order."""
+    order = {4: (1, 3, 2, 0), 5: (1, 4, 3, 2, 0)}.get(len(shape))
+    if order is None:
+        return False
+    expected = 1
+    for d in order:
+        if shape[d] != 1:
+            if stride[d] != expected:
+                return False
+            expected *= shape[d]
+    return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .._core import dtype as D
 from .._core.device import as_device, device
 from .._core.layout import contiguous_format
-from .._core.meta import broadcast_shapes, contiguous_strides, numel_of
+from .._core.meta import broadcast_shapes, channels_last_strides, contiguous_strides, numel_of
 from .._core.storage import Storage, store
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, empty_tensor
@@ -95,13 +95,25 @@ def _materialize(t: Tensor) -> Tensor:
 clone = defop("clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor")
 
 
+def format_strides(shape, memory_format, like: Tensor | None = None) -> tuple:
+    """Strides of a fresh tensor of ``shape`` in ``memory_format``; None or preserve_format
+    follow ``like``'s dense layout (contiguous without ``like``)."""
+    name = "preserve_format" if memory_format is None else memory_format.name
+    if name == "preserve_format" and like is not None:
+        return it.dense_like_strides(like)
+    if name in ("preserve_format", "contiguous_format"):
+        return contiguous_strides(shape)
+    rank = 4 if name == "channels_last" else 5
+    if len(shape) != rank:
+        raise RuntimeError(f"required rank {rank} tensor to use {name} format")
+    return channels_last_strides(shape)
+
+
 @clone.impl("CPU", "Meta")
 def _clone(self, memory_format=None):
     """A copy with fresh storage; dense inputs keep their strides (preserve_format)."""
-    strides = it.dense_like_strides(self) if memory_format is None or \
-        getattr(memory_format, "name", None) == "preserve_format" \
-        else contiguous_strides(self._shape)
-    out = empty_tensor(self._shape, self._dtype, self._device, strides)
+    out = empty_tensor(self._shape, self._dtype, self._device,
+                       format_strides(self._shape, memory_format, self))
     return copy_into(out, self)
 
 
@@ -111,9 +123,11 @@ contiguous = defop("contiguous(Tensor(a) self, *, MemoryFormat memory_format=con
 
 @contiguous.impl("CompositeImplicitAutograd")
 def _contiguous(self, memory_format=None):
-    if self.is_contiguous():
+    if self.is_contiguous(memory_format):
         return self
-    return clone(self, memory_format=contiguous_format)
+    if memory_format is not None and memory_format.name == "preserve_format":
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return clone(self, memory_format=memory_format or contiguous_format)
 
 
 _to_copy = defop("_to_copy(Tensor self, *, ScalarType? dtype=None, Layout? layout=None, "
@@ -126,7 +140,7 @@ def _to_copy_kernel(self, dtype=None, layout=None, device=None, pin_memory=None,
                     non_blocking=False, memory_format=None):
     dt = self._dtype if dtype is None else dtype
     dev = self._device if device is None else as_device(device)
-    out = empty_tensor(self._shape, dt, dev, it.dense_like_strides(self))
+    out = empty_tensor(self._shape, dt, dev, format_strides(self._shape, memory_format, self))
     if dev.type == "meta":
         return out
     if self._data is None:
@@ -172,11 +186,12 @@ def parse_to(args: tuple, kwargs: dict, *, with_copy: bool = True) -> tuple:
 
 def to(self: Tensor, *args, **kwargs) -> Tensor:
     """Tensor.to(dtype | device | tensor, ..., copy=False): self when nothing changes."""
-    dev, dtype, _, copy, _ = parse_to(args, kwargs)
-    same = (dtype is None or dtype is self._dtype) and (dev is None or dev == self._device)
+    dev, dtype, _, copy, fmt = parse_to(args, kwargs)
+    same = (dtype is None or dtype is self._dtype) and (dev is None or dev == self._device) \
+        and (fmt is None or fmt.name == "preserve_format" or self.is_contiguous(fmt))
     if same and not copy:
         return self
-    return _to_copy(self, dtype=dtype, device=dev)
+    return _to_copy(self, dtype=dtype, device=dev, memory_format=fmt)
 
 
 # ---------------------------------------------------------------- derivatives

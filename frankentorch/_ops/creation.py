@@ -14,13 +14,12 @@ import numpy as np
 
 from .._core import dtype as D
 from .._core.device import as_device
-from .._core.meta import contiguous_strides
 from .._dispatch.dispatcher import defop
 from .._core.storage import cast, store
 from .._tensor import Tensor, empty_tensor, from_array
 from . import iterator as it
 from .args import int_list
-from .copy import copy_into
+from .copy import copy_into, format_strides
 
 __all__ = ["empty", "empty_strided", "zeros", "ones", "full", "arange", "linspace", "logspace", "eye",
            "empty_like", "zeros_like", "ones_like", "full_like", "tensor", "as_tensor",
@@ -110,7 +109,9 @@ def _empty_strided_kernel(size, stride, dtype=None, layout=None, device=None, pi
 @_empty.impl("CPU", "Meta")
 def _empty_kernel(size, dtype=None, layout=None, device=None, pin_memory=None,
                   memory_format=None):
-    return empty_tensor(size, dtype or D.get_default_dtype(), as_device(device))
+    size = tuple(size)
+    return empty_tensor(size, dtype or D.get_default_dtype(), as_device(device),
+                        format_strides(size, memory_format))
 
 
 @_full.impl("CPU", "Meta")
@@ -133,7 +134,8 @@ def _finish(t: Tensor, requires_grad: bool, out=None) -> Tensor:
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None) -> Tensor:
-    return _finish(_empty(_sizes("empty", size), dtype=dtype, device=device), requires_grad, out)
+    return _finish(_empty(_sizes("empty", size), dtype=dtype, device=device,
+                          memory_format=memory_format), requires_grad, out)
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -165,9 +167,8 @@ def _like(name: str, input: Tensor, dtype, device, memory_format) -> Tensor:
                         f"{type(input).__name__}")
     dt = dtype or input._dtype
     dev = input._device if device is None else as_device(device)
-    keep = memory_format is None or getattr(memory_format, "name", "") == "preserve_format"
-    strides = it.dense_like_strides(input) if keep else contiguous_strides(input._shape)
-    return empty_tensor(input._shape, dt, dev, strides)
+    return empty_tensor(input._shape, dt, dev,
+                        format_strides(input._shape, memory_format, input))
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,

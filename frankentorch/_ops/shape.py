@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import return_types as RT
 from .._core import dtype as D
-from .._core.meta import contiguous_strides, normalize_dim, numel_of
+from .._core.meta import channels_last_strides, contiguous_strides, normalize_dim, numel_of
 from .._dispatch.dispatcher import defop
 from .._core.storage import store
 from .._tensor import Tensor, empty_tensor
@@ -132,18 +132,6 @@ def _channels_last_like(shape, strides) -> bool:
     return True
 
 
-def _channels_last_strides(shape) -> tuple:
-    nd = len(shape)
-    st = [0] * nd
-    st[1] = 1
-    prev = 1
-    acc_dim = 1
-    for d in list(range(nd - 1, 1, -1)) + [0]:
-        st[d] = prev * shape[acc_dim]
-        prev, acc_dim = st[d], d
-    return tuple(st)
-
-
 def _cat_strides(tensors, shape) -> tuple:
     fmt = None
     for t in tensors:
@@ -154,7 +142,7 @@ def _cat_strides(tensors, shape) -> tuple:
             return contiguous_strides(shape)
         fmt = f
     if fmt and len(shape) == fmt:
-        return _channels_last_strides(shape)
+        return channels_last_strides(shape)
     return contiguous_strides(shape)
 
 
