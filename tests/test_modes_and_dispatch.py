@@ -290,9 +290,14 @@ def test_mixed_backends_fail_before_any_kernel(temp_op):
     op, _ = temp_op("(Tensor self, Tensor other) -> Tensor")
     calls = []
     op.impl("CompositeExplicitAutograd")(lambda a, b: calls.append(1) or a)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="Tensor on device meta is not on the expected "
+                                           "device cpu!"):  # torch's device check
         op(ft.zeros(2), ft.zeros(2, device="meta"))
     assert calls == []
+    with pytest.raises(RuntimeError) as expected:
+        torch.zeros(2, device="meta") + torch.zeros(2)
+    with pytest.raises(RuntimeError, match=str(expected.value)):
+        ft.zeros(2, device="meta") + ft.zeros(2)
 
 
 def test_resolution_is_cached(temp_op, monkeypatch):

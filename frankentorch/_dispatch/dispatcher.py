@@ -183,8 +183,15 @@ class Op:
                 others |= t._keys
         if not others:
             return bits
+        rb = others & _ALL_BACKENDS
+        if rb & (rb - 1):  # tensors on two devices: torch's device check, as a RuntimeError
+            devices = [t.device for t in tensors
+                       if hasattr(t, "_keys") and not (t.ndim == 0 and t.device.type == "cpu")]
+            other = next(d for d in devices if d != devices[0])
+            raise RuntimeError(f"Tensor on device {other} is not on the expected device "
+                               f"{devices[0]}!")
         # the call's functionality keys, with the backend of the non-scalar tensors
-        return (bits & ~_ALL_BACKENDS) | (others & _ALL_BACKENDS)
+        return (bits & ~_ALL_BACKENDS) | rb
 
     def explain(self, *args, **kwargs) -> dict:
         """How a call with these arguments is routed: the call's key set, the key set the
