@@ -15,6 +15,7 @@ import numpy as np
 
 from .._core import dtype as D
 from .._core.meta import broadcast_shapes, normalize_dim, numel_of
+from .._core.layout import contiguous_format
 from .._dispatch.dispatcher import OPS, OpPacket, defop
 from .._core.storage import store
 from .._tensor import Tensor, empty_tensor
@@ -386,7 +387,7 @@ def _legacy_reduce(reduce: str) -> str:
 def _functional(inplace, preserve=False):
     """The out-of-place form: the in-place kernel on a copy of ``self`` (contiguous, as
     torch's structured kernels allocate it, or keeping self's layout)."""
-    fmt = None if preserve else "contiguous_format"
+    fmt = None if preserve else contiguous_format
 
     def fn(self, *args):
         return inplace(_clone(self, memory_format=fmt), *args)
@@ -694,7 +695,7 @@ def _masked_scatter_(self, mask, source):
 @masked_scatter.impl("CPU", "Meta")
 def _masked_scatter(self, mask, source):
     shape = broadcast_shapes(self._shape, mask._shape)
-    return _masked_scatter_(_clone(self.expand(shape), memory_format="contiguous_format"), mask,
+    return _masked_scatter_(_clone(self.expand(shape), memory_format=contiguous_format), mask,
                             source)
 
 
