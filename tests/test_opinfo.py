@@ -55,8 +55,9 @@ def test_convert_maps_dtype_device_format_and_rejects_unrepresentable():
     with pytest.raises(opinfo._Unconvertible) as e:
         opinfo._convert(torch.ones(2, dtype=torch.complex64))
     assert e.value.outcome == "unsupported_dtype"
+    assert opinfo._convert(torch.channels_last) is ft.channels_last
     with pytest.raises(opinfo._Unconvertible) as e:
-        opinfo._convert(torch.channels_last)
+        opinfo._convert(torch.sparse_coo)
     assert e.value.outcome == "missing_op"
 
 
