@@ -135,8 +135,13 @@ class Op:
         grad = False
         for i in self._tensor_pos:
             t = args[i]
-            bits |= getattr(t, "_keys", 0)
-            grad = grad or getattr(t, "_requires_grad", False) or _view_of_grad(t)
+            keys = getattr(t, "_keys", None)
+            if keys is None:
+                continue  # a Python number in a Tensor position
+            bits |= keys
+            # a view whose base requires grad may have gained history through another view
+            if not grad and (t._requires_grad or t._base is not None and t._base._requires_grad):
+                grad = True
         for i in self._list_pos:
             seq = args[i]
             if seq is None:
@@ -146,8 +151,13 @@ class Op:
                                 f"{self.schema.arguments[i].name}' (position {i + 1}) must be "
                                 f"tuple of Tensors, not {type(seq).__name__}")
             for t in seq:
-                bits |= getattr(t, "_keys", 0)
-                grad = grad or getattr(t, "_requires_grad", False) or _view_of_grad(t)
+                keys = getattr(t, "_keys", None)
+                if keys is None:
+                    continue
+                bits |= keys
+                if not grad and (t._requires_grad or
+                                 t._base is not None and t._base._requires_grad):
+                    grad = True
         if not bits:
             from .._core.device import as_device
             dev = args[self._device_pos] if self._device_pos is not None else None
@@ -362,12 +372,6 @@ def set_autograd_fallback(factory: Callable) -> None:
     for packet in OPS.values():
         for op in packet.overloads:
             op._cache.clear()
-
-
-def _view_of_grad(t) -> bool:
-    """A view whose base requires grad may have gained history through another view."""
-    base = getattr(t, "_base", None)
-    return base is not None and base._requires_grad
 
 
 def _is_int(v) -> bool:
