@@ -23,14 +23,23 @@ def numel_of(shape) -> int:
     return n
 
 
+_STRIDES: dict = {}  # shape tuple -> its contiguous strides (small tensors recur constantly)
+
+
 def contiguous_strides(shape) -> tuple[int, ...]:
     """Row-major strides, with size-0/1 dims treated as 1 like c10 (never a zero stride)."""
+    known = _STRIDES.get(shape) if shape.__class__ is tuple else None
+    if known is not None:
+        return known
     strides = [1] * len(shape)
     acc = 1
     for i in range(len(shape) - 1, -1, -1):
         strides[i] = acc
         acc *= max(shape[i], 1)
-    return tuple(strides)
+    strides = tuple(strides)
+    if shape.__class__ is tuple and len(_STRIDES) < 4096:
+        _STRIDES[shape] = strides
+    return strides
 
 
 def is_contiguous_geometry(shape, strides) -> bool:
