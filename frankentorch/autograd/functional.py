@@ -86,6 +86,25 @@ def _check_v(v: tuple, refs: tuple, refs_tuple: bool) -> None:
                                f"{a.shape}.")
 
 
+_NO_V_OUTPUT = ("The vector v can only be None if the user-provided function returns a single "
+                "Tensor with a single element.")
+_NO_V_INPUT = ("The vector v can only be None if the input to the user-provided function is a "
+               "single Tensor with a single element.")
+
+
+def _vector(v, refs: tuple, refs_tuple: bool, fn_name: str, create_graph: bool,
+            none_message: str):
+    """``v`` as a checked tuple shaped like ``refs``; None only for a single one-element ref."""
+    if v is None:
+        if len(refs) != 1 or refs[0].numel() != 1:
+            raise RuntimeError(none_message)
+        return None
+    _, v = _as_tuple(v, "v", fn_name)
+    v = _prepare(v, create_graph, False)
+    _check_v(v, refs, refs_tuple)
+    return v
+
+
 def _call(func: Callable, inputs: tuple, fn_name: str) -> tuple[bool, tuple]:
     return _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
 
@@ -108,13 +127,7 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
         inputs = _prepare(inputs, create_graph, True)
         out_tuple, outputs = _call(func, inputs, "vjp")
         _check_outputs_require_grad(outputs, strict)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "vjp")
-            v = _prepare(v, create_graph, False)
-            _check_v(v, outputs, out_tuple)
-        elif len(outputs) != 1 or outputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
+        v = _vector(v, outputs, out_tuple, "vjp", create_graph, _NO_V_OUTPUT)
         grads = _grad(outputs, inputs, v, create_graph=create_graph)
         result = _zeros_for_missing(grads, inputs, strict, "output")
     return (_unpack(_finish(outputs, create_graph), out_tuple),
@@ -128,14 +141,7 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
     with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _prepare(inputs, create_graph, True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "jvp")
-            v = _prepare(v, create_graph, False)
-            _check_v(v, inputs, in_tuple)
-        elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the "
-                               "user-provided function is a single Tensor with a single "
-                               "element.")
+        v = _vector(v, inputs, in_tuple, "jvp", create_graph, _NO_V_INPUT)
         out_tuple, outputs = _call(func, inputs, "jvp")
         _check_outputs_require_grad(outputs, strict)
         # u ↦ uᵀJ is linear in u, so differentiating it with respect to u along v gives J·v
@@ -212,14 +218,7 @@ def _second_order(name: str, func: Callable, inputs, v, create_graph: bool, stri
     with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", name)
         inputs = _prepare(inputs, create_graph, True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", name)
-            v = _prepare(v, create_graph, False)
-            _check_v(v, inputs, in_tuple)
-        elif len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the "
-                               "user-provided function is a single Tensor with a single "
-                               "element.")
+        v = _vector(v, inputs, in_tuple, name, create_graph, _NO_V_INPUT)
         out_tuple, outputs = _call(func, inputs, name)
         if out_tuple or outputs[0].numel() != 1:
             raise RuntimeError("The function given to hvp should return a single Tensor with "
