@@ -514,3 +514,44 @@ def test_linalg_namespace():
     assert not hasattr(ft, "linalg_solve") and not hasattr(torch, "linalg_solve")
     if "linalg_vector_norm" in ft._dispatch.dispatcher.OPS:
         both(lambda T, x: T.linalg.vector_norm(x), _mk(1, (3, 4)))
+
+
+MATRIX_NORM_ORDS = ["fro", "nuc", 2, -2, 1, -1, float("inf"), float("-inf")]
+
+
+@pytest.mark.parametrize("ord", MATRIX_NORM_ORDS)
+@pytest.mark.parametrize("dim,keepdim", [((-2, -1), False), ((0, 2), True), ((2, 0), False)])
+def test_matrix_norm(ord, dim, keepdim):
+    def prog(lib, x):
+        x = x.detach().requires_grad_()
+        r = lib.linalg.matrix_norm(x, ord, dim=dim, keepdim=keepdim)
+        (g,) = lib.autograd.grad(r.sum(), x)
+        return r.detach(), g, r.grad_fn.name()
+    gen = torch.Generator().manual_seed(7)
+    run_both(prog, torch.randn(3, 4, 2, dtype=torch.float64, generator=gen))
+
+
+@pytest.mark.parametrize("prog", [
+    lambda lib, x: lib.linalg.svdvals(x),
+    lambda lib, x: lib.linalg.svdvals(x.transpose(-2, -1)[:, :2]),
+    lambda lib, x: lib.norm(x[0], p="nuc"),
+    lambda lib, x: lib.norm(x, p="nuc", dim=(1, 2), keepdim=True),
+    lambda lib, x: lib.linalg.svdvals(x[0, 0]),
+    lambda lib, x: lib.linalg.svdvals(x.long()),
+    lambda lib, x: lib.linalg.matrix_norm(x, "abc"),
+    lambda lib, x: lib.linalg.matrix_norm(x, 3),
+    lambda lib, x: lib.linalg.matrix_norm(x, "fro", dim=(0, 0)),
+    lambda lib, x: lib.linalg.matrix_norm(x.half(), "nuc"),
+    lambda lib, x: lib.linalg.matrix_norm(x[:, :0], "nuc"),
+])
+def test_svdvals_and_norm_errors(prog):
+    gen = torch.Generator().manual_seed(3)
+    run_both(prog, torch.randn(2, 3, 4, generator=gen))
+
+
+def test_nuclear_norm_gradcheck():
+    gen = torch.Generator().manual_seed(5)
+    x = ft.tensor(torch.randn(3, 4, dtype=torch.float64, generator=gen).numpy(),
+                  requires_grad=True)
+    assert ft.autograd.gradcheck(lambda a: ft.linalg.matrix_norm(a, "nuc"), (x,))
+    assert ft.autograd.gradcheck(lambda a: ft.linalg.matrix_norm(a, -2), (x,))

@@ -9,16 +9,17 @@ contiguous, as PyTorch's are; factorization results use LAPACK's column-major ba
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 
 import numpy as np
 
 from .._core import dtype as D
-from .._core.meta import broadcast_shapes, contiguous_strides, numel_of
+from .._core.meta import broadcast_shapes, contiguous_strides, normalize_dim, numel_of
 from .._dispatch.dispatcher import OPS, defop
 from .._tensor import Tensor, empty_contiguous, empty_tensor
 from . import iterator as it
-from .copy import check_can_cast, copy_into, resize_out
+from .copy import _torch_name, check_can_cast, copy_into, resize_out
 
 __all__ = ["LinAlgError", "OPERATORS", "FUNCTIONS", "einsum", "tensordot"]
 
@@ -1346,3 +1347,83 @@ def _einsum_backward(grad, args):
         eq = ",".join("".join(term) for term in terms) + "->" + "".join(target)
         grads.append(einsum(eq, *operands))
     return grads
+
+
+# ---------------------------------------------------------------------------- svdvals, matrix_norm
+
+svdvals_op = defop("linalg_svdvals(Tensor A, *, str? driver=None) -> Tensor", variants=("function",))
+
+
+@svdvals_op.impl("CPU", "Meta")
+def _svdvals(A, driver=None):
+    _check_tensor("linalg_svdvals", "A", 1, A)
+    if A.ndim < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    if not A._dtype.is_floating_point:
+        raise RuntimeError("linalg.svd: Expected a floating point or complex tensor as input. "
+                           f"Got {_long(A._dtype)}")
+    if A._dtype in _HALVES:
+        raise NotImplementedError(f"\"linalg_svd_cpu\" not implemented for "
+                                  f"'{_torch_name(A._dtype)}'")
+    shape = A._shape[:-2] + (min(A._shape[-2:]),)
+    out = empty_tensor(shape, A._dtype, A._device)
+    if A._data is not None and out.numel():
+        _view(out)[...] = np.linalg.svd(_view(A), compute_uv=False)
+    return out
+
+
+@svdvals_op.backward("LinalgSvdBackward0", saves=("A",))
+def _svdvals_backward(grad, args):
+    """dσ/dA = U diag(g) Vᴴ with the reduced SVD of A (distinct singular values)."""
+    a = args.A
+    u, _, vh = np.linalg.svd(_view(a), full_matrices=False)
+    from .creation import tensor
+    return tensor(u, dtype=grad.dtype) @ (grad.unsqueeze(-1) * tensor(vh, dtype=grad.dtype))
+
+
+_matrix_norm = defop("linalg_matrix_norm(Tensor self, Scalar ord, int[] dim=[-2,-1], bool "
+                     "keepdim=False, *, ScalarType? dtype=None) -> Tensor",
+                     variants=("function",))
+_matrix_norm_str = defop("linalg_matrix_norm.str_ord(Tensor self, str ord='fro', int[] "
+                         "dim=[-2,-1], bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
+                         variants=("function",))
+
+
+@_matrix_norm.impl("CompositeImplicitAutograd")
+@_matrix_norm_str.impl("CompositeImplicitAutograd")
+def matrix_norm(self, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
+    """torch.linalg.matrix_norm, composed as ATen composes it: 'fro' is a vector norm, 'nuc'
+    and ±2 reduce the singular values, ±1 and ±inf take the extreme absolute row/column sum."""
+    name = "linalg.matrix_norm"
+    _check_tensor("linalg_matrix_norm", "input", 1, self)
+    if self.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if not self._dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
+                           f"Got {_long(self._dtype)}")
+    dims = list(dim)
+    if len(dims) != 2:
+        raise RuntimeError(f"{name}: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+    d0, d1 = (normalize_dim(d, self.ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"{name}: dims must be different. Got ({dims[0]}, {dims[1]})")
+    vector_norm = OPS["linalg_vector_norm"].function()
+    x = self if dtype is None else self.to(dtype)
+    if ord == "fro":
+        return vector_norm(x, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        if x._dtype in _HALVES:
+            raise RuntimeError(f"{name}: Low precision dtypes not supported. Got "
+                               f"{_long(x._dtype)}")
+        sv = svdvals_op(x.movedim((d0, d1), (-2, -1)))
+        r = sv.sum(-1, keepdim=keepdim) if ord == "nuc" else \
+            sv.amax(-1, keepdim) if ord == 2 else sv.amin(-1, keepdim)
+        return r.unsqueeze(-1).movedim((-2, -1), (d0, d1)) if keepdim else r
+    if ord in (1, -1, math.inf, -math.inf):
+        if abs(ord) == math.inf:
+            d0, d1 = d1, d0
+        if not keepdim and d0 < d1:
+            d1 -= 1
+        sums = vector_norm(x, 1, (d0,), keepdim)
+        return sums.amax(d1, keepdim) if ord > 0 else sums.amin(d1, keepdim)
+    raise RuntimeError(f"{name}: Order {ord} not supported.")

@@ -734,7 +734,8 @@ def _norm(self, p=2, dim=None, keepdim=False, dtype=None):
         if p == "fro" and (dim is None or isinstance(dim, int) or len(tuple(dim)) <= 2):
             p = 2
         elif p == "nuc":
-            raise NotImplementedError("norm(p='nuc') needs linalg.matrix_norm")
+            return OPS["linalg_matrix_norm"].function()(
+                self, "nuc", (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
         else:
             raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     if isinstance(dim, (tuple, list)) and not dim:
@@ -767,9 +768,13 @@ def _norm_py(self, p=2, dim=None, keepdim=False, dtype=None):
     return _norm(self, p, dim, keepdim, dtype)
 
 
-@norm_pystr.impl("CPU", "Meta")
+@norm_pystr.impl("CompositeImplicitAutograd")
 def _norm_pystr(self, p, dim=None, keepdim=False, dtype=None):
-    return _norm(self, p, dim, keepdim, dtype)
+    """norm with a string order: 'nuc' is linalg.matrix_norm (recording its own nodes), 'fro'
+    the 2-norm op."""
+    if p == "fro" and (dim is None or isinstance(dim, int) or len(tuple(dim)) <= 2):
+        return norm_py(self, 2, dim, keepdim, dtype=dtype)
+    return _norm(self, p, dim, keepdim, dtype)  # 'nuc', or the error of an unknown order
 
 
 @norm_out.impl("CPU", "Meta")
@@ -1586,8 +1591,6 @@ def _lvn_backward(grad, args):
 
 
 def _norm_backward(grad, args):
-    if args.p == "nuc":
-        raise RuntimeError("derivative for aten::norm with p='nuc' is not implemented")
     dim = getattr(args, "dim", None)
     dim = None if isinstance(dim, (tuple, list)) and not dim else dim
     return _norm_grad(grad, args.self, args.result, args.p, dim, getattr(args, "keepdim", False))
@@ -1595,6 +1598,6 @@ def _norm_backward(grad, args):
 
 for _op in OPS["norm"].overloads:
     _op._materialize()
-    if not _op.schema.out_indices:
+    if not _op.schema.out_indices and _op is not norm_pystr:
         _op.backward("LinalgVectorNormBackward0", saves=("self",), save_result=True)(
             _norm_backward)
