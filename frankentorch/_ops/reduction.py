@@ -10,6 +10,7 @@ from .._core.storage import cast, store
 from .._tensor import Tensor, empty_tensor, from_array
 from . import iterator as it
 from .copy import check_can_cast, copy_into, resize_out
+from .shape import pair_out, structured_pair_check
 
 _LONG_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16",
@@ -1085,12 +1086,6 @@ def _nanmedian_dim(self, dim, keepdim=False):
 
 # ------------------------------------------------------------------ out= forms of pair results
 
-def _structured_out_check(self, first, second, second_dtype=D.int64):
-    from .shape import _check_out_dtype
-    _check_out_dtype(first, self._dtype)
-    _check_out_dtype(second, second_dtype)
-
-
 def _median_out_check(name):
     def check(self, values, indices):
         if values._dtype is not self._dtype:
@@ -1119,47 +1114,30 @@ def _cum_out_check(self, values, indices):
             raise RuntimeError(f"expected scalar_type {_tname(dt)} but found {_tname(t._dtype)}")
 
 
-def _pair_out(schema: str, functional, check, result_type) -> None:
-    """Register an out= overload whose two outputs are the last two arguments: the
-    functional result is checked against them (torch's per-op dtype rules), written into
-    them (resized to a dense layout when their shape differs) and returned as
-    ``result_type``."""
-    from .shape import _write_out
-
-    def run(self, *args):
-        *rest, first, second = args
-        res = functional(self, *rest)
-        check(self, first, second)
-        _write_out(first, res[0], (self,), strided=True)
-        _write_out(second, res[1], (self,), strided=True)
-        return result_type((first, second))
-    defop(schema).impl("CPU", "Meta")(run)
-
-
-_pair_out("max.dim_max(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) max, Tensor(b!) "
-          "max_values) -> (Tensor(a!) values, Tensor(b!) indices)", _max_dim,
-          _structured_out_check, _rt.max_out)
-_pair_out("min.dim_min(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) min, Tensor(b!) "
-          "min_indices) -> (Tensor(a!) values, Tensor(b!) indices)", _min_dim,
-          _structured_out_check, _rt.min_out)
-_pair_out("median.dim_values(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) values, "
-          "Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)", _median_dim,
-          _median_out_check("median"), _rt.median_out)
-_pair_out("nanmedian.dim_values(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) "
-          "values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)",
-          _nanmedian_dim, _median_out_check("median"), _rt.nanmedian_out)
-_pair_out("mode.values(Tensor self, int dim=-1, bool keepdim=False, *, Tensor(a!) values, "
-          "Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)", _mode,
-          _mode_out_check, _rt.mode_out)
-_pair_out("cummax.out(Tensor self, int dim, *, Tensor(a!) values, Tensor(b!) indices) -> "
-          "(Tensor(a!) values, Tensor(b!) indices)", lambda self, dim: _cum_extreme(self, dim, True),
-          _cum_out_check, _rt.cummax_out)
-_pair_out("cummin.out(Tensor self, int dim, *, Tensor(a!) values, Tensor(b!) indices) -> "
-          "(Tensor(a!) values, Tensor(b!) indices)", lambda self, dim: _cum_extreme(self, dim, False),
-          _cum_out_check, _rt.cummin_out)
-_pair_out("aminmax.out(Tensor self, *, int? dim=None, bool keepdim=False, Tensor(a!) min, "
-          "Tensor(b!) max) -> (Tensor(a!) min, Tensor(b!) max)", _aminmax,
-          lambda self, a, b: _structured_out_check(self, a, b, self._dtype), _rt.aminmax_out)
+pair_out(defop("max.dim_max(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) max, "
+               "Tensor(b!) max_values) -> (Tensor(a!) values, Tensor(b!) indices)"), _max_dim,
+         _rt.max_out)
+pair_out(defop("min.dim_min(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) min, "
+               "Tensor(b!) min_indices) -> (Tensor(a!) values, Tensor(b!) indices)"), _min_dim,
+         _rt.min_out)
+pair_out(defop("median.dim_values(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) "
+               "values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)"),
+         _median_dim, _rt.median_out, _median_out_check("median"))
+pair_out(defop("nanmedian.dim_values(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) "
+               "values, Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)"),
+         _nanmedian_dim, _rt.nanmedian_out, _median_out_check("median"))
+pair_out(defop("mode.values(Tensor self, int dim=-1, bool keepdim=False, *, Tensor(a!) values, "
+               "Tensor(b!) indices) -> (Tensor(a!) values, Tensor(b!) indices)"), _mode,
+         _rt.mode_out, _mode_out_check)
+pair_out(defop("cummax.out(Tensor self, int dim, *, Tensor(a!) values, Tensor(b!) indices) -> "
+               "(Tensor(a!) values, Tensor(b!) indices)"),
+         lambda self, dim: _cum_extreme(self, dim, True), _rt.cummax_out, _cum_out_check)
+pair_out(defop("cummin.out(Tensor self, int dim, *, Tensor(a!) values, Tensor(b!) indices) -> "
+               "(Tensor(a!) values, Tensor(b!) indices)"),
+         lambda self, dim: _cum_extreme(self, dim, False), _rt.cummin_out, _cum_out_check)
+pair_out(defop("aminmax.out(Tensor self, *, int? dim=None, bool keepdim=False, Tensor(a!) min, "
+               "Tensor(b!) max) -> (Tensor(a!) min, Tensor(b!) max)"), _aminmax,
+         _rt.aminmax_out, lambda self, a, b: structured_pair_check(self, a, b, self._dtype))
 
 
 # ------------------------------------------------------------------ softmax / log_softmax

@@ -635,24 +635,32 @@ def _sort_stable(self, stable=None, dim=-1, descending=False):
     return RT.sort(_sort_compute(self, dim, descending))
 
 
-def _values_indices_out(name, res, self, values, indices):
-    _check_out_dtype(values, self._dtype)
-    _check_out_dtype(indices, D.int64)
-    _write_out(values, res[0], (self,), strided=True)
-    _write_out(indices, res[1], (self,), strided=True)
-    return getattr(RT, name + "_out")((values, indices))
+def structured_pair_check(self: Tensor, first: Tensor, second: Tensor,
+                          second_dtype: D.dtype = D.int64) -> None:
+    """Structured kernels' rule for two out= tensors: exactly the results' dtypes."""
+    _check_out_dtype(first, self._dtype)
+    _check_out_dtype(second, second_dtype)
 
 
-@sort_values.impl("CPU", "Meta")
-def _sort_values(self, dim=-1, descending=False, values=None, indices=None):
-    return _values_indices_out("sort", _sort_compute(self, dim, descending), self, values,
-                               indices)
+def pair_out(op, functional, result_type, check=structured_pair_check) -> None:
+    """Register the kernel of ``op``, an out= overload whose last two arguments are its two
+    outputs: the functional result is checked against them (each op's dtype rule), written
+    into them (resized to the result's dense layout when their shape differs) and returned
+    as ``result_type`` (torch's ``*_out`` structseq)."""
+    def run(self, *args):
+        *rest, first, second = args
+        res = functional(self, *rest)
+        check(self, first, second)
+        _write_out(first, res[0], (self,), strided=True)
+        _write_out(second, res[1], (self,), strided=True)
+        return result_type((first, second))
+    op.impl("CPU", "Meta")(run)
 
 
-@sort_values_stable.impl("CPU", "Meta")
-def _sort_values_stable(self, stable=None, dim=-1, descending=False, values=None, indices=None):
-    return _values_indices_out("sort", _sort_compute(self, dim, descending), self, values,
-                               indices)
+pair_out(sort_values, _sort_compute, RT.sort_out)
+pair_out(sort_values_stable,
+         lambda self, stable, dim, descending: _sort_compute(self, dim, descending),
+         RT.sort_out)
 
 
 argsort = defop("argsort(Tensor self, int dim=-1, bool descending=False) -> Tensor")
@@ -719,11 +727,7 @@ def _topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return RT.topk(_topk_compute(self, k, dim, largest, sorted))
 
 
-@topk_values.impl("CPU", "Meta")
-def _topk_values(self, k, dim=-1, largest=True, sorted=True, values=None,  # noqa: A002
-                 indices=None):
-    return _values_indices_out("topk", _topk_compute(self, k, dim, largest, sorted), self,
-                               values, indices)
+pair_out(topk_values, _topk_compute, RT.topk_out)
 
 
 def _kthvalue_compute(self, k, dim, keepdim):
@@ -769,10 +773,7 @@ def _kthvalue(self, k, dim=-1, keepdim=False):
     return RT.kthvalue(_kthvalue_compute(self, k, dim, keepdim))
 
 
-@kthvalue_values.impl("CPU", "Meta")
-def _kthvalue_values(self, k, dim=-1, keepdim=False, values=None, indices=None):
-    return _values_indices_out("kthvalue", _kthvalue_compute(self, k, dim, keepdim), self,
-                               values, indices)
+pair_out(kthvalue_values, _kthvalue_compute, RT.kthvalue_out)
 
 
 # ------------------------------------------------------------------ unique
