@@ -8,6 +8,8 @@ import numpy as np
 import torch
 
 import frankentorch as ft
+# the conformance driver's exact converters: same storage bytes, sizes, strides and offset
+from frankentorch.conformance.opinfo import ft_to_torch as values_as_torch, to_ft  # noqa: F401
 
 DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
                "float32", "float64")
@@ -23,27 +25,6 @@ def dname(dt) -> str:
 
 def ft_dtype(dt):
     return FT_DTYPE[dname(dt)]
-
-
-def to_ft(t: torch.Tensor) -> ft.Tensor:
-    """A frankentorch tensor with the same storage bytes, sizes, strides and offset as ``t``."""
-    st = t.untyped_storage()
-    n = st.nbytes() // t.element_size()
-    flat = torch.empty(0, dtype=t.dtype).set_(st, 0, (n,), (1,)).detach()
-    if t.dtype == torch.bfloat16:
-        bits = flat.view(torch.int16).numpy().view(np.uint16).astype(np.uint32) << 16
-        base = ft.from_numpy(bits.view(np.float32).copy()).to(ft.bfloat16)
-    else:
-        base = ft.from_numpy(flat.numpy().copy())
-    return base.as_strided(tuple(t.shape), tuple(t.stride()), t.storage_offset())
-
-
-def values_as_torch(x: ft.Tensor) -> torch.Tensor:
-    """The values of a frankentorch tensor as a contiguous torch tensor of the same dtype."""
-    if dname(x.dtype) == "bfloat16":
-        vals = torch.tensor(x.tolist(), dtype=torch.float64).reshape(tuple(x.shape))
-        return vals.to(torch.bfloat16)
-    return torch.from_numpy(np.array(x.numpy(), copy=True))
 
 
 def assert_same(actual: ft.Tensor, expected: torch.Tensor, *, check_stride: bool = True,
