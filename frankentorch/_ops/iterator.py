@@ -158,6 +158,14 @@ def surely_non_overlapping(shape, strides) -> bool:
     return True
 
 
+def same_dense_floats(a: Tensor, b: Tensor) -> bool:
+    """Both hold contiguous float32/float64 data of one dtype and shape: NumPy can combine
+    their buffers directly."""
+    return a._dtype in (D.float32, D.float64) and b._dtype is a._dtype and \
+        a._data is not None and b._data is not None and a._shape == b._shape and \
+        a.is_contiguous() and b.is_contiguous()
+
+
 def _memory_span(t: Tensor) -> tuple[int, int]:
     lo = t._offset
     hi = lo + sum((n - 1) * st for n, st in zip(t._shape, t._stride))

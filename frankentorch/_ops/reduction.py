@@ -1242,15 +1242,9 @@ _log_softmax_bw = defop("_log_softmax_backward_data(Tensor grad_output, Tensor o
                         "ScalarType input_dtype) -> Tensor", variants=())
 
 
-def _softmax_bw_fast(g: Tensor, y: Tensor) -> bool:
-    return g._dtype in (D.float32, D.float64) and y._dtype is g._dtype and \
-        g._data is not None and y._data is not None and g._shape == y._shape and \
-        g.is_contiguous() and y.is_contiguous()
-
-
 @_softmax_bw.impl("CPU", "Meta")
 def _softmax_backward_data(grad_output, output, dim, input_dtype):
-    if not _softmax_bw_fast(grad_output, output):
+    if not it.same_dense_floats(grad_output, output):
         y = output
         return y * (grad_output - (grad_output * y).sum(dim, keepdim=True))
     # the row sums by frankentorch's own reduction (its order, hence its rounding)
@@ -1264,7 +1258,7 @@ def _softmax_backward_data(grad_output, output, dim, input_dtype):
 
 @_log_softmax_bw.impl("CPU", "Meta")
 def _log_softmax_backward_data(grad_output, output, dim, input_dtype):
-    if not _softmax_bw_fast(grad_output, output):
+    if not it.same_dense_floats(grad_output, output):
         return grad_output - output.exp() * grad_output.sum(dim, keepdim=True)
     # exp and the row sums by frankentorch's own kernels (torch's rounding, not NumPy's)
     e = output.exp()._array()

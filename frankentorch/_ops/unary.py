@@ -616,11 +616,8 @@ def _fused_backward(schema: str, numpy_fn, composed):
 
     @op.impl("CPU", "Meta")
     def run(grad, saved, *extra):
-        dt = grad._dtype
-        if dt in (D.float32, D.float64) and saved._dtype is dt and grad._data is not None \
-                and saved._data is not None and grad._shape == saved._shape and \
-                grad.is_contiguous() and saved.is_contiguous():
-            out = empty_contiguous(grad._shape, grad.numel(), dt)
+        if it.same_dense_floats(grad, saved):
+            out = empty_contiguous(grad._shape, grad.numel(), grad._dtype)
             with np.errstate(all="ignore"):
                 numpy_fn(grad._array(), saved._array(), out._array(), *extra)
             return out
