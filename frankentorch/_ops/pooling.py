@@ -1,4 +1,4 @@
-"""Pooling: max_pool1d/2d (with indices), avg_pool1d/2d, adaptive_avg_pool1d/2d,
+"""Pooling: max_pool1d/2d (with indices), avg_pool1d/2d, adaptive_avg_pool1d/2d/3d,
 adaptive_max_pool1d/2d, and their backward ops.
 
 Output sizes follow PyTorch's rule: with ``ceil_mode`` the last window may run past the
@@ -370,65 +370,75 @@ def _adaptive_shape(name: str, self: Tensor, output_size, nd: int = 2) -> tuple[
     out = expand_param(name, "output_size", output_size, nd)
     if len(out) != nd:
         raise RuntimeError(f"{name}: output_size must be {nd}")
-    if self.ndim not in (nd + 1, nd + 2) or any(n == 0 for n in self._shape[1:]):
+    if self.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
                            f"{list(self.shape)}")
+    for i in range(1, self.ndim):
+        if self._shape[i] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(self.shape)} with "
+                               f"dimension {i} being empty")
     if any(o < 0 for o in out):
         raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to "
-                           "0 ")
+                           f"0 but received {{{out[0]}, {','.join(map(str, out[1:]))}}}")
     return self._shape[:-nd] + out
 
 
-_adaptive_avg_pool2d = defop("_adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor",
-                             variants=("function",))
-_adaptive_avg_pool2d_backward = defop(
-    "_adaptive_avg_pool2d_backward(Tensor grad_output, Tensor self) -> Tensor",
-    variants=("function",))
+def _adaptive_avg(nd: int):
+    """``_adaptive_avg_pool{nd}d``, its backward op and the composite
+    ``adaptive_avg_pool{nd}d`` (a mean when the output is a single element per plane)."""
+    name = f"adaptive_avg_pool{nd}d"
+    kernel_name = name if nd == 2 else f"{name}_cpu"
+    forward = defop(f"_{name}(Tensor self, SymInt[{nd}] output_size) -> Tensor",
+                    variants=("function",))
+    backward = defop(f"_{name}_backward(Tensor grad_output, Tensor self) -> Tensor",
+                     variants=("function",))
+
+    @forward.impl("CPU", "Meta")
+    def _kernel(self, output_size):
+        shape = _adaptive_shape(name, self, output_size, nd)
+        check_dtype(self, kernel_name)
+
+        def compute():
+            x = values(self)
+            dt = x.dtype if self._dtype.is_floating_point else np.float64
+            mats = [_adaptive_matrix(s, o, dt) for s, o in zip(self._shape[-nd:], shape[-nd:])]
+            return apply_axes(x.astype(dt, copy=False), mats)
+        return new_result(shape, self, compute)
+
+    @backward.impl("CPU", "Meta")
+    def _backward_kernel(grad_output, self):
+        for i in range(1, grad_output.ndim):
+            if grad_output._shape[i] == 0:
+                raise RuntimeError(f"{name}_backward(): Expected grad_output to have non-zero "
+                                   f"size for non-batch dimensions, but grad_output has sizes "
+                                   f"{list(grad_output.shape)} with dimension {i} being empty")
+
+        def compute():
+            g = values(grad_output)
+            mats = [_adaptive_matrix(s, o, g.dtype).T for s, o in
+                    zip(self._shape[-nd:], grad_output._shape[-nd:])]
+            return apply_axes(g, mats)
+        return new_result(self._shape, grad_output, compute)
+
+    @forward.backward(f"AdaptiveAvgPool{nd}DBackward0", saves=("self",))
+    def _grad(grad, args):
+        return backward(grad, args.self)
+
+    composite = defop(f"{name}(Tensor self, SymInt[{nd}] output_size) -> Tensor",
+                      variants=("function",))
+
+    @composite.impl("CompositeImplicitAutograd")
+    def _entry(self, output_size):
+        shape = _adaptive_shape(name, self, output_size, nd)
+        if shape[-nd:] == (1,) * nd and self.numel():
+            return self.mean(tuple(range(-1, -nd - 1, -1)), keepdim=True)
+        return forward(self, output_size)
+    return forward, backward, composite
 
 
-@_adaptive_avg_pool2d.impl("CPU", "Meta")
-def _adaptive_avg_pool2d_kernel(self, output_size):
-    shape = _adaptive_shape("adaptive_avg_pool2d", self, output_size)
-    check_dtype(self, "adaptive_avg_pool2d")
-
-    def compute():
-        x = values(self)
-        dt = x.dtype if self._dtype.is_floating_point else np.float64
-        mats = [_adaptive_matrix(s, o, dt) for s, o in zip(self._shape[-2:], shape[-2:])]
-        return apply_axes(x.astype(dt, copy=False), mats)
-    return new_result(shape, self, compute)
-
-
-@_adaptive_avg_pool2d_backward.impl("CPU", "Meta")
-def _adaptive_avg_pool2d_backward_kernel(grad_output, self):
-    for i in range(1, grad_output.ndim):
-        if grad_output._shape[i] == 0:
-            raise RuntimeError(f"adaptive_avg_pool2d_backward(): Expected grad_output to have "
-                               f"non-zero size for non-batch dimensions, but grad_output has "
-                               f"sizes {list(grad_output.shape)} with dimension {i} being empty")
-    def compute():
-        g = values(grad_output)
-        mats = [_adaptive_matrix(s, o, g.dtype).T for s, o in
-                zip(self._shape[-2:], grad_output._shape[-2:])]
-        return apply_axes(g, mats)
-    return new_result(self._shape, grad_output, compute)
-
-
-@_adaptive_avg_pool2d.backward("AdaptiveAvgPool2DBackward0", saves=("self",))
-def _adaptive_avg_pool2d_grad(grad, args):
-    return _adaptive_avg_pool2d_backward(grad, args.self)
-
-
-adaptive_avg_pool2d = defop("adaptive_avg_pool2d(Tensor self, SymInt[2] output_size) -> Tensor",
-                            variants=("function",))
-
-
-@adaptive_avg_pool2d.impl("CompositeImplicitAutograd")
-def _adaptive_avg_pool2d_entry(self, output_size):
-    shape = _adaptive_shape("adaptive_avg_pool2d", self, output_size)
-    if shape[-2:] == (1, 1) and self.numel():
-        return self.mean((-1, -2), keepdim=True)
-    return _adaptive_avg_pool2d(self, output_size)
+_adaptive_avg_pool2d, _adaptive_avg_pool2d_backward, adaptive_avg_pool2d = _adaptive_avg(2)
+_adaptive_avg_pool3d, _adaptive_avg_pool3d_backward, adaptive_avg_pool3d = _adaptive_avg(3)
 
 
 adaptive_avg_pool1d = defop("adaptive_avg_pool1d(Tensor self, int[1] output_size) -> Tensor",

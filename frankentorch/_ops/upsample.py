@@ -1,10 +1,12 @@
 """Resampling: upsample_nearest1d/2d/3d, _upsample_nearest_exact1d/2d/3d, upsample_linear1d,
-upsample_bilinear2d, upsample_trilinear3d (the kernels behind ``nn.functional.interpolate``).
+upsample_bilinear2d, upsample_trilinear3d, upsample_bicubic2d (the kernels behind
+``nn.functional.interpolate``).
 
 Source positions are computed per axis with PyTorch's formulas and float widths (nearest
-indices in float32; linear positions in the op's compute type), so the chosen pixels match
-bit for bit. Linear modes interpolate the last axis first, then the ones before, as PyTorch's
-kernel does; gradients apply each axis's (sparse) interpolation matrix transposed.
+indices in float32; linear and cubic positions in the op's compute type), so the chosen pixels
+match bit for bit. Linear and cubic modes interpolate the last axis first, then the ones
+before, as PyTorch's kernel does (each output a sum over its taps in tap order); gradients
+apply each axis's (sparse) interpolation matrix transposed.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from .._dispatch.dispatcher import defop
 from .args import int_list
 from .spatial import apply_axes, check_dtype, gather_axes, new_result, one_hot, values
 
-__all__ = ["nearest_indices", "linear_weights"]
+__all__ = ["nearest_indices", "linear_weights", "cubic_weights"]
+
+_CUBIC_A = -0.75  # the cubic convolution parameter of PyTorch's (and OpenCV's) bicubic
 
 
 def _scale(in_size: int, out_size: int, scale, dt):
@@ -64,12 +68,59 @@ def linear_weights(in_size: int, out_size: int, align_corners: bool, scale, dt):
     return i0, i1, dt(1) - l1, l1
 
 
-def _linear_matrix(i0, i1, l0, l1, in_size: int) -> np.ndarray:
-    m = np.zeros((len(i0), in_size), l0.dtype)
-    rows = np.arange(len(i0))
-    np.add.at(m, (rows, i0), l0)
-    np.add.at(m, (rows, i1), l1)
+def cubic_weights(in_size: int, out_size: int, align_corners: bool, scale, dt):
+    """(indices, weights), each ``(4, out_size)``: the four taps of every output position,
+    as upsample_bicubic2d computes them (Keys' cubic convolution with A = -0.75, source
+    positions not clamped, tap indices clamped to the input)."""
+    o = np.arange(out_size).astype(dt)
+    if align_corners:
+        s = dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
+        src = s * o
+    else:
+        src = _scale(in_size, out_size, scale, dt) * (o + dt(0.5)) - dt(0.5)
+    i = np.floor(src)
+    t = src - i
+    a = dt(_CUBIC_A)
+
+    def near(x):  # |x| <= 1
+        return ((a + dt(2)) * x - (a + dt(3))) * x * x + dt(1)
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - dt(5) * a) * x + dt(8) * a) * x - dt(4) * a
+    one = dt(1)
+    weights = np.stack([far(t + one), near(t), near(one - t), far(one - t + one)])
+    base = i.astype(np.int64) - 1
+    indices = np.clip(base[None, :] + np.arange(4)[:, None], 0, in_size - 1)
+    return indices, weights
+
+
+def _taps_matrix(indices, weights, in_size: int) -> np.ndarray:
+    """The ``(out, in)`` matrix of one axis: row ``o`` adds ``weights[k][o]`` at
+    ``indices[k][o]`` for every tap ``k`` (repeated indices accumulate)."""
+    m = np.zeros((len(indices[0]), in_size), weights[0].dtype)
+    rows = np.arange(len(indices[0]))
+    for i, w in zip(indices, weights):
+        np.add.at(m, (rows, i), w)
     return m
+
+
+def _interpolate_axes(a: np.ndarray, taps, round_bytes: bool) -> np.ndarray:
+    """``a`` resampled along its trailing ``len(taps)`` axes, the last axis first; each axis's
+    ``(indices, weights)`` taps are summed in order (``round_bytes``: round to 0..255 after
+    every pass, as PyTorch does for uint8)."""
+    nd = len(taps)
+    for k in reversed(range(nd)):
+        indices, weights = taps[k]
+        ax = a.ndim - nd + k
+        bshape = [1] * a.ndim
+        bshape[ax] = -1
+        acc = weights[0].reshape(bshape) * np.take(a, indices[0], axis=ax)
+        for i, w in zip(indices[1:], weights[1:]):
+            acc = acc + w.reshape(bshape) * np.take(a, i, axis=ax)
+        a = acc
+        if round_bytes:
+            a = np.clip(np.floor(a + 0.5), 0, 255)
+    return a
 
 
 def _check_input(name: str, self, nd: int, size, kernel: str | None = None,
@@ -112,29 +163,30 @@ def _nearest(name: str, nd: int, exact: bool):
     return forward, backward
 
 
-def _linear(name: str, nd: int):
-    def weights(self_shape, out_shape, align_corners, scales, dt):
-        return [linear_weights(i, o, align_corners, s, dt) for i, o, s in
+def _linear_taps(in_size: int, out_size: int, align_corners: bool, scale, dt):
+    i0, i1, l0, l1 = linear_weights(in_size, out_size, align_corners, scale, dt)
+    return (i0, i1), (l0, l1)
+
+
+def _interpolating(name: str, nd: int, taps_of, dtype_check: tuple):
+    """Forward and backward of a linear/cubic resampling op; ``taps_of(in, out,
+    align_corners, scale, dt)`` gives one axis's (indices, weights); ``dtype_check`` holds
+    the trailing arguments of :func:`_check_input`."""
+    def taps(self_shape, out_shape, align_corners, scales, dt):
+        return [taps_of(i, o, align_corners, s, dt) for i, o, s in
                 zip(self_shape, out_shape, scales)]
 
     def forward(self, output_size, align_corners, *scales):
-        shape = _check_input(name, self, nd, output_size, *(
-            () if nd == 2 else ("compute_indices_weights_linear", ())))
+        shape = _check_input(name, self, nd, output_size, *dtype_check)
+        if name == "upsample_bicubic2d" and self._shape[1] == 0:
+            raise RuntimeError(f"Non-empty 4D data tensor expected but got a tensor with sizes "
+                               f"{list(self.shape)}")
         dt = _compute_dt(self)
 
         def compute():
             a = values(self).astype(dt, copy=False)
-            ws = weights(self._shape[2:], shape[2:], align_corners, scales, dt)
-            for k in reversed(range(nd)):
-                i0, i1, l0, l1 = ws[k]
-                ax = a.ndim - nd + k
-                bshape = [1] * a.ndim
-                bshape[ax] = -1
-                a = l0.reshape(bshape) * np.take(a, i0, axis=ax) + \
-                    l1.reshape(bshape) * np.take(a, i1, axis=ax)
-                if self._dtype is D.uint8:  # torch rounds bytes after each pass
-                    a = np.clip(np.floor(a + 0.5), 0, 255)
-            return a
+            return _interpolate_axes(a, taps(self._shape[2:], shape[2:], align_corners, scales,
+                                             dt), self._dtype is D.uint8)
         return new_result(shape, self, compute)
 
     def backward(grad, args):
@@ -143,17 +195,20 @@ def _linear(name: str, nd: int):
 
         def compute():
             g = values(grad)
-            ws = weights(self.shape[2:], grad.shape[2:], args.align_corners, scales, g.dtype.type)
-            return apply_axes(g, [_linear_matrix(*w, n).T for w, n in zip(ws, self.shape[2:])])
+            ts = taps(self.shape[2:], grad.shape[2:], args.align_corners, scales, g.dtype.type)
+            return apply_axes(g, [_taps_matrix(*t, n).T for t, n in zip(ts, self.shape[2:])])
         return new_result(tuple(self.shape), grad, compute)
     return forward, backward
 
 
 _SCALE_NAMES = {1: ("scales",), 2: ("scales_h", "scales_w"),
                 3: ("scales_d", "scales_h", "scales_w")}
-_LINEAR = {1: ("upsample_linear1d", "UpsampleLinear1DBackward0"),
-           2: ("upsample_bilinear2d", "UpsampleBilinear2DBackward0"),
-           3: ("upsample_trilinear3d", "UpsampleTrilinear3DBackward0")}
+# name, autograd node, (kernel named by the dtype error, integer dtypes accepted)
+_LINEAR = {1: ("upsample_linear1d", "UpsampleLinear1DBackward0",
+               ("compute_indices_weights_linear", ())),
+           2: ("upsample_bilinear2d", "UpsampleBilinear2DBackward0", ()),
+           3: ("upsample_trilinear3d", "UpsampleTrilinear3DBackward0",
+               ("compute_indices_weights_linear", ()))}
 
 
 def _define() -> None:
@@ -166,12 +221,16 @@ def _define() -> None:
             fwd, bwd = _nearest(f"{prefix}{dims}", nd, exact)
             op.impl("CPU", "Meta")(fwd)
             op.backward(f"{node}{nd}DBackward0")(bwd)
-        name, node = _LINEAR[nd]
-        op = defop(f"{name}(Tensor self, SymInt[{nd}] output_size, bool align_corners, "
-                   f"{scales}) -> Tensor", variants=("function",))
-        fwd, bwd = _linear(name, nd)
-        op.impl("CPU", "Meta")(fwd)
-        op.backward(node)(bwd)
+        interpolating = [(*_LINEAR[nd], _linear_taps)]
+        if nd == 2:
+            interpolating.append(("upsample_bicubic2d", "UpsampleBicubic2DBackward0",
+                                  ("compute_indices_weights_cubic",), cubic_weights))
+        for name, node, kernel, taps_of in interpolating:
+            op = defop(f"{name}(Tensor self, SymInt[{nd}] output_size, bool align_corners, "
+                       f"{scales}) -> Tensor", variants=("function",))
+            fwd, bwd = _interpolating(name, nd, taps_of, kernel)
+            op.impl("CPU", "Meta")(fwd)
+            op.backward(node)(bwd)
 
 
 _define()

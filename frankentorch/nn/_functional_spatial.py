@@ -11,7 +11,8 @@ from .._ops.padding import pad
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "unfold", "fold", "max_pool1d", "max_pool2d",
            "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d",
-           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d",
            "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
            "adaptive_max_pool2d_with_indices", "pad", "interpolate", "upsample",
            "upsample_nearest", "upsample_bilinear"]
@@ -92,6 +93,10 @@ def adaptive_avg_pool2d(input, output_size):
     return _op("adaptive_avg_pool2d")(input, _list_with_default(output_size, input.shape))
 
 
+def adaptive_avg_pool3d(input, output_size):
+    return _op("adaptive_avg_pool3d")(input, _list_with_default(output_size, input.shape))
+
+
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     return _op("adaptive_max_pool2d")(input, _list_with_default(output_size, input.shape))
 
@@ -167,7 +172,8 @@ def _sizes_and_scales(input, size, scale_factor, recompute_scale_factor, mode):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize the spatial dims of ``input`` (nearest, nearest-exact, linear, bilinear, area)."""
+    """Resize the spatial dims of ``input`` (nearest, nearest-exact, linear, bilinear,
+    bicubic, trilinear, area)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating "
@@ -186,18 +192,21 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return adaptive_avg_pool1d(input, out)
     if mode == "area" and nd == 4:
         return adaptive_avg_pool2d(input, out)
+    if mode == "area" and nd == 5:
+        return adaptive_avg_pool3d(input, out)
     if mode == "linear" and nd == 3:
         return _op("upsample_linear1d")(input, out, align_corners, *scales)
     if mode == "bilinear" and nd == 4:
         return _op("upsample_bilinear2d")(input, out, align_corners, *scales)
     if mode == "trilinear" and nd == 5:
         return _op("upsample_trilinear3d")(input, out, align_corners, *scales)
+    if mode == "bicubic" and nd == 4:
+        return _op("upsample_bicubic2d")(input, out, align_corners, *scales)
     needs = {"linear": 3, "bilinear": 4, "trilinear": 5}
     if mode in needs and nd in (3, 4, 5):
         raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs {needs[mode]}D input")
-    if nd in (3, 4, 5):
-        raise NotImplementedError(f"interpolate: mode {mode!r} for {nd}D input is not supported "
-                                  "by frankentorch")
+    if mode == "lanczos" and nd == 4:
+        raise ValueError("Lanczos mode requires antialias=True")
     raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                               f"{nd}D) for the modes: {_MODES} (got {mode})")
 
