@@ -83,6 +83,7 @@ class Op:
         the differentiable tensor arguments (default: all)."""
         def register(fn: Callable) -> Callable:
             self.derivative = Backward(name, fn, saves, save_result, inputs)
+            self._cache.clear()  # autograd kernels are built around the formula
             return fn
         return register
 
@@ -230,7 +231,7 @@ class Op:
         for key in reversed(tuple(ks)):  # highest priority first
             fn = kernels.get(key)
             if fn is None:
-                fn = self._alias_kernel(key)
+                fn = self._alias_kernel(key, bits)
             if fn is not None:
                 self._cache[bits] = fn
                 return fn
@@ -243,7 +244,7 @@ class Op:
             f"'aten::{self.name}' is only available for these backends: "
             f"[{', '.join(K.key_name(k) for k in self.kernels)}].")
 
-    def _alias_kernel(self, key):
+    def _alias_kernel(self, key, bits: int):
         """c10's precedence for a key with no direct kernel: a backend key takes
         CompositeExplicitAutograd then CompositeImplicitAutograd; an autograd key takes the
         Autograd alias, then CompositeImplicitAutograd when no backend kernel exists."""
@@ -257,7 +258,7 @@ class Op:
                                       k == DK.CompositeExplicitAutograd for k in kernels):
                 fn = kernels.get(DK.CompositeImplicitAutograd)
             if fn is None and _autograd_fallback is not None:
-                fn = _autograd_fallback(self)
+                fn = _autograd_fallback(self, bits)
             return fn
         return None
 
@@ -365,8 +366,9 @@ _autograd_fallback: Callable | None = None
 
 
 def set_autograd_fallback(factory: Callable) -> None:
-    """Install ``factory(op) -> kernel`` for autograd keys of ops without their own autograd
-    kernel (c10's autograd fallback); set once by ``frankentorch.autograd``."""
+    """Install ``factory(op, bits) -> kernel`` for the autograd key sets ``bits`` of ops
+    without their own autograd kernel (c10's autograd fallback); set once by
+    ``frankentorch.autograd``."""
     global _autograd_fallback
     _autograd_fallback = factory
     for packet in OPS.values():

@@ -56,9 +56,16 @@ def _check_alpha(dt: D.dtype, alpha) -> None:
 def _kernel_alpha(cdt: D.dtype, alpha):
     """alpha as the kernel multiplies with it: the compute float type, or int64 for integer
     types (so small unsigned types wrap instead of mixing signedness)."""
+    if alpha.__class__ is int and alpha == 1:
+        return _ONE[cdt]
     if cdt is D.bool_:
         return np.int64(bool(alpha))
     return cdt.np_dtype.type(alpha) if cdt.is_floating_point else np.int64(alpha)
+
+
+_ONE = {d: (d.np_dtype.type(1) if d.is_floating_point else np.int64(1))
+        for d in (D.bool_, D.uint8, D.int8, D.int16, D.int32, D.int64, D.float16, D.bfloat16,
+                  D.float32, D.float64)}
 
 
 def kernel_dtype(d: D.dtype) -> D.dtype:
@@ -219,11 +226,14 @@ def _sub_backward(grad, args):
 
 
 def _mul_backward(grad, args):
-    return grad * args.other, grad * args.self
+    return (grad * args.other if args.needs_grad("self") else None,
+            grad * args.self if args.needs_grad("other") else None)
 
 
 def _div_backward(grad, args):
-    return grad / args.other, -grad * args.self / (args.other * args.other)
+    other = args.other
+    return (grad / other if args.needs_grad("self") else None,
+            -grad * args.self / (other * other) if args.needs_grad("other") else None)
 
 
 _BACKWARDS = {"add": (_add_backward, "AddBackward0", ()),

@@ -260,9 +260,14 @@ def convert_operand(x, dt: D.dtype):
     return scalar_array(x, dt)
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
 def scalar_array(x, dt: D.dtype) -> np.ndarray:
     """A Python number as a 1-element array of ``dt``; integers outside the type wrap modulo
     2**bits (PyTorch's behaviour for wrapped scalars), integers outside uint64 overflow."""
+    if x.__class__ is float and (dt is D.float64 or dt is D.float32 and -_F32_MAX <= x <= _F32_MAX):
+        return np.array((x,), dt.np_dtype)  # rounds to nearest, cannot overflow
     if isinstance(x, np.generic):
         x = x.item()
     if isinstance(x, int) and not isinstance(x, bool) and not dt.is_floating_point:

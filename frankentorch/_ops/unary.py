@@ -45,7 +45,11 @@ def _check_tensor(name: str, x) -> None:
 
 # ---------------------------------------------------------------- running a kernel
 
-def _run(group: str, code: int, x: Tensor, out: Tensor, dt: D.dtype, p=(0, 0, 0)) -> Tensor:
+_NO_PARAMS = (0, 0, 0)
+_ZERO_PARAMS: dict = {}  # compute dtype -> the kernel's three parameters, all zero
+
+
+def _run(group: str, code: int, x: Tensor, out: Tensor, dt: D.dtype, p=_NO_PARAMS) -> Tensor:
     """Compute ``out = f(x)`` with kernel ``group``/``code``; ``x`` is first converted to the
     compute dtype (float32 for halves, ``dt`` otherwise; native for predicates), the result
     is rounded to ``dt`` once and written into ``out`` (any dtype ``dt`` can be cast to)."""
@@ -54,17 +58,18 @@ def _run(group: str, code: int, x: Tensor, out: Tensor, dt: D.dtype, p=(0, 0, 0)
         return out
     if group == "pred":
         cdt = it.compute_dtype(x._dtype)
-        x = it.convert_operand(x, cdt)
         kdt = D.bool_
-        params = (np.float64(0), np.float64(0), np.float64(0))
+        ptype = np.float64
     else:
-        cdt = it.compute_dtype(dt)
-        x = it.convert_operand(x, cdt)
-        kdt = cdt
-        if group == "int":
-            params = tuple(np.int64(v) for v in p)
-        else:
-            params = tuple(cdt.np_dtype.type(v) for v in p)
+        cdt = kdt = it.compute_dtype(dt)
+        ptype = np.int64 if group == "int" else cdt.np_dtype.type
+    x = it.convert_operand(x, cdt)
+    if p is _NO_PARAMS:
+        params = _ZERO_PARAMS.get(ptype)
+        if params is None:
+            params = _ZERO_PARAMS[ptype] = (ptype(0),) * 3
+    else:
+        params = tuple(ptype(v) for v in p)
     direct = out._dtype is kdt and (dt is kdt or group == "pred")
     target = out if direct else empty_tensor(shape, kdt, out._device,
                                              it.dense_like_strides(out))
@@ -600,10 +605,6 @@ def _rsqrt_backward(grad, args):
 @overload("reciprocal").backward("ReciprocalBackward0", save_result=True)
 def _reciprocal_backward(grad, args):
     return -grad * args.result * args.result
-
-
-
-
 
 
 # Backward kernels of activations as single ops (torch's tanh_backward, sigmoid_backward,

@@ -48,6 +48,51 @@ class _Meta:
                 self._storage_bytes // self.dtype.itemsize)
 
 
+class _Plan:
+    """What the autograd kernel of one op needs, worked out once from its schema and formula:
+    where the differentiable tensors are, which arguments are saved, and names to positions."""
+
+    __slots__ = ("formula", "index", "diff_pos", "list_pos", "input_names", "slot", "save_pos",
+                 "meta_pos", "has_saves", "clone_self")
+
+    def __init__(self, op: "_dispatch.Op", formula) -> None:
+        schema = op.schema
+        names = [a.name for a in schema.arguments]
+        tensor_pos = sorted(schema.tensor_arg_indices)
+        saves = formula.saves
+        self.formula = formula
+        self.index = {n: i for i, n in enumerate(names)}
+        self.diff_pos = tuple(i for i in tensor_pos if formula.inputs is None or
+                              names[i] in formula.inputs)
+        lists = set(schema.tensor_list_arg_indices)
+        self.list_pos = frozenset(i for i in self.diff_pos if i in lists)
+        self.input_names = tuple(names[i] for i in self.diff_pos)
+        self.slot = {n: i for i, n in enumerate(self.input_names)}  # when there is no list
+        self.save_pos = tuple(i for i in tensor_pos if names[i] in saves)
+        self.meta_pos = tuple(i for i in tensor_pos if names[i] not in saves)
+        self.has_saves = bool(saves) or formula.save_result
+        # an in-place op keeps a copy of the self it overwrites (recorded, so that double
+        # backward sees its history)
+        self.clone_self = schema.is_inplace and names[0] == "self" and "self" in saves
+
+    def values(self, args: tuple, original) -> list:
+        """The bound arguments as the node keeps them: saved tensors (version-checked;
+        ``original`` stands for the ``self`` an in-place op overwrites), shape-only stand-ins
+        for other tensors, plain values."""
+        values = list(args)
+        name = self.formula.name
+        for i in self.save_pos:
+            v = args[i]
+            if isinstance(v, Tensor):
+                values[i] = SavedTensor(original if i == 0 and original is not None else v,
+                                        name)
+        for i in self.meta_pos:
+            v = args[i]
+            if isinstance(v, Tensor):
+                values[i] = _Meta(v)
+        return values
+
+
 class _Args:
     """The bound arguments of the forward call, by schema name, for a formula (saved
     tensors are unpacked, with their version checked, when the formula reads them)."""
@@ -64,18 +109,21 @@ class _Args:
             if r is None:
                 raise AttributeError("result")
             return tuple(x.unpack() for x in r) if isinstance(r, tuple) else r.unpack()
-        try:
-            value = node._args[name]
-        except KeyError:
-            raise AttributeError(name) from None
-        return value.unpack() if isinstance(value, SavedTensor) else value
+        i = node._plan.index.get(name)
+        if i is None:
+            raise AttributeError(name)
+        value = node._values[i]
+        return value.unpack() if value.__class__ is SavedTensor else value
 
     def needs_grad(self, name: str) -> bool:
         """Whether the tensor argument ``name`` takes a gradient (torch's output mask): a
         formula may skip the work for the others."""
         node = self._node
+        if node._list_lengths is None:
+            slot = node._plan.slot.get(name)
+            return slot is not None and node._input_metas[slot] is not None
         slot = 0
-        for arg, n in zip(node._input_names, node._list_lengths):
+        for arg, n in zip(node._plan.input_names, node._list_lengths):
             count = 1 if n is None else n
             if arg == name:
                 return any(m is not None for m in node._input_metas[slot:slot + count])
@@ -90,41 +138,55 @@ class OpBackward(Node):
     argument contributing one edge per element; a formula returns one gradient per
     differentiable argument (a sequence of them for a ``Tensor[]``, or all of them flat)."""
 
-    __slots__ = ("_formula", "_args", "_result", "_input_metas", "_input_names",
-                 "_list_lengths", "num_outputs", "_output_metas")
+    __slots__ = ("_plan", "_values", "_result", "_input_metas", "_list_lengths", "num_outputs",
+                 "_output_metas")
 
     def name(self) -> str:
-        return self._formula.name
+        return self._plan.formula.name
 
     def apply(self, grads: tuple) -> tuple:
-        if self._released and (self._formula.saves or self._formula.save_result):
+        plan = self._plan
+        if self._released and plan.has_saves:
             raise RuntimeError(_FREED)
-        grads = tuple(g if g is not None else _zeros(m) for g, m in zip(grads,
-                                                                        self._output_metas))
-        out = self._formula.fn(grads if len(grads) > 1 else grads[0], _Args(self))
-        if not isinstance(out, tuple):
+        if len(grads) == 1:
+            g = grads[0]
+            out = plan.formula.fn(g if g is not None else _zeros(self._output_metas[0]),
+                                  _Args(self))
+        else:
+            out = plan.formula.fn(tuple(g if g is not None else _zeros(m)
+                                        for g, m in zip(grads, self._output_metas)),
+                                  _Args(self))
+        if out.__class__ is not tuple:
             out = (out,)
-        flat = out
-        if len(out) != len(self._input_metas) or any(isinstance(g, (tuple, list)) for g in out):
+        metas = self._input_metas
+        if self._list_lengths is not None and (len(out) != len(metas) or
+                                               any(isinstance(g, (tuple, list)) for g in out)):
             flat = []
             for g, n in zip(out, self._list_lengths):
                 if n is None:
                     flat.append(g)
                 else:
                     flat.extend(g if g is not None else (None,) * n)
-        return tuple(_fit(g, m) if g is not None and m is not None else None
-                     for g, m in zip(flat, self._input_metas))
+            out = flat
+        result = []
+        for g, m in zip(out, metas):
+            if g is None or m is None:
+                result.append(None)
+            elif g._shape is m[0] or g._shape == m[0] and g._dtype is m[1]:
+                result.append(g if g._dtype is m[1] else g.to(m[1]))
+            else:
+                result.append(_fit(g, m))
+        return tuple(result)
 
     def release_variables(self) -> None:
-        super().release_variables()
-        if self._formula.saves:
-            self._args = {k: v for k, v in self._args.items()
-                          if not isinstance(v, SavedTensor)}
-        self._result = None
+        self._released = True
+        if self._plan.has_saves:
+            self._values = [None if v.__class__ is SavedTensor else v for v in self._values]
+            self._result = None
 
     @property
     def saved_tensors(self):
-        return tuple(v.unpack() for v in self._args.values() if isinstance(v, SavedTensor))
+        return tuple(v.unpack() for v in self._values if isinstance(v, SavedTensor))
 
 
 def _zeros(meta):
@@ -142,38 +204,39 @@ def _fit(grad: Tensor, meta) -> Tensor:
     return grad
 
 
-def _autograd_kernel(op: "_dispatch.Op") -> Callable:
-    """The kernel for autograd keys: run below autograd, then record a node for outputs."""
+def _autograd_kernel(op: "_dispatch.Op", bits: int) -> Callable:
+    """The kernel for the autograd key set ``bits``: run the kernel below autograd, then
+    record a node for the outputs."""
     schema = op.schema
-    names = [a.name for a in schema.arguments]
-    tensor_pos = sorted(schema.tensor_arg_indices)
-    list_pos = set(schema.tensor_list_arg_indices)
-    is_inplace = schema.is_inplace and names[0] == "self"
+    is_inplace = schema.is_inplace and schema.arguments[0].name == "self"
     inplace_view = "inplace_view" in op.tags  # changes self's geometry, not its elements
     is_out = bool(schema.out_indices)
-
-    positions: dict = {}  # formula -> positions of its differentiable arguments
+    formula = op.derivative or (_inplace_formula(op) if is_inplace else None) or \
+        _dispatch.Backward(f"{_camel(op.name)}NotImplemented", _not_implemented(op.name), (),
+                           False, None)
+    plan = _Plan(op, formula)
+    diff_pos, list_pos = plan.diff_pos, plan.list_pos
+    below_bits = bits & _AFTER_AUTOGRAD
+    below = op._cache.get(below_bits) or op._resolve(below_bits)
+    state = _grad_mode._state
 
     def kernel(*args):
-        formula = op.derivative or (_inplace_formula(op) if is_inplace else None)
-        bits = op.keyset_bits(args) & _AFTER_AUTOGRAD
-        diff_pos = positions.get(formula)
-        if diff_pos is None:
-            diff_pos = positions[formula] = [
-                i for i in tensor_pos
-                if formula is None or formula.inputs is None or names[i] in formula.inputs]
         # the differentiable tensors, flat (a Tensor[] argument gives one per element)
-        inputs = []
-        lengths = []
-        for i in diff_pos:
-            a = args[i]
-            if i in list_pos:
-                a = list(a or ())
-                lengths.append(len(a))
-                inputs.extend(a)
-            else:
-                lengths.append(None)
-                inputs.append(a)
+        if list_pos:
+            inputs = []
+            lengths = []
+            for i in diff_pos:
+                a = args[i]
+                if i in list_pos:
+                    a = list(a or ())
+                    lengths.append(len(a))
+                    inputs.extend(a)
+                else:
+                    lengths.append(None)
+                    inputs.append(a)
+        else:
+            inputs = [args[i] for i in diff_pos]
+            lengths = None
         requires = False
         for t in inputs:
             if getattr(t, "_requires_grad", False) or \
@@ -186,67 +249,54 @@ def _autograd_kernel(op: "_dispatch.Op") -> Callable:
                                "arguments requires grad.")
         if is_inplace:
             _check_inplace(args[0])
-        if requires:  # inputs as they are before the op (an in-place op may change self)
-            input_metas = tuple((t._shape, t._dtype) if getattr(t, "_requires_grad", False)
-                                else None for t in inputs)
-            # an in-place op keeps a copy of the self it overwrites (recorded, so that
-            # double backward sees its history)
-            original = args[0].clone() if is_inplace and formula is not None and \
-                "self" in formula.saves else None
-        previous = _grad_mode._state.enabled
-        _grad_mode._state.enabled = False  # below autograd: nested ops do not record
-        try:
-            saved = _save_inputs(args, names, formula, original) if requires else None
-            out = op.redispatch(args, bits)
-        finally:
-            _grad_mode._state.enabled = previous
         if not requires:
-            return out
-        outputs = out if isinstance(out, tuple) else (out,)
-        if not any(isinstance(o, Tensor) and o._dtype.is_floating_point for o in outputs):
-            return out
-        node = OpBackward(tuple(gradient_edge(t) for t in inputs))
-        node._formula = formula or _dispatch.Backward(f"{_camel(op.name)}NotImplemented",
-                                                      _not_implemented(op.name), (), False,
-                                                      None)
-        node._args = saved
+            previous = state.enabled
+            state.enabled = False  # below autograd: nested ops do not record
+            try:
+                return below(*args)
+            finally:
+                state.enabled = previous
+        # inputs as they are before the op (an in-place op may change self)
+        input_metas = tuple((t._shape, t._dtype) if getattr(t, "_requires_grad", False)
+                            else None for t in inputs)
+        edges = tuple(gradient_edge(t) for t in inputs)
+        original = args[0].clone() if plan.clone_self else None
+        previous = state.enabled
+        state.enabled = False
+        try:
+            values = plan.values(args, original)
+            out = below(*args)
+        finally:
+            state.enabled = previous
+        if out.__class__ is Tensor:
+            if not out._dtype.is_floating_point:
+                return out
+            outputs = (out,)
+        else:
+            outputs = out if isinstance(out, tuple) else (out,)
+            if not any(isinstance(o, Tensor) and o._dtype.is_floating_point for o in outputs):
+                return out
+        node = OpBackward(edges)
+        node._plan = plan
+        node._values = values
         node._input_metas = input_metas
         node._list_lengths = lengths
-        node._input_names = [names[i] for i in diff_pos]
         node.num_outputs = len(outputs)
         node._output_metas = tuple((o._shape, o._dtype) if isinstance(o, Tensor) else None
                                    for o in outputs)
         for nr, o in enumerate(outputs):
             if isinstance(o, Tensor) and o._dtype.is_floating_point:
-                o.grad_fn = node
+                o._grad_fn = node
                 o._output_nr = nr
                 o._requires_grad = True
         node._result = None
-        if node._formula.save_result:
-            saved_out = tuple(SavedTensor(o, node._formula.name, True) for o in outputs)
+        if formula.save_result:
+            saved_out = tuple(SavedTensor(o, formula.name, True) for o in outputs)
             node._result = saved_out if len(saved_out) > 1 else saved_out[0]
         if is_inplace and args[0]._base is not None and not inplace_view:
             record_copy_slices(args[0], node)
         return out
     return kernel
-
-
-def _save_inputs(args: tuple, names: list, formula, original) -> dict:
-    """The bound arguments a formula reads: saved tensors (version-checked; ``original``
-    stands for the ``self`` an in-place op overwrites), shape-only stand-ins for other
-    tensors, plain values."""
-    saves = formula.saves if formula is not None else ()
-    node_name = formula.name if formula is not None else ""
-    saved = {}
-    for i, (name, value) in enumerate(zip(names, args)):
-        if isinstance(value, Tensor):
-            if name not in saves:
-                value = _Meta(value)
-            else:
-                value = SavedTensor(original if i == 0 and original is not None else value,
-                                    node_name)
-        saved[name] = value
-    return saved
 
 
 _INPLACE_FORMULAS: dict = {}
