@@ -188,6 +188,13 @@ batch_norm = defop("batch_norm(Tensor input, Tensor? weight, Tensor? bias, "
 @batch_norm.impl("CompositeImplicitAutograd")
 def _batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
                 cudnn_enabled):
+    if input.numel() == 0:
+        # as in torch: a copy (a view or an empty tensor would cut the graph), scaled and
+        # shifted by the first weight and bias elements; no shape or mode checks
+        out = input.clone()
+        if weight is not None:
+            out = out * weight[0]
+        return out if bias is None else out + bias[0]
     return native_batch_norm(input, weight, bias, running_mean, running_var, training,
                              momentum, eps)[0]
 
@@ -358,7 +365,7 @@ def _check_group_norm(input, weight, bias, c, group) -> None:
 
 
 def _grouped(x: np.ndarray, n: int, group: int) -> np.ndarray:
-    return x.reshape(n, group, -1)
+    return x.reshape(n, group, x.size // (n * group) if n * group else 0)
 
 
 @native_group_norm.impl("CPU", "Meta")
@@ -407,8 +414,25 @@ def _native_group_norm_backward(grad_out, input, mean, rstd, weight, N, C, HxW, 
                             save_result=True)
 def _group_norm_derivative(grads, args):
     _, mean, rstd = args.result
-    return native_group_norm_backward(grads[0], args.input, mean, rstd, args.weight, args.N,
-                                      args.C, args.HxW, args.group, [True, True, True])
+    gi, gw, gb = native_group_norm_backward(grads[0], args.input, mean, rstd, args.weight,
+                                            args.N, args.C, args.HxW, args.group,
+                                            [True, True, True])
+    if grads[1].any() or grads[2].any():
+        gi = gi + _group_stats_grad(grads[1], grads[2], args.input, mean, rstd, args.group)
+    return gi, gw, gb
+
+
+def _group_stats_grad(dmean: Tensor, drstd: Tensor, input: Tensor, mean: Tensor,
+                      rstd: Tensor, group: int) -> Tensor:
+    """Input gradient through the returned per-group statistics, as torch differentiates
+    them: ``mean`` is the group mean and ``rstd = (var + eps)^-1/2`` with the biased
+    variance, so ``d rstd / dx = -rstd^3 (x - mean) / M`` over the ``M`` group elements."""
+    n = input.shape[0]
+    x = input.reshape(n, group, -1)
+    m = x.shape[-1]
+    dm, dr = dmean.reshape(n, group, 1), drstd.reshape(n, group, 1)
+    mu, r = mean.reshape(n, group, 1), rstd.reshape(n, group, 1)
+    return (dm / m - dr * r.pow(3) * (x - mu) / m).reshape(input.shape)
 
 
 group_norm = defop("group_norm(Tensor input, int num_groups, Tensor? weight=None, "
