@@ -628,26 +628,30 @@ multilabel_margin_loss_backward = defop(
 
 
 def _multilabel_pairs(self: Tensor, target: Tensor):
-    """(x as (N, C), is_target (N, C), hinge of every (target j, non-target k) pair as
-    (N, C_j, C_k)) after torch's checks; targets run until the first -1 of each row."""
+    """(x as (N, C), times each class is listed as a target (N, C), hinge of every (target
+    j, non-target k) pair times j's count as (N, C_j, C_k)) after torch's checks. Targets run until the first -1 of each row; a
+    target listed twice counts twice, as in torch's loop over the target list."""
     nd = self.ndim
-    if nd > 2 or target._shape != self._shape or (nd == 0 and target.ndim != 0):
+    if not (nd == 0 or nd == 1 and self._shape[0] or nd == 2 and self._shape[1]):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(self._shape)}")
+    if target._shape != self._shape or (nd == 0 and target.ndim != 0):
         raise RuntimeError(f"inconsistent target size: {list(target._shape)} for input of "
                            f"size: {list(self._shape)}")
     n = 1 if nd <= 1 else self._shape[0]
-    c = max(self.numel(), 1) if nd <= 1 else self._shape[1]
+    c = 1 if nd == 0 else self._shape[-1]
     x = values(self).reshape(n, c)
     t = values(target).astype(np.int64, copy=False).reshape(n, c)
     if t.size and (t.min() < -1 or t.max() >= c):
         raise RuntimeError("argument #2 'target' is out of range")
     ended = np.cumsum(t == -1, axis=1) > 0
-    listed = np.zeros((n, c), bool)
+    counts = np.zeros((n, c), x.dtype)
     rows = np.repeat(np.arange(n), c)
     keep = ~ended.reshape(-1)
-    listed[rows[keep], t.reshape(-1)[keep]] = True
+    np.add.at(counts, (rows[keep], t.reshape(-1)[keep]), 1)
     hinge = np.maximum(1 - (x[:, :, None] - x[:, None, :]), 0)
-    hinge = hinge * (listed[:, :, None] & ~listed[:, None, :])
-    return x, listed, hinge
+    hinge = hinge * (counts[:, :, None] * (counts == 0)[:, None, :])
+    return x, counts, hinge
 
 
 @multilabel_margin_loss_forward.impl("CPU", "Meta")
@@ -656,22 +660,22 @@ def _multilabel_margin_forward(self, target, reduction):
     if is_meta(self, target):
         return (result(None, self._dtype, out_shape, self._device),
                 result(None, self._dtype, self._shape, self._device))
-    x, listed, hinge = _multilabel_pairs(self, target)
+    x, counts, hinge = _multilabel_pairs(self, target)
     per_row = hinge.sum((1, 2)) / x.shape[1]
     return (result(_reduce(per_row, reduction), self._dtype, out_shape, self._device),
-            result(listed.astype(x.dtype), self._dtype, self._shape, self._device))
+            result((counts > 0).astype(x.dtype), self._dtype, self._shape, self._device))
 
 
 @multilabel_margin_loss_backward.impl("CPU", "Meta")
 def _multilabel_margin_backward(grad_output, self, target, reduction, is_target):
     if is_meta(grad_output, self, target):
         return result(None, self._dtype, self._shape, self._device)
-    x, _, hinge = _multilabel_pairs(self, target)
+    x, counts, hinge = _multilabel_pairs(self, target)
     n, c = x.shape
     g = values(grad_output).astype(x.dtype, copy=False).reshape(-1)
     if reduction == MEAN:
         g = g / n
-    active = (hinge > 0) * (g / c)[:, None, None]
+    active = (hinge > 0) * counts[:, :, None] * (g / c)[:, None, None]
     grad = active.sum(1) - active.sum(2)
     return result(grad, self._dtype, self._shape, self._device)
 
