@@ -282,9 +282,9 @@ def _avg_setup(self, kernel_size, stride, padding, ceil_mode, divisor_override):
 
 
 def _divide(total: np.ndarray, div: np.ndarray, integral: bool) -> np.ndarray:
-    if integral:  # C++ integer division truncates toward zero
-        q = np.abs(total) // div
-        return np.where(total < 0, -q, q)
+    if integral:  # C++ integer division truncates toward zero (a divisor may be negative)
+        q = np.abs(total) // np.abs(div)
+        return np.where((total < 0) != (div < 0), -q, q)
     return total / div.astype(total.dtype)
 
 
