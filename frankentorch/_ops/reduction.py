@@ -10,7 +10,7 @@ from .._core.storage import cast, store
 from .._tensor import Tensor, empty_tensor, from_array
 from . import iterator as it
 from .copy import check_can_cast, copy_into, resize_out
-from .shape import pair_out, structured_pair_check
+from .shape import NAN_KEY, order_keys, pair_out, positions, structured_pair_check
 
 _LONG_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16",
@@ -1024,24 +1024,13 @@ def _median_dim(self, dim, keepdim=False):
 
 
 def _mode_idx(a: np.ndarray, axis: int) -> np.ndarray:
-    """Index of the most frequent value (smallest value on ties; its last occurrence)."""
+    """Index of the most frequent value as PyTorch picks it: std::sort of (value, position)
+    pairs by value alone, then the last pair of the first longest run of equal values."""
+    from .._kernels.sorting import mode_rows
     m = np.moveaxis(a, axis, -1)
-    rows = m.reshape(-1, m.shape[-1])
+    rows = np.ascontiguousarray(m).reshape(-1, m.shape[-1])
     out = np.empty(rows.shape[0], np.int64)
-    n = rows.shape[1]
-    for r in range(rows.shape[0]):
-        row = rows[r]
-        order = np.argsort(row, kind="stable")
-        s = row[order]
-        best, best_f, i = 0, 0, 0
-        while i < n:
-            j = i + 1
-            while j < n and s[j] == s[i]:
-                j += 1
-            if j - i > best_f:
-                best_f, best = j - i, order[i:j].max()
-            i = j
-        out[r] = best
+    mode_rows(order_keys(rows), positions(rows), a.dtype.kind == "f", NAN_KEY, out)
     return out.reshape(m.shape[:-1])
 
 

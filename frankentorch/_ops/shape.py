@@ -2,8 +2,10 @@
 sort/argsort/topk/kthvalue, unique, searchsorted/bucketize.
 
 Kernels are NumPy routines that do the job at speed (stable argsort, concatenation, a
-vectorised binary search that compares exactly as PyTorch's ``cus_lower_bound`` does);
-half types sort and search through float32 keys (an exact widening, so order is unchanged).
+vectorised binary search that compares exactly as PyTorch's ``cus_lower_bound`` does), and
+for unstable sorts, topk and kthvalue PyTorch's own sorting algorithms (``_kernels/sorting``)
+so that equal values land where PyTorch puts them; half types sort and search through float32
+keys (an exact widening, so order is unchanged).
 Every op computes its output geometry first, so meta tensors (no data) get shapes, dtypes
 and strides only.
 """
@@ -576,11 +578,54 @@ _define_tri("triu", False)
 
 
 # ------------------------------------------------------------------ sort family
+#
+# Stable sorts are unique, so NumPy's stable argsort gives PyTorch's result. Everything else
+# (unstable sort, topk, kthvalue, mode) runs PyTorch's own algorithms (``_kernels/sorting``)
+# over int64 order keys, so equal values come out at PyTorch's positions.
 
-def _argsort_last(arr: np.ndarray, descending: bool) -> np.ndarray:
-    """Stable argsort along the last axis; NaN is the largest value (first when descending),
+NAN_KEY = 0x7FF8000000000000  # above the key of +inf for both float widths
+_RADIX_MIN = 32768  # PyTorch's GRAIN_SIZE: from here 1-D integer sorts are a stable radix sort
+
+
+def _sort_kernels():
+    from .._kernels import sorting
+    return sorting
+
+
+def order_keys(rows: np.ndarray, descending: bool = False) -> np.ndarray:
+    """int64 keys ordered as PyTorch's sort comparators order ``rows``: a float maps to its
+    sign-magnitude bit pattern (so -0.0 and 0.0 share a key), every NaN to one key above
+    +inf; descending order complements the keys (NaN then comes first)."""
+    a = _key(np.ascontiguousarray(rows))
+    if a.dtype.kind == "f":
+        bits = a.view(np.int32 if a.itemsize == 4 else np.int64).astype(np.int64)
+        mag = bits & (0x7FFFFFFF if a.itemsize == 4 else 0x7FFFFFFFFFFFFFFF)
+        keys = np.where(bits < 0, -mag, mag)
+        keys[np.isnan(a)] = NAN_KEY
+    else:
+        keys = a.astype(np.int64)
+    if descending:
+        np.invert(keys, out=keys)
+    return keys
+
+
+def rows_along(self: Tensor, d: int) -> np.ndarray:
+    """The values of ``self`` as a C-contiguous (slices, size of dim ``d``) array."""
+    arr = np.moveaxis(self._array(), d, -1)
+    return np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
+
+
+def positions(rows: np.ndarray) -> np.ndarray:
+    """Every row's element positions 0..n-1 (the index array the kernels permute)."""
+    idx = np.empty(rows.shape, np.int64)
+    idx[...] = np.arange(rows.shape[1], dtype=np.int64)
+    return idx
+
+
+def _stable_argsort(rows: np.ndarray, descending: bool) -> np.ndarray:
+    """Stable argsort of every row; NaN is the largest value (first when descending),
     equal elements keep their order in both directions."""
-    key = _key(arr)
+    key = _key(rows)
     if not descending:
         return np.argsort(key, axis=-1, kind="stable")
     n = key.shape[-1]
@@ -588,15 +633,31 @@ def _argsort_last(arr: np.ndarray, descending: bool) -> np.ndarray:
     return (n - 1 - rev)[..., ::-1]
 
 
-def _sorted_along(self: Tensor, d: int, descending: bool):
-    """(values, indices) as NumPy arrays with the input's shape (dim ``d`` sorted)."""
-    arr = np.moveaxis(self._array(), d, -1)
-    idx = _argsort_last(arr, descending)
-    vals = np.take_along_axis(arr, idx, axis=-1)
-    return np.moveaxis(vals, -1, d), np.moveaxis(idx, -1, d)
+def _sort_order(self: Tensor, d: int, rows: np.ndarray, descending: bool,
+                stable: bool) -> np.ndarray:
+    """PyTorch's sort permutation of every row: the identity along a stride-0 dim (not
+    sorted at all), a stable sort where asked or where PyTorch radix-sorts (1-D integers,
+    ascending, at least GRAIN_SIZE elements), else std::sort."""
+    if self._stride[d] == 0:
+        return positions(rows)
+    if stable or (self.ndim == 1 and not descending and rows.shape[1] >= _RADIX_MIN
+                  and self._dtype.kind in "ui"):
+        return _stable_argsort(rows, descending)
+    keys = order_keys(rows, descending)
+    idx = positions(rows)
+    _sort_kernels().sort_rows(keys, idx, False, 0)
+    return idx
 
 
-def _sort_compute(self, dim, descending):
+def _unrows(a: np.ndarray, self: Tensor, d: int) -> np.ndarray:
+    """Inverse of ``rows_along`` for a result of the same row length."""
+    moved = list(self._shape)
+    moved.append(moved.pop(d))
+    moved[-1] = a.shape[1]
+    return np.moveaxis(a.reshape(moved), -1, d)
+
+
+def _sort_compute(self, dim, descending, stable=False):
     dim = as_int("sort", "dim", dim)
     d = normalize_dim(dim, self.ndim)
     strides = it.dense_like_strides(self)
@@ -608,9 +669,10 @@ def _sort_compute(self, dim, descending):
         store(values._array(), self._array())
         store(indices._array(), 0)
         return values, indices
-    v, i = _sorted_along(self, d, bool(descending))
-    store(values._array(), v)
-    store(indices._array(), i)
+    rows = rows_along(self, d)
+    idx = _sort_order(self, d, rows, bool(descending), bool(stable))
+    store(values._array(), _unrows(np.take_along_axis(rows, idx, -1), self, d))
+    store(indices._array(), _unrows(idx, self, d))
     return values, indices
 
 
@@ -632,7 +694,7 @@ def _sort(self, dim=-1, descending=False):
 
 @sort_stable.impl("CPU", "Meta")
 def _sort_stable(self, stable=None, dim=-1, descending=False):
-    return RT.sort(_sort_compute(self, dim, descending))
+    return RT.sort(_sort_compute(self, dim, descending, stable))
 
 
 def structured_pair_check(self: Tensor, first: Tensor, second: Tensor,
@@ -659,7 +721,7 @@ def pair_out(op, functional, result_type, check=structured_pair_check) -> None:
 
 pair_out(sort_values, _sort_compute, RT.sort_out)
 pair_out(sort_values_stable,
-         lambda self, stable, dim, descending: _sort_compute(self, dim, descending),
+         lambda self, stable, dim, descending: _sort_compute(self, dim, descending, stable),
          RT.sort_out)
 
 
@@ -677,12 +739,12 @@ def _argsort(self, dim=-1, descending=False):
 
 @argsort_stable.impl("CPU", "Meta")
 def _argsort_stable(self, stable=False, dim=-1, descending=False):
-    return _sort_compute(self, dim, descending)[1]
+    return _sort_compute(self, dim, descending, stable)[1]
 
 
 @argsort_stable_out.impl("CPU", "Meta")
 def _argsort_stable_out(self, stable=False, dim=-1, descending=False, out=None):
-    res = _sort_compute(self, dim, descending)[1]
+    res = _sort_compute(self, dim, descending, stable)[1]
     _check_out_dtype(out, D.int64)
     return _write_out(out, res, (self,), strided=True)
 
@@ -707,11 +769,13 @@ def _topk_compute(self, k, dim, largest, sorted_):
         store(values._array(), self._array())
         store(indices._array(), 0)
         return values, indices
-    v, i = _sorted_along(self, d, bool(largest))
-    take = [slice(None)] * self.ndim
-    take[d] = slice(0, k)
-    store(values._array(), v[tuple(take)])
-    store(indices._array(), i[tuple(take)])
+    rows = rows_along(self, d)
+    keys = order_keys(rows, bool(largest))
+    idx = positions(rows)
+    _sort_kernels().topk_rows(keys, idx, k, bool(sorted_))
+    idx = idx[:, :k]
+    store(values._array(), _unrows(np.take_along_axis(rows, idx, -1), self, d))
+    store(indices._array(), _unrows(idx, self, d))
     return values, indices
 
 
@@ -753,11 +817,12 @@ def _kthvalue_compute(self, k, dim, keepdim):
         store(values._array(), self._array())
         store(indices._array(), 0)
         return values, indices
-    v, i = _sorted_along(self, d, False)
-    take = [slice(None)] * self.ndim
-    take[d] = slice(k - 1, k)
-    store(values._array(), v[tuple(take)].reshape(shape))
-    store(indices._array(), i[tuple(take)].reshape(shape))
+    rows = rows_along(self, d)
+    idx = positions(rows)
+    _sort_kernels().quickselect_rows(order_keys(rows), idx, k - 1)
+    idx = idx[:, k - 1:k]
+    store(values._array(), np.take_along_axis(rows, idx, -1).reshape(shape))
+    store(indices._array(), idx.reshape(shape))
     return values, indices
 
 
@@ -773,7 +838,18 @@ def _kthvalue(self, k, dim=-1, keepdim=False):
     return RT.kthvalue(_kthvalue_compute(self, k, dim, keepdim))
 
 
-pair_out(kthvalue_values, _kthvalue_compute, RT.kthvalue_out)
+def _kthvalue_out_check(self: Tensor, values: Tensor, indices: Tensor) -> None:
+    """kthvalue also refuses a values tensor that is its input itself (PyTorch's
+    assert_no_overlap); partial overlaps are refused when the result is written."""
+    if values._storage is self._storage and values._offset == self._offset and \
+            values._shape == self._shape and values._stride == self._stride and self.numel():
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                           "written-to tensor refer to a single memory location. Please "
+                           "clone() the tensor before performing the operation.")
+    structured_pair_check(self, values, indices)
+
+
+pair_out(kthvalue_values, _kthvalue_compute, RT.kthvalue_out, _kthvalue_out_check)
 
 
 # ------------------------------------------------------------------ unique
