@@ -136,9 +136,6 @@ def _embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     _check_indices("embedding", indices)
-    if sparse:
-        raise NotImplementedError("sparse embedding gradients are not supported by "
-                                  "frankentorch")
     shape = indices._shape + (weight._shape[1],)
     if is_meta(weight, indices):
         return result(None, weight._dtype, shape, weight._device)
@@ -148,6 +145,11 @@ def _embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse
 
 @embedding_op.backward("EmbeddingBackward0", saves=("indices",), inputs=("weight",))
 def _embedding_derivative(grad, args):
+    """The dense weight gradient; ``sparse=True`` asks for a sparse (COO) one, a layout
+    frankentorch lacks, so that gradient fails closed rather than arriving dense."""
+    if args.sparse:
+        raise NotImplementedError("embedding(sparse=True): frankentorch has no sparse tensors "
+                                  "for the weight gradient; use sparse=False")
     return embedding_backward_op(grad, args.indices, args.weight.shape[0], args.padding_idx,
                                  args.scale_grad_by_freq)
 
