@@ -26,11 +26,15 @@ def train(opt, steps, loss_of, after_backward=None, sched=None):
     return losses
 
 
-def mlp_adam(T, steps=200):
+def mlp_adam(T, steps=200, column_major=False):
     T.manual_seed(0)
     nn = T.nn
     model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 32), nn.Tanh(),
                           nn.Linear(32, 3))
+    if column_major:  # the same values, stored transposed
+        for m in model:
+            if isinstance(m, nn.Linear):
+                m.weight = nn.Parameter(m.weight.detach().t().contiguous().t())
     x = T.randn(128, 20)
     y = T.randint(0, 3, (128,))
     opt = T.optim.Adam(model.parameters(), lr=1e-3)
@@ -84,6 +88,14 @@ def transformer_encoder(T, steps=20):
         head(layer(x, src_key_padding_mask=pad)[:, 0]), y)), model
 
 
+# Final parameters: 200 Adam steps turn last-bit differences of a gradient that hovers around
+# zero into full-size steps. torch against itself, with only the weights' memory layout
+# changed (column-major: its matmul backward then sums in another order), ends up to 5.3e-5
+# apart on 9 first-layer weights of mlp_adam, so that program gets twice that spread as
+# absolute tolerance; the others keep 1e-5.
+PARAM_ATOL = {"mlp_adam": 1e-4}
+
+
 def compare(prog):
     lt, mt = prog(torch)
     lf, mf = prog(ft)
@@ -92,7 +104,7 @@ def compare(prog):
     for (nt, pt), (nf, pf) in zip(mt.named_parameters(), mf.named_parameters()):
         assert nt == nf
         np.testing.assert_allclose(pf.detach().numpy(), pt.detach().numpy(), rtol=1e-4,
-                                   atol=1e-5)
+                                   atol=PARAM_ATOL.get(prog.__name__, 1e-5))
 
 
 @pytest.mark.parametrize("prog", [mlp_adam, lstm_regression, sgd_momentum_gru,
@@ -100,6 +112,16 @@ def compare(prog):
                          ids=["mlp-adam-200", "lstm-adam-50", "gru-sgd-50", "transformer-20"])
 def test_training_matches_torch(prog):
     compare(prog)
+
+
+def test_adam_parameter_tolerance_is_torchs_own_spread():
+    """The mlp_adam tolerance is not looser than torch's own sensitivity to the weights'
+    layout requires: torch with column-major weights stays within it, and leaves the default
+    1e-5 (so the looser bound is needed)."""
+    _, mt = mlp_adam(torch)
+    _, mc = mlp_adam(torch, column_major=True)
+    diffs = [float((a - b).abs().max()) for a, b in zip(mt.parameters(), mc.parameters())]
+    assert 1e-5 < max(diffs) <= PARAM_ATOL["mlp_adam"]
 
 
 def test_initial_parameters_bit_identical():

@@ -306,16 +306,17 @@ class OpPacket:
         return call
 
     def method(self) -> Callable:
-        """The ``Tensor.<name>`` method."""
-        if len(self.overloads) == 1:
-            op = self.overloads[0]
+        """The ``Tensor.<name>`` method (methods take no ``out=``, as in PyTorch)."""
+        overloads = [op for op in self.overloads if not _is_out(op)] or self.overloads
+        if len(overloads) == 1:
+            op = overloads[0]
             run = op.run
 
             def method(*args, **kwargs):
                 return run(op.bind_method(*args, **kwargs))
             method.__name__ = self.name
             return method
-        choose = self._chooser("bind_method", self.overloads)
+        choose = self._chooser("bind_method", overloads)
 
         def call(*args, **kwargs):
             return choose(*args, **_python_kwargs(kwargs)) if kwargs else choose(*args)

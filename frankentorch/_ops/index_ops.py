@@ -1103,4 +1103,5 @@ def _masked_scatter_backward(grad, args):
 
 @index.backward("IndexBackward0", saves=("indices",))
 def _index_backward(grad, args):
-    return _zeros_shaped(args.self, grad).index_put(args.indices, grad, True)
+    # the internal index_put, which takes None (a full slice) among the indices
+    return _index_put_impl_(_zeros_shaped(args.self, grad), args.indices, grad, True)

@@ -1126,10 +1126,10 @@ def _mm_mat1_grad(grad: Tensor, mat1, mat2: Tensor) -> Tensor:
 
 
 def _mm_mat2_grad(grad: Tensor, mat1: Tensor, mat2) -> Tensor:
-    """``mat1ᵀ @ grad``. (torch computes ``(gradᵀ @ mat1)ᵀ`` for a column-major mat2; with
-    NumPy's BLAS this order rounds closer to torch's results: 4% of float32 elements differ
-    by an ulp, against 8%.)"""
-    return mat1.t().mm(grad)
+    """torch's mm_mat2_backward: a column-major mat2 (a linear layer's ``weight.t()``) gets
+    its gradient column-major, so the weight's gradient is row-major as the weight (no copy
+    when it is stored in ``.grad``)."""
+    return grad.t().mm(mat1).t() if _column_major(mat2) else mat1.t().mm(grad)
 
 
 @mm_op.backward("MmBackward0", saves=("self", "mat2"))

@@ -640,7 +640,7 @@ def _np_sigmoid_backward(g, y, out):
 
 def _np_threshold_backward(g, x, out, threshold):
     np.copyto(out, g)
-    out[x <= threshold] = 0  # zero even where grad is NaN, as torch
+    np.copyto(out, 0, where=x <= threshold)  # zero even where grad is NaN, as torch
 
 
 tanh_backward = _fused_backward("tanh_backward(Tensor grad_output, Tensor output) -> Tensor",

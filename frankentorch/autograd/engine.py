@@ -130,13 +130,6 @@ def _needed(roots: list[Node], targets: set[Node]) -> set[Node]:
     return needed
 
 
-def _accumulate(buffer: list, index: int, grad) -> None:
-    if grad is None:
-        return
-    prev = buffer[index]
-    buffer[index] = grad if prev is None else prev + grad
-
-
 def run_backward(root_edges: list, root_grads: list, *, keep_graph: bool, create_graph: bool,
                  inputs: list | None = None, accumulate: bool = True,
                  report: BackwardReport | None = None) -> list:
@@ -214,75 +207,75 @@ def _execute(root_edges, root_grads, keep_graph, create_graph, inputs, accumulat
     else:
         needed = targets = None
     captured = [None] * (len(inputs) if inputs is not None else 0)
-    buffers: dict[Node, list] = {}
-    ready: list = []
-    tie = 0
-
-    def deliver(edge, grad) -> None:
-        nonlocal tie
-        node, nr = edge
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * max(_num_inputs(node), nr + 1)
-        _accumulate(buf, nr, grad)
-        deps[node] -= 1
-        if deps[node] == 0:
-            heapq.heappush(ready, (-node.sequence_nr, tie, node))
-            tie += 1
-
-    for edge, grad in zip(root_edges, root_grads):
-        if edge is not None:
-            deliver(edge, grad)
-    peak = len(ready)
+    buffers: dict[Node, list] = {graph_root: []}
+    ready: list = [(0, 0, graph_root)]  # runs first, handing out the root gradients
+    tie = 1
+    push, pop = heapq.heappush, heapq.heappop
+    peak = 1
     previous = grad_mode.is_grad_enabled()
     grad_mode.set_grad_enabled_flag(create_graph)
     try:
         while ready:
-            peak = max(peak, len(ready))
-            _, _, node = heapq.heappop(ready)
+            if len(ready) > peak:
+                peak = len(ready)
+            node = pop(ready)[2]
             grads = buffers.pop(node)
-            if report is not None:
-                report.nodes.append(_record(node, initial_deps))
-            for hook in node._pre_hooks:
-                out = hook(tuple(grads))
-                if out is not None:
-                    grads = list(out)
-            if captures:
-                for i, g in enumerate(grads):
-                    key = (node, i)
-                    if key in captures:
-                        captured[captures[key]] = g
-            if needed is not None and node not in needed:
-                continue
-            if isinstance(node, AccumulateGrad):
-                if inputs is None or accumulate:
-                    g = grads[0]
-                    if g is not None:
-                        if id(g._storage) in claimed:
-                            g = g.clone()
-                        claimed.add(id(g._storage))
-                    _accumulate_leaf(node.variable, g, create_graph)
-                continue
-            outs = node.apply(tuple(grads))
-            for hook in node._hooks:
-                r = hook(outs, tuple(grads))
-                if r is not None:
-                    outs = r
-            if not keep_graph:
-                node.release_variables()
+            if node is graph_root:
+                outs = root_grads
+                wanted = None  # every root gets its gradient
+            else:
+                if report is not None:
+                    report.nodes.append(_record(node, initial_deps))
+                for hook in node._pre_hooks:
+                    out = hook(tuple(grads))
+                    if out is not None:
+                        grads = list(out)
+                if captures:
+                    for i, g in enumerate(grads):
+                        key = (node, i)
+                        if key in captures:
+                            captured[captures[key]] = g
+                if needed is not None and node not in needed:
+                    continue
+                if node.__class__ is AccumulateGrad:
+                    if inputs is None or accumulate:
+                        g = grads[0]
+                        if g is not None:
+                            if id(g._storage) in claimed:
+                                g = g.clone()
+                            claimed.add(id(g._storage))
+                        _accumulate_leaf(node.variable, g, create_graph)
+                    continue
+                outs = node.apply(tuple(grads))
+                for hook in node._hooks:
+                    r = hook(outs, tuple(grads))
+                    if r is not None:
+                        outs = r
+                if not keep_graph:
+                    node.release_variables()
+                wanted = needed
             for edge, g in zip(node.next_functions, outs):
-                if edge is not None and (needed is None or edge[0] in needed or
-                                         edge[0] in targets):
-                    deliver(edge, g)
+                if edge is None:
+                    continue
+                nxt, nr = edge
+                if wanted is not None and nxt not in wanted and nxt not in targets:
+                    continue
+                buf = buffers.get(nxt)
+                if buf is None:
+                    buf = buffers[nxt] = [None] * max(nxt.num_outputs, nr + 1)
+                if g is not None:
+                    prev = buf[nr]
+                    buf[nr] = g if prev is None else prev + g
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    push(ready, (-nxt.sequence_nr, tie, nxt))
+                    tie += 1
     finally:
         grad_mode.set_grad_enabled_flag(previous)
     if report is not None:
         report.peak_ready_queue = max(report.peak_ready_queue, peak)
     return captured
-
-
-def _num_inputs(node: Node) -> int:
-    return getattr(node, "num_outputs", 1)
 
 
 def _record(node: Node, initial_deps: dict) -> NodeRecord:

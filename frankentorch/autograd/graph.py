@@ -29,6 +29,7 @@ class Node:
     # hooks and metadata are rare: nodes share these empty defaults until one is added
     _pre_hooks: list | tuple = ()
     _hooks: list | tuple = ()
+    num_outputs = 1  # gradients the node takes (outputs of the op it differentiates)
 
     def __init__(self, next_functions: tuple = ()) -> None:
         self.next_functions = next_functions

@@ -169,6 +169,8 @@ def _convert(obj, leaves: dict | None = None):
         raise _Unconvertible("torch.Generator argument")
     if isinstance(obj, torch.Size):
         return tuple(obj)
+    if isinstance(obj, torch.nn.Module):  # a callable argument (distance_function=...)
+        return lambda *a, **k: _unwrap(obj(*_wrap(a), **_wrap(k)))
     if isinstance(obj, (list, tuple)):
         items = [_convert(o, leaves) for o in obj]
         return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
@@ -300,6 +302,8 @@ def _unwrap(obj):
 def _wrap(obj):
     if isinstance(obj, ft.Tensor):
         return _Proxy(obj)
+    if isinstance(obj, dict):
+        return {k: _wrap(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)) and not isinstance(obj, ft.Size):
         items = [_wrap(o) for o in obj]
         return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
