@@ -396,13 +396,22 @@ def _cname(t: Tensor) -> str:
 
 def _fused_ok(query, key, value, attn_mask, dropout_p) -> bool:
     """ATen's CPU choice of the fused kernel: 4-D inputs, no dropout, one head size, unit
-    last-dim strides, non-empty sequences and a 2-D or 4-D mask."""
+    last-dim strides, non-empty sequences and a mask that does not require grad and
+    broadcasts from 2-D or 4-D."""
     return (query.ndim == key.ndim == value.ndim == 4 and dropout_p == 0.0
             and query._dtype in (D.float32, D.float64)
             and query._shape[-1] == key._shape[-1] == value._shape[-1]
             and all(t._stride[-1] == 1 or t._shape[-1] == 1 for t in (query, key, value))
             and query._shape[-2] > 0 and key._shape[-2] > 0
-            and (attn_mask is None or attn_mask.ndim in (2, 4)))
+            and (attn_mask is None or _fused_mask_ok(attn_mask, query, key)))
+
+
+def _fused_mask_ok(mask, query, key) -> bool:
+    """check_attn_mask_shape: no gradient, and each mask dim equal to the scores' or 1."""
+    if mask.requires_grad or mask.ndim not in (2, 4):
+        return False
+    scores = query._shape[:2] + (query._shape[2], key._shape[2])
+    return all(m in (1, n) for m, n in zip(mask._shape[::-1], scores[::-1]))
 
 
 def _sdpa_math(query, key, value, attn_mask, dropout_p, is_causal, scale):
