@@ -417,7 +417,9 @@ def _group_norm_derivative(grads, args):
     gi, gw, gb = native_group_norm_backward(grads[0], args.input, mean, rstd, args.weight,
                                             args.N, args.C, args.HxW, args.group,
                                             [True, True, True])
-    if grads[1].any() or grads[2].any():
+    # torch adds the statistics' part only when both of their gradients are defined (an
+    # undefined gradient arrives here as zeros)
+    if grads[1].any() and grads[2].any():
         gi = gi + _group_stats_grad(grads[1], grads[2], args.input, mean, rstd, args.group)
     return gi, gw, gb
 
