@@ -749,6 +749,21 @@ def _argsort_stable_out(self, stable=False, dim=-1, descending=False, out=None):
     return _write_out(out, res, (self,), strided=True)
 
 
+msort = defop("msort(Tensor self) -> Tensor")
+msort_out = defop("msort.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)")
+
+
+@msort.impl("CompositeImplicitAutograd")
+def _msort(self):
+    return sort(self, 0)[0]
+
+
+@msort_out.impl("CompositeImplicitAutograd")
+def _msort_out(self, out=None):
+    return sort_values(self, 0, False, values=out, indices=empty_tensor((0,), D.int64,
+                                                                        self._device))[0]
+
+
 def _topk_compute(self, k, dim, largest, sorted_):
     k = as_int("topk", "k", k)
     dim = as_int("topk", "dim", dim)
