@@ -148,6 +148,27 @@ def test_large_rows_and_radix_threshold(dt):
     _both(lambda m, t: m.sort(t), x)
 
 
+# McIlroy adversaries for std::sort and std::nth_element at n = 64 (each value halved, so
+# with ties): they drive introsort/introselect to the depth limit, where it heap-sorts/-selects
+SORT_KILLER = [23, 0, 26, 1, 30, 2, 25, 3, 28, 4, 24, 5, 31, 6, 23, 7, 27, 8, 22, 9, 29, 10, 12,
+               11, 31, 30, 29, 28, 27, 26, 25, 24, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 22, 20,
+               21, 19, 20, 18, 19, 17, 18, 16, 17, 15, 16, 14, 15, 13, 14, 12, 13, 21]
+SELECT_KILLER = [12, 0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16, 8, 16, 9, 16, 10,
+                 16, 11, 15, 15, 16, 14, 14, 13, 13, 12, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+SELECT_KILLER += [16] * 20
+
+
+@pytest.mark.parametrize("dt", ("int64", "float32"))
+def test_depth_limit_fallbacks(dt):
+    x = torch.tensor(SORT_KILLER, dtype=TORCH_DTYPE[dt])
+    _both(lambda m, t: m.sort(t), x)
+    _both(lambda m, t: m.sort(-t, descending=True), x)
+    x = torch.tensor(SELECT_KILLER, dtype=TORCH_DTYPE[dt])
+    for sorted_ in (True, False):
+        _both(lambda m, t: m.topk(t, 33, largest=False, sorted=sorted_), x)
+        _both(lambda m, t: m.topk(-t, 33, sorted=sorted_), x)
+
+
 def test_stride_zero_dim_is_not_sorted():
     """An expanded (stride-0) dim is returned as is, indices 0..n-1."""
     x = torch.tensor([[1.0], [float("nan")], [-0.0]]).expand(3, 40)
