@@ -354,10 +354,13 @@ def empty_contiguous(shape: tuple, n: int, dt: _dt.dtype) -> Tensor:
 def empty_tensor(shape, dt: _dt.dtype, dev: device = CPU, stride=None) -> Tensor:
     """A new tensor with fresh storage (contiguous unless ``stride`` is given)."""
     shape = tuple(shape)
-    if stride is None:
+    contiguous = stride is None
+    if contiguous:
         stride = contiguous_strides(shape)
     check_geometry(shape, stride, 0, dt.itemsize, 1 << 62)
     n = numel_of(shape)
+    if contiguous and dev is CPU:
+        return empty_contiguous(shape, n, dt)
     if n:
         n = 1 + sum((s - 1) * st for s, st in zip(shape, stride))
     nbytes = n * dt.itemsize

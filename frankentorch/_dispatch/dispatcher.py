@@ -48,13 +48,15 @@ def _symbols() -> dict:
 class Backward:
     """A derivative formula declared next to its op (the derivatives.yaml entry):
     ``fn(grads, args)`` returns the gradients of the differentiable inputs; ``name`` is
-    PyTorch's node name; ``saves`` names the tensor arguments the formula reads."""
+    PyTorch's node name; ``saves`` names the tensor arguments the formula reads; ``outputs``
+    (derivatives.yaml's output_differentiability) marks which outputs get gradients."""
 
-    __slots__ = ("name", "fn", "saves", "save_result", "inputs")
+    __slots__ = ("name", "fn", "saves", "save_result", "inputs", "outputs")
 
-    def __init__(self, name: str, fn: Callable, saves, save_result: bool, inputs) -> None:
+    def __init__(self, name: str, fn: Callable, saves, save_result: bool, inputs,
+                 outputs: tuple[bool, ...] | None = None) -> None:
         self.name, self.fn, self.saves = name, fn, frozenset(saves)
-        self.save_result, self.inputs = save_result, inputs
+        self.save_result, self.inputs, self.outputs = save_result, inputs, outputs
 
 
 class Op:
@@ -78,11 +80,13 @@ class Op:
         self._autograd_mask = _NOT_AUTOGRAD
 
     def backward(self, name: str, *, saves=(), save_result: bool = False,
-                 inputs: tuple[str, ...] | None = None) -> Callable[[Callable], Callable]:
+                 inputs: tuple[str, ...] | None = None,
+                 outputs: tuple[bool, ...] | None = None) -> Callable[[Callable], Callable]:
         """Decorator declaring ``fn(grads, args)`` as this op's derivative; ``inputs`` names
-        the differentiable tensor arguments (default: all)."""
+        the differentiable tensor arguments (default: all), ``outputs`` flags the
+        differentiable outputs (default: all floating ones)."""
         def register(fn: Callable) -> Callable:
-            self.derivative = Backward(name, fn, saves, save_result, inputs)
+            self.derivative = Backward(name, fn, saves, save_result, inputs, outputs)
             self._cache.clear()  # autograd kernels are built around the formula
             return fn
         return register
@@ -331,8 +335,12 @@ class OpPacket:
         def call(*args, **kwargs):
             bound = []
             for op in ops:
+                bind = getattr(op, binder)
+                limit = getattr(bind, "max_positional", None)
+                if limit is not None and len(args) > limit:
+                    continue
                 try:
-                    a = getattr(op, binder)(*args, **_out_kwargs(op, kwargs))
+                    a = bind(*args, **_out_kwargs(op, kwargs))
                 except TypeError:
                     continue
                 if _fits(op.schema, a):

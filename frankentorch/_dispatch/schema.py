@@ -1145,4 +1145,7 @@ def _build_binder(
     fn.__qualname__ = op
     fn.__doc__ = f"Bind a call of {expected}."
     fn.__ft_source__ = src
+    # most positional values a call can have (None: unbounded), so overload selection can
+    # pass over an overload without a failed bind
+    fn.max_positional = None if varargs else len(pos)
     return fn

@@ -403,3 +403,22 @@ def pred_serial(op, a, a_off, a_st, out, o_off, o_st, shape, p0, p1, p2):
 @njit(cache=True, parallel=True, error_model="numpy")
 def pred_parallel(op, a, a_off, a_st, out, o_off, o_st, shape, p0, p1, p2):
     _unary(_pred, op, a, a_off, a_st, out, o_off, o_st, shape, p0, p1, p2)
+
+
+# ---------------------------------------------------------------- flat kernels of hot nn ops
+# One op per loop, so LLVM vectorises it (the op-code chain of the grouped kernels keeps
+# them scalar): contiguous 1-d buffers of one float dtype, serial.
+
+@njit(cache=True, error_model="numpy")
+def relu_flat(a, out):
+    """out = relu(a): 0 where a < 0, else a (so NaN and -0.0 pass through, as torch)."""
+    for i in range(a.shape[0]):
+        v = a[i]
+        out[i] = type(v)(0) if v < 0 else v
+
+
+@njit(cache=True, error_model="numpy")
+def threshold_backward_flat(g, x, threshold, out):
+    """out = 0 where x <= threshold, else g (a NaN gradient is zeroed too, as torch)."""
+    for i in range(g.shape[0]):
+        out[i] = type(threshold)(0) if x[i] <= threshold else g[i]

@@ -1,6 +1,8 @@
 """sum and mean over all dims or ``dim`` (int or tuple), with ``keepdim`` and ``dtype``."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._core import dtype as D
@@ -11,6 +13,14 @@ from .._tensor import Tensor, empty_tensor, from_array
 from . import iterator as it
 from .copy import check_can_cast, copy_into, resize_out
 from .shape import NAN_KEY, order_keys, pair_out, positions, structured_pair_check
+
+
+@functools.cache
+def _kernels():
+    """The Numba reduction kernels, imported on first use (keeps ``import frankentorch``
+    fast)."""
+    from .._kernels import reduce
+    return reduce
 
 _LONG_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16",
@@ -50,11 +60,13 @@ def _accumulate_dtype(d: D.dtype) -> D.dtype:
 def sum_into(self: Tensor, dims, acc: D.dtype) -> np.ndarray:
     """Sum ``self`` over ``dims`` into a flat contiguous array of dtype ``acc``."""
     keep = [i for i in range(self.ndim) if i not in dims]
-    n_out = numel_of(self._shape[i] for i in keep)
+    n_out = numel_of([self._shape[i] for i in keep])
     out = np.empty(max(n_out, 1), dtype=acc.np_dtype)
     src = _cast(self, D.float32) if self._dtype in (D.float16, D.bfloat16) else self
     # reduced dims ordered so the one with the smallest stride is innermost
-    red = sorted((i for i in dims if self._shape[i] != 1), key=lambda i: -src._stride[i])
+    red = [i for i in dims if self._shape[i] != 1]
+    if len(red) > 1:
+        red.sort(key=lambda i: -src._stride[i])
     r_shape = [src._shape[i] for i in red] or [1]
     r_st = [src._stride[i] for i in red] or [0]
     o_shape = [src._shape[i] for i in keep] or [1]
@@ -62,7 +74,7 @@ def sum_into(self: Tensor, dims, acc: D.dtype) -> np.ndarray:
     if numel_of(self._shape) == 0:
         out[:] = 0
         return out[:n_out]
-    from .._kernels import reduce as K
+    K = _kernels()
     big = self.numel() >= it.PARALLEL_MIN
     kernel = K.sum_parallel if big else K.sum_serial
     if keep and red and o_shape[-1] > 1 and o_st[-1] < min(src._stride[i] for i in red):
@@ -98,7 +110,8 @@ def _reduce(self: Tensor, dim, keepdim: bool, dtype, mean: bool) -> Tensor:
         count = numel_of(self._shape[i] for i in dims)
         values = values / acc.np_dtype.type(count) if count else values * np.nan
         values = values.astype(acc.np_dtype, copy=False)
-    result._data[: values.size] = cast(values, out_dt.np_dtype)
+    result._data[: values.size] = values if values.dtype == out_dt.np_dtype else \
+        cast(values, out_dt.np_dtype)
     return result
 
 
@@ -1146,7 +1159,7 @@ def _softmax_impl(self, dim, dtype, log):
         return _wrap(0.0 if log else 1.0, src._dtype, (), self._device)
     a = _vals(src)
     if d == self.ndim - 1 and a.dtype == np.float32:
-        from .._kernels import reduce as K
+        K = _kernels()
         x = np.ascontiguousarray(a).reshape(-1, self._shape[-1])
         res = out._data.reshape(x.shape) if src._dtype not in _HALF else np.empty_like(x)
         kern = K.softmax_rows_parallel if x.size >= it.PARALLEL_MIN else K.softmax_rows_serial

@@ -362,8 +362,19 @@ def _relu_dtype(self):
     return self._dtype
 
 
-_register("relu", _relu_dtype, _by_kind("RELU", "I_RELU", None), out_schema=None,
-          inplace_fn=True)
+_relu_kernel = _by_kind("RELU", "I_RELU", None)
+
+
+def _relu(x, out, dt):
+    if it.same_dense_floats(x, out) and out.numel() < it.PARALLEL_MIN:
+        n = out.numel()
+        _kernels().relu_flat(x._data[x._offset:x._offset + n],
+                             out._data[out._offset:out._offset + n])
+        return out
+    return _relu_kernel(x, out, dt)
+
+
+_register("relu", _relu_dtype, _relu, out_schema=None, inplace_fn=True)
 
 
 def _nan_to_num(x, out, dt, nan=None, posinf=None, neginf=None):
@@ -638,9 +649,9 @@ def _np_sigmoid_backward(g, y, out):
     np.multiply(g, out, out=out)
 
 
-def _np_threshold_backward(g, x, out, threshold):
-    np.copyto(out, g)
-    np.copyto(out, 0, where=x <= threshold)  # zero even where grad is NaN, as torch
+def _flat_threshold_backward(g, x, out, threshold):
+    _kernels().threshold_backward_flat(g.reshape(-1), x.reshape(-1), g.dtype.type(threshold),
+                                       out.reshape(-1))
 
 
 tanh_backward = _fused_backward("tanh_backward(Tensor grad_output, Tensor output) -> Tensor",
@@ -650,7 +661,7 @@ sigmoid_backward = _fused_backward(
     lambda g, y: g * ((1 - y) * y))
 threshold_backward = _fused_backward(
     "threshold_backward(Tensor grad_output, Tensor self, Scalar threshold) -> Tensor",
-    _np_threshold_backward, lambda g, x, threshold: g.masked_fill(x <= threshold, 0))
+    _flat_threshold_backward, lambda g, x, threshold: g.masked_fill(x <= threshold, 0))
 
 
 @overload("tanh").backward("TanhBackward0", save_result=True)

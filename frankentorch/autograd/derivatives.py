@@ -152,8 +152,8 @@ class OpBackward(Node):
             g = grads[0]
             out = plan.formula.fn(g if g is not None else _zeros(self._output_metas[0]),
                                   _Args(self))
-        else:
-            out = plan.formula.fn(tuple(g if g is not None else _zeros(m)
+        else:  # outputs without gradients (non-differentiable ones) get None
+            out = plan.formula.fn(tuple(g if g is not None or m is None else _zeros(m)
                                         for g, m in zip(grads, self._output_metas)),
                                   _Args(self))
         if out.__class__ is not tuple:
@@ -282,10 +282,12 @@ def _autograd_kernel(op: "_dispatch.Op", bits: int) -> Callable:
         node._input_metas = input_metas
         node._list_lengths = lengths
         node.num_outputs = len(outputs)
-        node._output_metas = tuple((o._shape, o._dtype) if isinstance(o, Tensor) else None
-                                   for o in outputs)
+        differentiable = formula.outputs or (True,) * len(outputs)
+        node._output_metas = tuple(
+            (o._shape, o._dtype) if d and isinstance(o, Tensor) and o._dtype.is_floating_point
+            else None for o, d in zip(outputs, differentiable))
         for nr, o in enumerate(outputs):
-            if isinstance(o, Tensor) and o._dtype.is_floating_point:
+            if node._output_metas[nr] is not None:
                 o._grad_fn = node
                 o._output_nr = nr
                 o._requires_grad = True
