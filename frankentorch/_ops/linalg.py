@@ -1163,8 +1163,6 @@ def _addmm_backward(grad, args):
             scaled(_mm_mat2_grad(grad, m1, m2), args.alpha) if args.needs_grad("mat2") else None)
 
 
-
-
 def _overload(name: str):
     from .unary import overload
     return overload(name)

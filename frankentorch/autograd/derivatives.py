@@ -216,6 +216,7 @@ def _autograd_kernel(op: "_dispatch.Op", bits: int) -> Callable:
                            False, None)
     plan = _Plan(op, formula)
     diff_pos, list_pos = plan.diff_pos, plan.list_pos
+    differentiable = formula.outputs  # None: every floating output
     below_bits = bits & _AFTER_AUTOGRAD
     below = op._cache.get(below_bits) or op._resolve(below_bits)
     state = _grad_mode._state
@@ -257,9 +258,9 @@ def _autograd_kernel(op: "_dispatch.Op", bits: int) -> Callable:
             finally:
                 state.enabled = previous
         # inputs as they are before the op (an in-place op may change self)
-        input_metas = tuple((t._shape, t._dtype) if getattr(t, "_requires_grad", False)
-                            else None for t in inputs)
-        edges = tuple(gradient_edge(t) for t in inputs)
+        input_metas = tuple([(t._shape, t._dtype) if getattr(t, "_requires_grad", False)
+                             else None for t in inputs])
+        edges = tuple([gradient_edge(t) for t in inputs])
         original = args[0].clone() if plan.clone_self else None
         previous = state.enabled
         state.enabled = False
@@ -269,12 +270,17 @@ def _autograd_kernel(op: "_dispatch.Op", bits: int) -> Callable:
         finally:
             state.enabled = previous
         if out.__class__ is Tensor:
-            if not out._dtype.is_floating_point:
+            if not out._dtype.is_floating_point or differentiable and not differentiable[0]:
                 return out
             outputs = (out,)
+            output_metas = ((out._shape, out._dtype),)
         else:
             outputs = out if isinstance(out, tuple) else (out,)
-            if not any(isinstance(o, Tensor) and o._dtype.is_floating_point for o in outputs):
+            output_metas = tuple([
+                (o._shape, o._dtype) if d and isinstance(o, Tensor) and
+                o._dtype.is_floating_point else None
+                for o, d in zip(outputs, differentiable or (True,) * len(outputs))])
+            if not any(output_metas):
                 return out
         node = OpBackward(edges)
         node._plan = plan
@@ -282,12 +288,9 @@ def _autograd_kernel(op: "_dispatch.Op", bits: int) -> Callable:
         node._input_metas = input_metas
         node._list_lengths = lengths
         node.num_outputs = len(outputs)
-        differentiable = formula.outputs or (True,) * len(outputs)
-        node._output_metas = tuple(
-            (o._shape, o._dtype) if d and isinstance(o, Tensor) and o._dtype.is_floating_point
-            else None for o, d in zip(outputs, differentiable))
+        node._output_metas = output_metas
         for nr, o in enumerate(outputs):
-            if node._output_metas[nr] is not None:
+            if output_metas[nr] is not None:
                 o._grad_fn = node
                 o._output_nr = nr
                 o._requires_grad = True

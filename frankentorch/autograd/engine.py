@@ -14,7 +14,9 @@ import time
 from dataclasses import dataclass, field
 
 from .._core import grad_mode
+from .._core.meta import contiguous_strides
 from .._core.mode import is_hardened
+from .._ops.iterator import non_overlapping_and_dense
 from .graph import AccumulateGrad, Node
 
 __all__ = ["run_backward", "BackwardReport", "ReentrantDepthError", "set_max_reentrant_depth",
@@ -302,8 +304,6 @@ def _accumulate_leaf(leaf, grad, create_graph: bool) -> None:
 def _in_layout_of(leaf, grad):
     """torch's layout contract for .grad: the leaf's strides when it is dense without
     overlap, else contiguous."""
-    from .._core.meta import contiguous_strides
-    from .._ops.iterator import non_overlapping_and_dense
     shape = leaf._shape
     want = leaf._stride if non_overlapping_and_dense(shape, leaf._stride) else \
         contiguous_strides(shape)
