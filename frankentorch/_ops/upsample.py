@@ -76,8 +76,9 @@ def cubic_weights(in_size: int, out_size: int, align_corners: bool, scale, dt):
     if align_corners:
         s = dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
         src = s * o
-    else:
-        src = _scale(in_size, out_size, scale, dt) * (o + dt(0.5)) - dt(0.5)
+    else:  # in double, rounded once, as the C++ does with its int + 0.5
+        s = np.float64(_scale(in_size, out_size, scale, dt))
+        src = (s * (np.arange(out_size) + 0.5) - 0.5).astype(dt)
     i = np.floor(src)
     t = src - i
     a = dt(_CUBIC_A)
