@@ -44,11 +44,10 @@ def main() -> None:
          _pool_step(ft, FF, "interpolate", fv, size=(8, 8, 8), mode="area"),
          _pool_step(torch, TF, "interpolate", tv, size=(8, 8, 8), mode="area")),
     ]
-    print(f"torch on {torch.get_num_threads()} threads")
-    compare(cases)
-    torch.set_num_threads(1)
-    print("torch on 1 thread")
-    compare(cases)
+    for threads in (torch.get_num_threads(), 1):
+        torch.set_num_threads(threads)
+        print(f"torch on {threads} thread(s)")
+        compare(cases)
 
 
 if __name__ == "__main__":
