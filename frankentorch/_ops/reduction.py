@@ -269,58 +269,38 @@ def _int_promoted(self: Tensor, dtype) -> D.dtype:
     return self._dtype if self._dtype.is_floating_point else D.int64
 
 
-# Vector lanes of PyTorch's AVX2 product kernel per dtype; products are taken in the dtype
-# itself (halves round after every multiplication).
+# Vector lanes of PyTorch's AVX2 product kernel per dtype, and how each dtype rounds
 _PROD_LANES = {D.float16: 16, D.bfloat16: 16, D.float32: 8, D.float64: 4}
-
-
-def _lane_fold(dst: np.ndarray, run: np.ndarray, lanes: int) -> np.ndarray:
-    """``dst`` times the product of each row of ``run`` (outputs, n), multiplied in PyTorch's
-    vectorised order: each lane of 4 vectors multiplies every (4 * lanes)-th element of the
-    whole blocks, the vectors combine as (v0 * v1) * (v2 * v3), their lanes left to right;
-    the elements after the last whole block follow one by one."""
-    rows, n = run.shape
-    block = 4 * lanes
-    count = n // block
-    if count:
-        acc = np.multiply.reduce(run[:, :count * block].reshape(rows, count, 4, lanes), axis=1)
-        vec = (acc[:, 0] * acc[:, 1]) * (acc[:, 2] * acc[:, 3])
-        part = vec[:, 0]
-        for j in range(1, lanes):
-            part = part * vec[:, j]
-        dst = dst * part
-    for j in range(count * block, n):
-        dst = dst * run[:, j]
-    return dst
+_PROD_ROUND = {D.float16: 1, D.bfloat16: 2}
 
 
 def _float_prod(src: Tensor, dims) -> np.ndarray:
     """Products over ``dims`` (flat, kept dims in order) rounded as PyTorch's single-threaded
-    CPU kernel rounds them: elements in memory order, runs of the innermost dim when it is
-    reduced and contiguous through _lane_fold, anything else one element after another."""
+    CPU kernel rounds them (``_kernels/product``): elements in memory order, the innermost
+    dim's runs lane-wise when it is reduced and contiguous, else one after another."""
+    from .._kernels.product import prod_runs, prod_steps
     shape, stride = src._shape, src._stride
     keep = [i for i in range(src.ndim) if i not in dims]
     red = sorted((i for i in dims if shape[i] != 1), key=lambda i: -stride[i])
     units = [i for i in dims if shape[i] == 1]
     n_out = numel_of(shape[i] for i in keep)
-    a = src._array()
+    a = _vals(src)
+    out = np.ones(n_out, a.dtype)
+    rnd = _PROD_ROUND.get(src._dtype, 0)
     if a.size == 0:
-        return np.ones(n_out, a.dtype)
+        return out
     live = [i for i in range(src.ndim) if shape[i] != 1]
     if not (red and min(live, key=lambda i: stride[i]) == red[-1] and stride[red[-1]] == 1):
-        seq = np.ascontiguousarray(np.transpose(a, units + red + keep).reshape(-1, n_out))
-        if n_out == 1:  # two columns, so NumPy multiplies row by row (its float16
-            seq = np.concatenate([seq, seq], 1)  # reduction loop accumulates in float32)
-        return np.multiply.reduce(seq, axis=0)[:n_out]
+        prod_steps(np.ascontiguousarray(np.transpose(a, units + red + keep)).reshape(-1, n_out),
+                   rnd, out)
+        return out
     run = 1
     while run < len(red) and stride[red[-run - 1]] == numel_of(shape[i] for i in red[-run:]):
         run += 1
-    outer = red[:-run]
-    blocks = np.transpose(a, keep + units + red).reshape(n_out, numel_of(shape[i] for i in outer), -1)
-    dst = np.ones(n_out, a.dtype)
-    for j in range(blocks.shape[1]):
-        dst = _lane_fold(dst, blocks[:, j], _PROD_LANES[src._dtype])
-    return dst
+    x = np.ascontiguousarray(np.transpose(a, keep + units + red))
+    prod_runs(x.reshape(n_out, numel_of(shape[i] for i in red[:-run]), -1),
+              _PROD_LANES[src._dtype], rnd, out)
+    return out
 
 
 def _prod(self, dim, keepdim, dtype):
