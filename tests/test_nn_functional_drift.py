@@ -44,10 +44,14 @@ def test_bicubic_noncontiguous_recompute_scale_and_gradcheck():
 
 
 def test_bicubic_bytes_and_errors():
-    # torch's byte kernel uses fixed-point weights: within one step of the rounded float
-    # result, as for bilinear
-    x = randint(256, 1, 2, 4, 5).to(torch.uint8)
-    run_both(lambda lib, x: F(lib).interpolate(x, (6, 8), mode="bicubic"), x, rtol=0, atol=1)
+    # torch's fixed-point byte kernel, exactly (few and many channels, both directions)
+    for mode in ("bicubic", "bilinear"):
+        for shape, size, scale in (((1, 2, 4, 5), (6, 8), None), ((2, 5, 9, 8), (3, 8), None),
+                                   ((1, 3, 5, 7), None, (1.7, 0.45))):
+            for align_corners in (False, True):
+                run_both(lambda lib, x: F(lib).interpolate(
+                    x, size, scale, mode=mode, align_corners=align_corners),
+                    randint(256, *shape).to(torch.uint8))
     interp = lambda lib, x, size: F(lib).interpolate(x, size, mode="bicubic")  # noqa: E731
     raises_like_torch(interp, rand(1, 2, 5), (7,))
     raises_like_torch(interp, rand(1, 2, 3, 3, 3), (4, 4, 4))

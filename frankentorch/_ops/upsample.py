@@ -29,6 +29,13 @@ def _scale(in_size: int, out_size: int, scale, dt):
     return dt(in_size) / dt(out_size)
 
 
+def _area_scale(in_size: int, out_size: int, align_corners: bool, scale, dt):
+    """area_pixel_compute_scale: the input step per output step."""
+    if align_corners:
+        return dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
+    return _scale(in_size, out_size, scale, dt)
+
+
 def nearest_indices(in_size: int, out_size: int, scale, exact: bool,
                     shortcuts: bool = False) -> np.ndarray:
     """Source index of every output position (``nearest`` or ``nearest-exact``).
@@ -56,11 +63,10 @@ def linear_weights(in_size: int, out_size: int, align_corners: bool, scale, dt):
         i = np.arange(out_size)
         return i, i, np.ones(out_size, dt), np.zeros(out_size, dt)
     o = np.arange(out_size).astype(dt)
+    s = _area_scale(in_size, out_size, align_corners, scale, dt)
     if align_corners:
-        s = dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
         src = s * o
     else:
-        s = _scale(in_size, out_size, scale, dt)
         src = np.maximum(s * (o + dt(0.5)) - dt(0.5), dt(0))
     i0 = src.astype(np.int64)
     i1 = i0 + (i0 < in_size - 1)
@@ -72,13 +78,12 @@ def cubic_weights(in_size: int, out_size: int, align_corners: bool, scale, dt):
     """(indices, weights), each ``(4, out_size)``: the four taps of every output position,
     as upsample_bicubic2d computes them (Keys' cubic convolution with A = -0.75, source
     positions not clamped, tap indices clamped to the input)."""
-    o = np.arange(out_size).astype(dt)
+    o = np.arange(out_size)
+    s = _area_scale(in_size, out_size, align_corners, scale, dt)
     if align_corners:
-        s = dt(in_size - 1) / dt(out_size - 1) if out_size > 1 else dt(0)
-        src = s * o
+        src = s * o.astype(dt)
     else:  # in double, rounded once, as the C++ does with its int + 0.5
-        s = np.float64(_scale(in_size, out_size, scale, dt))
-        src = (s * (np.arange(out_size) + 0.5) - 0.5).astype(dt)
+        src = (np.float64(s) * (o + 0.5) - 0.5).astype(dt)
     i = np.floor(src)
     t = src - i
     a = dt(_CUBIC_A)
@@ -108,11 +113,10 @@ def _taps_matrix(indices, weights, in_size: int) -> np.ndarray:
 _DENSE_AXIS = 128  # measured: below this input size a BLAS product beats gathering taps
 
 
-def _interpolate_axes(a: np.ndarray, taps, round_bytes: bool) -> np.ndarray:
+def _interpolate_axes(a: np.ndarray, taps) -> np.ndarray:
     """``a`` resampled along its trailing ``len(taps)`` axes, the last axis first, from each
     axis's ``(indices, weights)`` taps: a product with the axis's matrix when the axis is
-    short, else a sum of gathered taps (``round_bytes``: round to 0..255 after every pass,
-    as PyTorch does for uint8)."""
+    short, else a sum of gathered taps."""
     nd = len(taps)
     for k in reversed(range(nd)):
         indices, weights = taps[k]
@@ -127,8 +131,70 @@ def _interpolate_axes(a: np.ndarray, taps, round_bytes: bool) -> np.ndarray:
             for i, w in zip(indices[1:], weights[1:]):
                 acc = acc + w.reshape(bshape) * np.take(a, i, axis=ax)
             a = acc
-        if round_bytes:
-            a = np.clip(np.floor(a + 0.5), 0, 255)
+    return a
+
+
+def _byte_filter(x: np.ndarray, cubic: bool) -> np.ndarray:
+    """The linear (triangle) or cubic-convolution kernel evaluated at offsets ``x``."""
+    x = np.abs(x)
+    if not cubic:
+        return np.maximum(1 - x, 0)
+    a = _CUBIC_A
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def _byte_taps(in_size: int, out_size: int, align_corners: bool, scale, cubic: bool):
+    """(first index, int16 weights (out, K), precision) of one axis of PyTorch's uint8
+    bilinear/bicubic kernel: double weights whose taps outside the input are folded onto
+    the edge taps, scaled to fixed point with as many bits as keep them within int16."""
+    k = 4 if cubic else 2
+    support = k // 2
+    o = np.arange(out_size)
+    s = _area_scale(in_size, out_size, align_corners, scale, np.float64)
+    if align_corners:
+        src = s * o
+    else:
+        src = s * (o + 0.5) - 0.5
+        if not cubic:
+            src = np.maximum(src, 0.0)
+    # floorf: the double position is floored as a float
+    index = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), in_size - 1)
+    lam = np.clip(src - index, 0.0, 1.0)
+    unbound = index - support + 1
+    first = np.maximum(unbound, 0)
+    size = np.clip(np.minimum(unbound + k, in_size) - first, 0, k)
+    w = np.zeros((out_size, k))
+    slot = np.zeros(out_size, np.int64)
+    rows = np.arange(out_size)
+    top = 0.0
+    for j in range(k):
+        pos = unbound + j
+        slot = np.where(pos <= 0, 0, np.where(pos >= in_size - 1, size - 1, slot))
+        w[rows, slot] += _byte_filter(j + 1 - support - lam, cubic)
+        top = max(top, w[rows, slot].max(initial=0.0))
+        slot = slot + 1
+    precision = 0
+    while precision < 22 and int(0.5 + top * (1 << (precision + 1))) < 1 << 15:
+        precision += 1
+    v = w * (1 << precision)
+    return first, np.trunc(np.where(v < 0, v - 0.5, v + 0.5)).astype(np.int64), precision
+
+
+def _byte_resample(a: np.ndarray, out_shape, align_corners: bool, scales, cubic: bool):
+    """uint8 bilinear/bicubic as PyTorch computes it: a horizontal then a vertical pass (an
+    axis keeping its size is skipped), each a fixed-point sum rounded to 0..255."""
+    a = a.astype(np.int64)  # a copy: the result never shares the input's memory
+    for ax in (-1, -2):
+        n, m = a.shape[ax], out_shape[ax]
+        if n == m:
+            continue
+        first, w, precision = _byte_taps(n, m, align_corners, scales[ax], cubic)
+        idx = np.minimum(first[:, None] + np.arange(w.shape[1]), n - 1)
+        taken = np.take(np.moveaxis(a, ax, -1), idx, axis=-1)
+        total = (taken * w).sum(-1) + (1 << (precision - 1))
+        a = np.moveaxis(np.clip(total >> precision, 0, 255), -1, ax)
     return a
 
 
@@ -193,9 +259,12 @@ def _interpolating(name: str, nd: int, taps_of, dtype_check: tuple):
         dt = _compute_dt(self)
 
         def compute():
+            if self._dtype is D.uint8:
+                return _byte_resample(values(self), shape, align_corners, scales,
+                                      taps_of is cubic_weights)
             a = values(self).astype(dt, copy=False)
             return _interpolate_axes(a, taps(self._shape[2:], shape[2:], align_corners, scales,
-                                             dt), self._dtype is D.uint8)
+                                             dt))
         return new_result(shape, self, compute)
 
     def backward(grad, args):
