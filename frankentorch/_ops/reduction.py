@@ -846,6 +846,9 @@ lse_out = defop("logsumexp.out(Tensor self, int[1] dim, bool keepdim=False, *, "
 
 
 def _logsumexp(self, dim, keepdim):
+    """PyTorch's composition, op by op in the input's dtype (so halves round after each):
+    m = amax (an infinite max taken as 0), log(sum(exp(x - m))) + m."""
+    from ..autograd import no_grad
     _check_tensor("logsumexp", self)
     src = self if self._dtype.is_floating_point else _cast(self, D.get_default_dtype())
     if isinstance(dim, (tuple, list)) and not dim and self.ndim and self.numel() and not keepdim:
@@ -855,16 +858,13 @@ def _logsumexp(self, dim, keepdim):
     shape = reduced_shape(self._shape, dims, keepdim)
     if self._data is None:
         return empty_tensor(shape, src._dtype, self._device)
-    a = _vals(src)
-    ax = _axes(self, dims)
-    with np.errstate(all="ignore"):
-        if a.size and _red_count(self, dims):
-            m = np.max(a, axis=ax, keepdims=True)
-            m = np.where(np.isinf(m), 0, m).astype(a.dtype)
-        else:
-            m = np.zeros(reduced_shape(self._shape, dims, True), a.dtype)
-        v = np.log(np.sum(np.exp(a - m), axis=ax, keepdims=True)) + m
-    return _wrap(v, src._dtype, shape, self._device)
+    with no_grad():
+        x = src.detach()
+        if not x.numel():
+            return x.exp().sum(dims, keepdim).log()
+        m = x.amax(dims, keepdim=True)
+        m = m.masked_fill(m.abs() == _math.inf, 0)
+        return (x - m).exp().sum(dims, keepdim).log() + m.reshape(shape)
 
 
 @lse.impl("CPU", "Meta")
