@@ -1,5 +1,5 @@
 """nn.functional corners where PyTorch's OpInfo samples once drifted, against PyTorch:
-bicubic and 3-d area interpolation, empty-batch group/batch norm, group_norm statistics
+bicubic, antialiased and 3-d area interpolation, empty-batch group/batch norm, group_norm statistics
 gradients, multilabel_margin_loss with repeated targets, integer avg_pool2d with a negative
 divisor, embedding(sparse=True), attention masks that require grad, and a callable distance
 function. Values, node names, gradients and exception types."""
@@ -60,6 +60,40 @@ def test_bicubic_bytes_and_errors():
     raises_like_torch(interp, rand(1, 1, 3, 3), (0, 4))
     raises_like_torch(lambda lib, x: F(lib).interpolate(x, (4, 4), mode="lanczos"),
                       rand(1, 1, 3, 3))
+
+
+# ---------------------------------------------------------------------------- antialias
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("shape,size,scale", [((2, 3, 9, 12), (4, 5), None),
+                                              ((1, 2, 40, 33), (7, 5), None),
+                                              ((1, 2, 5, 7), (12, 3), None),
+                                              ((1, 2, 8, 9), None, (0.3, 1.6))], ids=str)
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_antialias(mode, shape, size, scale, align_corners):
+    def fn(lib, x):
+        return F(lib).interpolate(x, size, scale, mode=mode, align_corners=align_corners,
+                                  antialias=True)
+    diff(fn, rand(*shape, dtype=torch.float64), square=True)
+    diff(fn, rand(*shape), square=True)
+    run_both(fn, randint(256, *shape).to(torch.uint8))
+
+
+def test_antialias_gradcheck_and_errors():
+    for mode in ("bilinear", "bicubic"):
+        check_grad(lambda x: ft.nn.functional.interpolate(x, (3, 5), mode=mode, antialias=True),
+                   rand(1, 2, 7, 4, dtype=torch.float64))
+    aa = lambda lib, x, mode: F(lib).interpolate(x, 2, mode=mode, antialias=True)  # noqa: E731
+    raises_like_torch(aa, rand(1, 2, 5), "linear")
+    raises_like_torch(aa, rand(1, 2, 5), "bilinear")
+    raises_like_torch(aa, rand(1, 2, 5, 5), "nearest")
+    raises_like_torch(aa, rand(1, 2, 5, 5, 5), "bicubic")
+    raises_like_torch(aa, randint(5, 1, 2, 5, 5), "bilinear")
+    raises_like_torch(aa, rand(1, 0, 5, 5), "bicubic")
+    raises_like_torch(lambda lib, x: F(lib).interpolate(x, 2, mode="lanczos",
+                                                        align_corners=True, antialias=True),
+                      rand(1, 1, 5, 5))
+    raises_like_torch(lambda lib, x: F(lib).interpolate(x, 2, mode="lanczos"), rand(1, 1, 5, 5))
 
 
 # ---------------------------------------------------------------------------- 3-d area

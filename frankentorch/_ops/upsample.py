@@ -1,5 +1,6 @@
 """Resampling: upsample_nearest1d/2d/3d, _upsample_nearest_exact1d/2d/3d, upsample_linear1d,
-upsample_bilinear2d, upsample_trilinear3d, upsample_bicubic2d (the kernels behind
+upsample_bilinear2d, upsample_trilinear3d, upsample_bicubic2d and the antialiased
+_upsample_bilinear2d_aa/_upsample_bicubic2d_aa (the kernels behind
 ``nn.functional.interpolate``).
 
 Source positions are computed per axis with PyTorch's formulas and float widths (nearest
@@ -17,7 +18,7 @@ from .._dispatch.dispatcher import defop
 from .args import int_list
 from .spatial import apply_axes, check_dtype, gather_axes, new_result, one_hot, values
 
-__all__ = ["nearest_indices", "linear_weights", "cubic_weights"]
+__all__ = ["nearest_indices", "linear_weights", "cubic_weights", "aa_weights"]
 
 _CUBIC_A = -0.75  # the cubic convolution parameter of PyTorch's (and OpenCV's) bicubic
 
@@ -134,21 +135,52 @@ def _interpolate_axes(a: np.ndarray, taps) -> np.ndarray:
     return a
 
 
-def _byte_filter(x: np.ndarray, cubic: bool) -> np.ndarray:
-    """The linear (triangle) or cubic-convolution kernel evaluated at offsets ``x``."""
+def _filter(x: np.ndarray, cubic: bool, a: float = _CUBIC_A) -> np.ndarray:
+    """The linear (triangle) or cubic-convolution kernel at offsets ``x``, in their type."""
+    dt = x.dtype.type
     x = np.abs(x)
     if not cubic:
-        return np.maximum(1 - x, 0)
-    a = _CUBIC_A
-    near = ((a + 2) * x - (a + 3)) * x * x + 1
-    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+        return np.maximum(dt(1) - x, dt(0))
+    a = dt(a)
+    near = ((a + dt(2)) * x - (a + dt(3))) * x * x + dt(1)
+    far = ((a * x - dt(5) * a) * x + dt(8) * a) * x - dt(4) * a
+    return np.where(x < 1, near, np.where(x < 2, far, dt(0)))
 
 
-def _byte_taps(in_size: int, out_size: int, align_corners: bool, scale, cubic: bool):
-    """(first index, int16 weights (out, K), precision) of one axis of PyTorch's uint8
-    bilinear/bicubic kernel: double weights whose taps outside the input are folded onto
-    the edge taps, scaled to fixed point with as many bits as keep them within int16."""
+def aa_weights(in_size: int, out_size: int, align_corners: bool, scale, dt, cubic: bool):
+    """(first index, weights (out, K)) of PyTorch's antialiased resampling: the filter
+    (triangle, or cubic with A = -0.5 as in PIL) stretched by the downscale factor, taps
+    cut at the input's edges and normalised to sum 1."""
+    s = _area_scale(in_size, out_size, align_corners, scale, dt)
+    support = dt(2 if cubic else 1) * (s if s >= 1 else dt(1))
+    k = int(np.ceil(support)) * 2 + 1
+    center = (np.float64(s) * (np.arange(out_size) + 0.5)).astype(dt)
+    inv = dt(1) / s if s >= 1 else dt(1)
+    first = np.maximum(np.trunc(center - support + 0.5).astype(np.int64), 0)
+    size = np.clip(np.minimum(np.trunc(center + support + 0.5).astype(np.int64), in_size)
+                   - first, 0, k)
+    w = np.zeros((out_size, k), dt)
+    total = np.zeros(out_size, dt)
+    for j in range(k):
+        offset = ((j + first - center) + 0.5) * np.float64(inv)
+        wj = np.where(j < size, _filter(offset.astype(dt), cubic, -0.5), dt(0))
+        w[:, j] = wj
+        total = total + wj
+    return first, np.where(total[:, None] != 0, w / np.where(total == 0, 1, total)[:, None], w)
+
+
+def _aa_taps(cubic: bool):
+    def taps(in_size: int, out_size: int, align_corners: bool, scale, dt):
+        first, w = aa_weights(in_size, out_size, align_corners, scale, dt, cubic)
+        idx = np.minimum(first[:, None] + np.arange(w.shape[1]), in_size - 1)
+        return list(idx.T), list(w.T)
+    return taps
+
+
+def _folded_weights(in_size: int, out_size: int, align_corners: bool, scale, cubic: bool):
+    """(first index, double weights (out, K), largest partial weight) of PyTorch's uint8
+    bilinear/bicubic kernel without antialiasing: taps outside the input folded onto the
+    edge taps."""
     k = 4 if cubic else 2
     support = k // 2
     o = np.arange(out_size)
@@ -172,9 +204,21 @@ def _byte_taps(in_size: int, out_size: int, align_corners: bool, scale, cubic: b
     for j in range(k):
         pos = unbound + j
         slot = np.where(pos <= 0, 0, np.where(pos >= in_size - 1, size - 1, slot))
-        w[rows, slot] += _byte_filter(j + 1 - support - lam, cubic)
+        w[rows, slot] += _filter(j + 1 - support - lam, cubic)
         top = max(top, w[rows, slot].max(initial=0.0))
         slot = slot + 1
+    return first, w, top
+
+
+def _byte_taps(in_size: int, out_size: int, align_corners: bool, scale, cubic: bool,
+               antialias: bool):
+    """(first index, int16 weights (out, K), precision) of one axis of PyTorch's uint8
+    kernel: double weights scaled to fixed point with as many bits as keep them in int16."""
+    if antialias:
+        first, w = aa_weights(in_size, out_size, align_corners, scale, np.float64, cubic)
+        top = w.max(initial=0.0)
+    else:
+        first, w, top = _folded_weights(in_size, out_size, align_corners, scale, cubic)
     precision = 0
     while precision < 22 and int(0.5 + top * (1 << (precision + 1))) < 1 << 15:
         precision += 1
@@ -182,7 +226,8 @@ def _byte_taps(in_size: int, out_size: int, align_corners: bool, scale, cubic: b
     return first, np.trunc(np.where(v < 0, v - 0.5, v + 0.5)).astype(np.int64), precision
 
 
-def _byte_resample(a: np.ndarray, out_shape, align_corners: bool, scales, cubic: bool):
+def _byte_resample(a: np.ndarray, out_shape, align_corners: bool, scales, cubic: bool,
+                   antialias: bool):
     """uint8 bilinear/bicubic as PyTorch computes it: a horizontal then a vertical pass (an
     axis keeping its size is skipped), each a fixed-point sum rounded to 0..255."""
     a = a.astype(np.int64)  # a copy: the result never shares the input's memory
@@ -190,7 +235,7 @@ def _byte_resample(a: np.ndarray, out_shape, align_corners: bool, scales, cubic:
         n, m = a.shape[ax], out_shape[ax]
         if n == m:
             continue
-        first, w, precision = _byte_taps(n, m, align_corners, scales[ax], cubic)
+        first, w, precision = _byte_taps(n, m, align_corners, scales[ax], cubic, antialias)
         idx = np.minimum(first[:, None] + np.arange(w.shape[1]), n - 1)
         taken = np.take(np.moveaxis(a, ax, -1), idx, axis=-1)
         total = (taken * w).sum(-1) + (1 << (precision - 1))
@@ -211,6 +256,9 @@ def _check_input(name: str, self, nd: int, size, kernel: str | None = None,
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(map(str, self._shape[2:]))}) and output "
                            f"({', '.join(map(str, size))})")
+    if self._shape[1] == 0:
+        raise RuntimeError(f"Non-empty {nd + 2}D data tensor expected but got a tensor with "
+                           f"sizes {list(self._shape)}")
     check_dtype(self, kernel or name, integers)
     return self._shape[:2] + size
 
@@ -243,25 +291,22 @@ def _linear_taps(in_size: int, out_size: int, align_corners: bool, scale, dt):
     return (i0, i1), (l0, l1)
 
 
-def _interpolating(name: str, nd: int, taps_of, dtype_check: tuple):
+def _interpolating(name: str, nd: int, taps_of, dtype_check: tuple, byte_kind=None):
     """Forward and backward of a linear/cubic resampling op; ``taps_of(in, out,
     align_corners, scale, dt)`` gives one axis's (indices, weights); ``dtype_check`` holds
-    the trailing arguments of :func:`_check_input`."""
+    the trailing arguments of :func:`_check_input`; ``byte_kind`` (cubic, antialias) selects
+    the fixed-point kernel of uint8 inputs."""
     def taps(self_shape, out_shape, align_corners, scales, dt):
         return [taps_of(i, o, align_corners, s, dt) for i, o, s in
                 zip(self_shape, out_shape, scales)]
 
     def forward(self, output_size, align_corners, *scales):
         shape = _check_input(name, self, nd, output_size, *dtype_check)
-        if name == "upsample_bicubic2d" and self._shape[1] == 0:
-            raise RuntimeError(f"Non-empty 4D data tensor expected but got a tensor with sizes "
-                               f"{list(self.shape)}")
         dt = _compute_dt(self)
 
         def compute():
             if self._dtype is D.uint8:
-                return _byte_resample(values(self), shape, align_corners, scales,
-                                      taps_of is cubic_weights)
+                return _byte_resample(values(self), shape, align_corners, scales, *byte_kind)
             a = values(self).astype(dt, copy=False)
             return _interpolate_axes(a, taps(self._shape[2:], shape[2:], align_corners, scales,
                                              dt))
@@ -299,14 +344,20 @@ def _define() -> None:
             fwd, bwd = _nearest(f"{prefix}{dims}", nd, exact)
             op.impl("CPU", "Meta")(fwd)
             op.backward(f"{node}{nd}DBackward0")(bwd)
-        interpolating = [(*_LINEAR[nd], _linear_taps)]
+        interpolating = [(*_LINEAR[nd], _linear_taps, (False, False))]
         if nd == 2:
-            interpolating.append(("upsample_bicubic2d", "UpsampleBicubic2DBackward0",
-                                  ("compute_indices_weights_cubic",), cubic_weights))
-        for name, node, kernel, taps_of in interpolating:
+            aa_check = ("compute_index_ranges_weights",)
+            interpolating += [
+                ("upsample_bicubic2d", "UpsampleBicubic2DBackward0",
+                 ("compute_indices_weights_cubic",), cubic_weights, (True, False)),
+                ("_upsample_bilinear2d_aa", "UpsampleBilinear2DAaBackward0", aa_check,
+                 _aa_taps(False), (False, True)),
+                ("_upsample_bicubic2d_aa", "UpsampleBicubic2DAaBackward0", aa_check,
+                 _aa_taps(True), (True, True))]
+        for name, node, kernel, taps_of, byte_kind in interpolating:
             op = defop(f"{name}(Tensor self, SymInt[{nd}] output_size, bool align_corners, "
                        f"{scales}) -> Tensor", variants=("function",))
-            fwd, bwd = _interpolating(name, nd, taps_of, kernel)
+            fwd, bwd = _interpolating(name, nd, taps_of, kernel, byte_kind)
             op.impl("CPU", "Meta")(fwd)
             op.backward(node)(bwd)
 

@@ -173,7 +173,7 @@ def _sizes_and_scales(input, size, scale_factor, recompute_scale_factor, mode):
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of ``input`` (nearest, nearest-exact, linear, bilinear,
-    bicubic, trilinear, area)."""
+    bicubic, trilinear, area; antialiased bilinear and bicubic)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating "
@@ -181,10 +181,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     elif align_corners is None:
         align_corners = False
     out, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor, mode)
-    if antialias:
+    nd = input.ndim
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and nd == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
                          "and requires a 4-D tensor as input")
-    nd = input.ndim
     if mode in ("nearest", "nearest-exact") and nd in (3, 4, 5):
         prefix = "upsample_nearest" if mode == "nearest" else "_upsample_nearest_exact"
         return _op(f"{prefix}{nd - 2}d")(input, out, *scales)
@@ -196,6 +196,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return adaptive_avg_pool3d(input, out)
     if mode == "linear" and nd == 3:
         return _op("upsample_linear1d")(input, out, align_corners, *scales)
+    if mode in ("bilinear", "bicubic") and nd == 4 and antialias:
+        return _op(f"_upsample_{mode}2d_aa")(input, out, align_corners, *scales)
     if mode == "bilinear" and nd == 4:
         return _op("upsample_bilinear2d")(input, out, align_corners, *scales)
     if mode == "trilinear" and nd == 5:
@@ -206,7 +208,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in needs and nd in (3, 4, 5):
         raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs {needs[mode]}D input")
     if mode == "lanczos" and nd == 4:
-        raise ValueError("Lanczos mode requires antialias=True")
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+        raise NotImplementedError("interpolate: mode 'lanczos' is not supported by frankentorch")
     raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                               f"{nd}D) for the modes: {_MODES} (got {mode})")
 
