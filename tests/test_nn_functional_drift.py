@@ -64,12 +64,13 @@ def test_bicubic_bytes_and_errors():
 
 # ---------------------------------------------------------------------------- antialias
 
-@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("mode,align_corners", [("bilinear", False), ("bilinear", True),
+                                                 ("bicubic", False), ("bicubic", True),
+                                                 ("lanczos", False)])
 @pytest.mark.parametrize("shape,size,scale", [((2, 3, 9, 12), (4, 5), None),
                                               ((1, 2, 40, 33), (7, 5), None),
                                               ((1, 2, 5, 7), (12, 3), None),
                                               ((1, 2, 8, 9), None, (0.3, 1.6))], ids=str)
-@pytest.mark.parametrize("align_corners", [False, True])
 def test_antialias(mode, shape, size, scale, align_corners):
     def fn(lib, x):
         return F(lib).interpolate(x, size, scale, mode=mode, align_corners=align_corners,
@@ -80,7 +81,7 @@ def test_antialias(mode, shape, size, scale, align_corners):
 
 
 def test_antialias_gradcheck_and_errors():
-    for mode in ("bilinear", "bicubic"):
+    for mode in ("bilinear", "bicubic", "lanczos"):
         check_grad(lambda x: ft.nn.functional.interpolate(x, (3, 5), mode=mode, antialias=True),
                    rand(1, 2, 7, 4, dtype=torch.float64))
     aa = lambda lib, x, mode: F(lib).interpolate(x, 2, mode=mode, antialias=True)  # noqa: E731
@@ -90,6 +91,7 @@ def test_antialias_gradcheck_and_errors():
     raises_like_torch(aa, rand(1, 2, 5, 5, 5), "bicubic")
     raises_like_torch(aa, randint(5, 1, 2, 5, 5), "bilinear")
     raises_like_torch(aa, rand(1, 0, 5, 5), "bicubic")
+    raises_like_torch(aa, rand(1, 2, 5, 5).half(), "lanczos")
     raises_like_torch(lambda lib, x: F(lib).interpolate(x, 2, mode="lanczos",
                                                         align_corners=True, antialias=True),
                       rand(1, 1, 5, 5))

@@ -1,6 +1,6 @@
 """Resampling: upsample_nearest1d/2d/3d, _upsample_nearest_exact1d/2d/3d, upsample_linear1d,
 upsample_bilinear2d, upsample_trilinear3d, upsample_bicubic2d and the antialiased
-_upsample_bilinear2d_aa/_upsample_bicubic2d_aa (the kernels behind
+_upsample_bilinear2d_aa/_upsample_bicubic2d_aa/_upsample_lanczos2d_aa (the kernels behind
 ``nn.functional.interpolate``).
 
 Source positions are computed per axis with PyTorch's formulas and float widths (nearest
@@ -16,6 +16,7 @@ import numpy as np
 from .._core import dtype as D
 from .._dispatch.dispatcher import defop
 from .args import int_list
+from .nn_common import type_name
 from .spatial import apply_axes, check_dtype, gather_axes, new_result, one_hot, values
 
 __all__ = ["nearest_indices", "linear_weights", "cubic_weights", "aa_weights"]
@@ -147,12 +148,31 @@ def _filter(x: np.ndarray, cubic: bool, a: float = _CUBIC_A) -> np.ndarray:
     return np.where(x < 1, near, np.where(x < 2, far, dt(0)))
 
 
-def aa_weights(in_size: int, out_size: int, align_corners: bool, scale, dt, cubic: bool):
+def _lanczos(x: np.ndarray) -> np.ndarray:
+    """Lanczos-3: sinc(x) sinc(x / 3) for |x| < 3, in ``x``'s type."""
+    dt = x.dtype.type
+
+    def sinc(v):
+        pv = v * dt(np.pi)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(v == 0, dt(1), np.sin(pv) / pv)
+    x = np.abs(x)
+    return np.where(x < 3, sinc(x) * sinc(x / dt(3)), dt(0))
+
+
+# antialiased filters: half their support, and the kernel at offsets x (in x's type)
+_AA_FILTERS = {"bilinear": (1, lambda x: _filter(x, False)),
+               "bicubic": (2, lambda x: _filter(x, True, -0.5)),
+               "lanczos": (3, _lanczos)}
+
+
+def aa_weights(in_size: int, out_size: int, align_corners: bool, scale, dt, mode: str):
     """(first index, weights (out, K)) of PyTorch's antialiased resampling: the filter
-    (triangle, or cubic with A = -0.5 as in PIL) stretched by the downscale factor, taps
-    cut at the input's edges and normalised to sum 1."""
+    (triangle, cubic with A = -0.5 or Lanczos-3, as in PIL) stretched by the downscale
+    factor, taps cut at the input's edges and normalised to sum 1."""
+    half, filter_fn = _AA_FILTERS[mode]
     s = _area_scale(in_size, out_size, align_corners, scale, dt)
-    support = dt(2 if cubic else 1) * (s if s >= 1 else dt(1))
+    support = dt(half) * (s if s >= 1 else dt(1))
     k = int(np.ceil(support)) * 2 + 1
     center = (np.float64(s) * (np.arange(out_size) + 0.5)).astype(dt)
     inv = dt(1) / s if s >= 1 else dt(1)
@@ -163,15 +183,15 @@ def aa_weights(in_size: int, out_size: int, align_corners: bool, scale, dt, cubi
     total = np.zeros(out_size, dt)
     for j in range(k):
         offset = ((j + first - center) + 0.5) * np.float64(inv)
-        wj = np.where(j < size, _filter(offset.astype(dt), cubic, -0.5), dt(0))
+        wj = np.where(j < size, filter_fn(offset.astype(dt)), dt(0))
         w[:, j] = wj
         total = total + wj
     return first, np.where(total[:, None] != 0, w / np.where(total == 0, 1, total)[:, None], w)
 
 
-def _aa_taps(cubic: bool):
+def _aa_taps(mode: str):
     def taps(in_size: int, out_size: int, align_corners: bool, scale, dt):
-        first, w = aa_weights(in_size, out_size, align_corners, scale, dt, cubic)
+        first, w = aa_weights(in_size, out_size, align_corners, scale, dt, mode)
         idx = np.minimum(first[:, None] + np.arange(w.shape[1]), in_size - 1)
         return list(idx.T), list(w.T)
     return taps
@@ -210,15 +230,16 @@ def _folded_weights(in_size: int, out_size: int, align_corners: bool, scale, cub
     return first, w, top
 
 
-def _byte_taps(in_size: int, out_size: int, align_corners: bool, scale, cubic: bool,
+def _byte_taps(in_size: int, out_size: int, align_corners: bool, scale, mode: str,
                antialias: bool):
     """(first index, int16 weights (out, K), precision) of one axis of PyTorch's uint8
     kernel: double weights scaled to fixed point with as many bits as keep them in int16."""
     if antialias:
-        first, w = aa_weights(in_size, out_size, align_corners, scale, np.float64, cubic)
+        first, w = aa_weights(in_size, out_size, align_corners, scale, np.float64, mode)
         top = w.max(initial=0.0)
     else:
-        first, w, top = _folded_weights(in_size, out_size, align_corners, scale, cubic)
+        first, w, top = _folded_weights(in_size, out_size, align_corners, scale,
+                                        mode == "bicubic")
     precision = 0
     while precision < 22 and int(0.5 + top * (1 << (precision + 1))) < 1 << 15:
         precision += 1
@@ -226,16 +247,16 @@ def _byte_taps(in_size: int, out_size: int, align_corners: bool, scale, cubic: b
     return first, np.trunc(np.where(v < 0, v - 0.5, v + 0.5)).astype(np.int64), precision
 
 
-def _byte_resample(a: np.ndarray, out_shape, align_corners: bool, scales, cubic: bool,
+def _byte_resample(a: np.ndarray, out_shape, align_corners: bool, scales, mode: str,
                    antialias: bool):
-    """uint8 bilinear/bicubic as PyTorch computes it: a horizontal then a vertical pass (an
+    """uint8 bilinear/bicubic/lanczos as PyTorch computes it: a horizontal then a vertical pass (an
     axis keeping its size is skipped), each a fixed-point sum rounded to 0..255."""
     a = a.astype(np.int64)  # a copy: the result never shares the input's memory
     for ax in (-1, -2):
         n, m = a.shape[ax], out_shape[ax]
         if n == m:
             continue
-        first, w, precision = _byte_taps(n, m, align_corners, scales[ax], cubic, antialias)
+        first, w, precision = _byte_taps(n, m, align_corners, scales[ax], mode, antialias)
         idx = np.minimum(first[:, None] + np.arange(w.shape[1]), n - 1)
         taken = np.take(np.moveaxis(a, ax, -1), idx, axis=-1)
         total = (taken * w).sum(-1) + (1 << (precision - 1))
@@ -294,7 +315,7 @@ def _linear_taps(in_size: int, out_size: int, align_corners: bool, scale, dt):
 def _interpolating(name: str, nd: int, taps_of, dtype_check: tuple, byte_kind=None):
     """Forward and backward of a linear/cubic resampling op; ``taps_of(in, out,
     align_corners, scale, dt)`` gives one axis's (indices, weights); ``dtype_check`` holds
-    the trailing arguments of :func:`_check_input`; ``byte_kind`` (cubic, antialias) selects
+    the trailing arguments of :func:`_check_input`; ``byte_kind`` (mode, antialias) selects
     the fixed-point kernel of uint8 inputs."""
     def taps(self_shape, out_shape, align_corners, scales, dt):
         return [taps_of(i, o, align_corners, s, dt) for i, o, s in
@@ -302,6 +323,9 @@ def _interpolating(name: str, nd: int, taps_of, dtype_check: tuple, byte_kind=No
 
     def forward(self, output_size, align_corners, *scales):
         shape = _check_input(name, self, nd, output_size, *dtype_check)
+        if name.endswith("_aa") and self._dtype in (D.float16, D.bfloat16):
+            raise NotImplementedError(f"\"{dtype_check[0]}\" not implemented for "
+                                      f"'{type_name(self._dtype)}'")
         dt = _compute_dt(self)
 
         def compute():
@@ -344,16 +368,14 @@ def _define() -> None:
             fwd, bwd = _nearest(f"{prefix}{dims}", nd, exact)
             op.impl("CPU", "Meta")(fwd)
             op.backward(f"{node}{nd}DBackward0")(bwd)
-        interpolating = [(*_LINEAR[nd], _linear_taps, (False, False))]
+        interpolating = [(*_LINEAR[nd], _linear_taps, ("bilinear", False))]
         if nd == 2:
-            aa_check = ("compute_index_ranges_weights",)
-            interpolating += [
-                ("upsample_bicubic2d", "UpsampleBicubic2DBackward0",
-                 ("compute_indices_weights_cubic",), cubic_weights, (True, False)),
-                ("_upsample_bilinear2d_aa", "UpsampleBilinear2DAaBackward0", aa_check,
-                 _aa_taps(False), (False, True)),
-                ("_upsample_bicubic2d_aa", "UpsampleBicubic2DAaBackward0", aa_check,
-                 _aa_taps(True), (True, True))]
+            interpolating.append(("upsample_bicubic2d", "UpsampleBicubic2DBackward0",
+                                  ("compute_indices_weights_cubic",), cubic_weights,
+                                  ("bicubic", False)))
+            interpolating += [(f"_upsample_{mode}2d_aa", f"Upsample{mode.title()}2DAaBackward0",
+                               ("compute_index_ranges_weights",), _aa_taps(mode), (mode, True))
+                              for mode in _AA_FILTERS]
         for name, node, kernel, taps_of, byte_kind in interpolating:
             op = defop(f"{name}(Tensor self, SymInt[{nd}] output_size, bool align_corners, "
                        f"{scales}) -> Tensor", variants=("function",))

@@ -173,7 +173,7 @@ def _sizes_and_scales(input, size, scale_factor, recompute_scale_factor, mode):
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of ``input`` (nearest, nearest-exact, linear, bilinear,
-    bicubic, trilinear, area; antialiased bilinear and bicubic)."""
+    bicubic, trilinear, area; antialiased bilinear, bicubic and lanczos)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating "
@@ -212,7 +212,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             raise ValueError("Lanczos mode does not support align_corners=True")
         if not antialias:
             raise ValueError("Lanczos mode requires antialias=True")
-        raise NotImplementedError("interpolate: mode 'lanczos' is not supported by frankentorch")
+        return _op("_upsample_lanczos2d_aa")(input, out, align_corners, *scales)
     raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                               f"{nd}D) for the modes: {_MODES} (got {mode})")
 
