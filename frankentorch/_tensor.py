@@ -23,7 +23,7 @@ _CPU_KEYS = tensor_keyset_bits(CPU)
 class Tensor(TensorMeta):
     """A strided view of a storage, with PyTorch's Tensor interface."""
 
-    __slots__ = ("_storage", "_data", "_keys", "_requires_grad", "grad", "_grad_fn", "_base",
+    __slots__ = ("_storage", "_data", "_keys", "_requires_grad", "_grad", "_grad_fn", "_base",
                  "_view_version", "_contig", "_output_nr", "__weakref__", "__dict__")
 
     # ---------------------------------------------------------------- metadata
@@ -70,6 +70,37 @@ class Tensor(TensorMeta):
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self) -> "Tensor | None":
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        """PyTorch's checks on assignment: a tensor of this tensor's dtype, device and size."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._dtype is not self._dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value._dtype.cxx_name}' to a "
+                    f"tensor with grad_dtype '{self._dtype.scalar_type_name}'. The gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to allow "
+                    "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
+                    "its gradient may break downstream systems that assume they match.")
+            if value._device != self._device:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with device type '{value._device.type}' "
+                    f"to a tensor with device type '{self._device.type}'. Please ensure that "
+                    "the gradient and the tensor are on the same device")
+            if value._shape != self._shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._shape)}' to a "
+                    f"tensor of size '{list(self._shape)}'. Please ensure that the gradient and "
+                    "the tensor are the same size")
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -320,7 +351,7 @@ def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
     t._data = storage.typed(dt.np_dtype) if data is None else data
     t._keys = tensor_keyset_bits(dev)
     t._requires_grad = False
-    t.grad = None
+    t._grad = None
     t._grad_fn = None
     t._base = base
     t._view_version = storage.version
@@ -342,7 +373,7 @@ def empty_contiguous(shape: tuple, n: int, dt: _dt.dtype) -> Tensor:
     t._data = data
     t._keys = _CPU_KEYS
     t._requires_grad = False
-    t.grad = None
+    t._grad = None
     t._grad_fn = None
     t._base = None
     t._view_version = 0

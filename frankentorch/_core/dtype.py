@@ -15,10 +15,14 @@ class dtype:
     """A tensor element type. Prints as ``torch.<name>`` so reprs match PyTorch's exactly."""
 
     __slots__ = ("name", "itemsize", "is_floating_point", "is_signed", "kind", "np_dtype", "rank",
-                 "_abbr", "__weakref__")
+                 "_abbr", "scalar_type_name", "cxx_name", "__weakref__")
 
-    def __init__(self, name: str, np_dtype, kind: str, rank: int, abbr: str) -> None:
+    def __init__(self, name: str, np_dtype, kind: str, rank: int, abbr: str,
+                 scalar_type_name: str, cxx_name: str) -> None:
         self.name = name
+        # the names PyTorch's messages print: c10::ScalarType ("Float") and C++ ("float")
+        self.scalar_type_name = scalar_type_name
+        self.cxx_name = cxx_name
         self.np_dtype = np.dtype(np_dtype)
         self.itemsize = self.np_dtype.itemsize
         self.kind = kind  # 'b' bool, 'u' unsigned int, 'i' signed int, 'f' float
@@ -45,16 +49,16 @@ class dtype:
         return (_dtype_by_name, (self.name,))
 
 
-bool_ = dtype("bool", np.bool_, "b", 0, "b")
-uint8 = dtype("uint8", np.uint8, "u", 1, "B")
-int8 = dtype("int8", np.int8, "i", 1, "c")
-int16 = dtype("int16", np.int16, "i", 2, "s")
-int32 = dtype("int32", np.int32, "i", 3, "i")
-int64 = dtype("int64", np.int64, "i", 4, "l")
-float16 = dtype("float16", np.float16, "f", 1, "h")
-bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, "f", 1, "bf16")
-float32 = dtype("float32", np.float32, "f", 3, "f")
-float64 = dtype("float64", np.float64, "f", 4, "d")
+bool_ = dtype("bool", np.bool_, "b", 0, "b", "Bool", "bool")
+uint8 = dtype("uint8", np.uint8, "u", 1, "B", "Byte", "unsigned char")
+int8 = dtype("int8", np.int8, "i", 1, "c", "Char", "signed char")
+int16 = dtype("int16", np.int16, "i", 2, "s", "Short", "short int")
+int32 = dtype("int32", np.int32, "i", 3, "i", "Int", "int")
+int64 = dtype("int64", np.int64, "i", 4, "l", "Long", "long int")
+float16 = dtype("float16", np.float16, "f", 1, "h", "Half", "c10::Half")
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, "f", 1, "bf16", "BFloat16", "c10::BFloat16")
+float32 = dtype("float32", np.float32, "f", 3, "f", "Float", "float")
+float64 = dtype("float64", np.float64, "f", 4, "d", "Double", "double")
 
 ALL_DTYPES: tuple[dtype, ...] = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16,
                                  float32, float64)

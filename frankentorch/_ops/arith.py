@@ -202,10 +202,8 @@ def _define(name: str, with_alpha: bool) -> None:
         out._bump_version()
         return out
 
-    if not with_alpha:
-        f, fi, fo = forward, forward_inplace, forward_out
-        forward = lambda self, other: f(self, other)          # noqa: E731
-        forward_inplace = lambda self, other: fi(self, other)  # noqa: E731
+    if not with_alpha:  # the out= form's ``out`` comes where ``alpha`` would
+        fo = forward_out
         forward_out = lambda self, other, out: fo(self, other, 1, out)  # noqa: E731
     functional.impl("CPU", "Meta")(forward)
     inplace.impl("CPU", "Meta")(forward_inplace)

@@ -71,7 +71,7 @@ def _dtypes(name: str, a, b):
         dt = D.get_default_dtype()
     if dt in bad and not (name == "pow" and isinstance(a, Tensor) and it.is_number(b) and
                           b in (0, 1)):  # pow(x, 0) and pow(x, 1) are fill/copy in PyTorch
-        raise NotImplementedError(f'"{kname}" not implemented for \'{_torch_name(dt)}\'')
+        raise NotImplementedError(f'"{kname}" not implemented for \'{dt.scalar_type_name}\'')
     return dt, (D.bool_ if boolean else dt)
 
 
@@ -239,7 +239,7 @@ def _where(condition, self, other, out=None):
                         f"{type(condition).__name__}")
     if condition._dtype is not D.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {_torch_name(condition._dtype)}")
+                           f"with dtype {condition._dtype.scalar_type_name}")
     dt = it.result_type(self, other)
     return _finish(0, (condition, self, other), 0, dt, out)
 
@@ -258,7 +258,7 @@ defop("where.self_out(Tensor condition, Tensor self, Tensor other, *, Tensor(a!)
 def _fill_value(self, mask, value):
     if not isinstance(mask, Tensor) or mask._dtype is not D.bool_:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_torch_name(mask._dtype) if isinstance(mask, Tensor) else mask}")
+                           f"{mask._dtype.scalar_type_name if isinstance(mask, Tensor) else mask}")
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but "
@@ -315,7 +315,7 @@ def _lerp_check(self, end, weight):
                                f"{x._dtype.name.replace('float64', 'double')}")
     if not self._dtype.is_floating_point:
         raise NotImplementedError(f'"lerp_kernel_scalar" not implemented for '
-                                  f"'{_torch_name(self._dtype)}'")
+                                  f"'{self._dtype.scalar_type_name}'")
 
 
 def _lerp(self, end, weight, out=None):
@@ -415,8 +415,8 @@ for _nm, _arg in (("clamp_min", "min"), ("clamp_max", "max")):
 # isclose / allclose / equal
 def _isclose_arrays(self, other, rtol, atol, equal_nan):
     if self._dtype is not other._dtype:
-        raise RuntimeError(f"{_torch_name(self._dtype)} did not match "
-                           f"{_torch_name(other._dtype)}")
+        raise RuntimeError(f"{self._dtype.scalar_type_name} did not match "
+                           f"{other._dtype.scalar_type_name}")
     shape = broadcast_shapes(self._shape, other._shape)
     a = np.broadcast_to(self._array(), shape)
     b = np.broadcast_to(other._array(), shape)

@@ -21,7 +21,6 @@ from .._core import dtype as D
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
-from .linalg import _cxx, _long
 from .padding import constant_pad_nd
 from .spatial import (check_dtype, col2im_add, expand_param, new_result, padded, values,
                       windows)
@@ -133,7 +132,7 @@ _MEMO = _ColumnsMemo()
 # ---------------------------------------------------------------- argument checks
 
 def _type_name(t: Tensor) -> str:
-    return f"torch.{_long(t._dtype)}Tensor"
+    return f"torch.{t._dtype.scalar_type_name}Tensor"
 
 
 def _check_params(stride, padding, dilation, output_padding, groups, transposed,
@@ -226,8 +225,8 @@ def _check_types(x: Tensor, w: Tensor, bias) -> None:
                            "should be the same or input should be a MKLDNN tensor and weight "
                            "is a dense tensor")
     if bias is not None and bias._dtype is not x._dtype:
-        raise RuntimeError(f"Input type ({_cxx(x._dtype)}) and bias type "
-                           f"({_cxx(bias._dtype)}) should be the same")
+        raise RuntimeError(f"Input type ({x._dtype.cxx_name}) and bias type "
+                           f"({bias._dtype.cxx_name}) should be the same")
 
 
 def _check_kernel_dtype(x: Tensor, w: Tensor, transposed: bool) -> None:

@@ -17,17 +17,12 @@ def check_can_cast(src: D.dtype, dst: D.dtype) -> None:
     """c10::canCast for out= and in-place results: no float→int, no number→bool."""
     if (src.is_floating_point and not dst.is_floating_point) or \
             (src is not D.bool_ and dst is D.bool_):
-        raise RuntimeError(f"result type {_torch_name(src)} can't be cast to the desired output "
-                           f"type {_torch_name(dst)}")
-
-
-_SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
-                      "int32": "Int", "int64": "Long", "float16": "Half",
-                      "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
+        raise RuntimeError(f"result type {src.scalar_type_name} can't be cast to the desired output "
+                           f"type {dst.scalar_type_name}")
 
 
 def _torch_name(d: D.dtype) -> str:
-    return _SCALAR_TYPE_NAMES[d.name]
+    return d.scalar_type_name
 
 
 def resize_out(out: Tensor, shape) -> None:

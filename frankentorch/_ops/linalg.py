@@ -40,25 +40,11 @@ def _K():
 
 # ---------------------------------------------------------------------------- helpers
 
-_LONG = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-         "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-         "float64": "Double"}
-_CXX = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
-        "int32": "int", "int64": "long int", "float16": "c10::Half",
-        "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
 _HALVES = (D.float16, D.bfloat16)
 
 
-def _long(dt: D.dtype) -> str:
-    return _LONG[dt.name]
-
-
-def _cxx(dt: D.dtype) -> str:
-    return _CXX[dt.name]
-
-
 def _not_impl(kernel: str, dt: D.dtype):
-    return NotImplementedError(f'"{kernel}" not implemented for \'{_long(dt)}\'')
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dt.scalar_type_name}\'')
 
 
 def _view(t: Tensor) -> np.ndarray:
@@ -106,10 +92,10 @@ def _finish_out(result: Tensor, out: Tensor, *, dot_style: bool = False) -> Tens
     """Write ``result`` into an out= tensor: same dtype required, resized to the result."""
     if out._dtype is not result._dtype:
         if dot_style:
-            raise RuntimeError(f"result dtype {_long(out._dtype)} does not match input dtype "
-                               f"{_long(result._dtype)}")
-        raise RuntimeError(f"Expected out tensor to have dtype {_cxx(result._dtype)}, but got "
-                           f"{_cxx(out._dtype)} instead")
+            raise RuntimeError(f"result dtype {out._dtype.scalar_type_name} does not match input dtype "
+                               f"{result._dtype.scalar_type_name}")
+        raise RuntimeError(f"Expected out tensor to have dtype {result._dtype.cxx_name}, but got "
+                           f"{out._dtype.cxx_name} instead")
     if out._shape != result._shape:
         if out.numel():
             warnings.warn(f"An output with one or more elements was resized since it had shape "
@@ -161,7 +147,7 @@ def _mm_checks(a: Tensor, b: Tensor) -> None:
                            f"{_dim_str(b)})")
     if a._dtype is not b._dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_cxx(a._dtype)} != {_cxx(b._dtype)}")
+                           f"{a._dtype.cxx_name} != {b._dtype.cxx_name}")
     if a._dtype is D.bool_:
         raise _not_impl("addmm_impl_cpu_", D.bool_)
 
@@ -178,7 +164,7 @@ def _addmv_checks(inp_shape, inp_dt, mat: Tensor, vec: Tensor) -> None:
                            f"vec ({vec._shape[0]})")
     if not (inp_dt is mat._dtype is vec._dtype):
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
-                           f"{_long(inp_dt)}, {_long(mat._dtype)}, and {_long(vec._dtype)}")
+                           f"{inp_dt.scalar_type_name}, {mat._dtype.scalar_type_name}, and {vec._dtype.scalar_type_name}")
     if mat._dtype is D.bool_:
         raise _not_impl("addmv_impl_cpu", D.bool_)
 
@@ -197,7 +183,7 @@ def _bmm_shape_checks(sa, sb, da, db, kernel="bmm") -> None:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
     if da is not db:
-        raise RuntimeError(f"expected scalar type {_long(da)} but found {_long(db)}")
+        raise RuntimeError(f"expected scalar type {da.scalar_type_name} but found {db.scalar_type_name}")
     if da is D.bool_:
         raise _not_impl(kernel, D.bool_)
 
@@ -207,7 +193,7 @@ def _dot_checks(a: Tensor, b: Tensor) -> None:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a._dtype is not b._dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
-                           f"{_long(a._dtype)} and {_long(b._dtype)}")
+                           f"{a._dtype.scalar_type_name} and {b._dtype.scalar_type_name}")
     if a._shape[0] != b._shape[0]:
         n, m = a._shape[0], b._shape[0]
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to "
@@ -475,10 +461,10 @@ def _addmm(self, mat1, mat2, beta=1, alpha=1):
         raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
     if self._dtype is not mat2._dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got "
-                           f"{_long(self._dtype)} and {_long(mat2._dtype)}")
+                           f"{self._dtype.scalar_type_name} and {mat2._dtype.scalar_type_name}")
     if mat1._dtype is not mat2._dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                           f"{_long(mat1._dtype)} and {_long(mat2._dtype)}")
+                           f"{mat1._dtype.scalar_type_name} and {mat2._dtype.scalar_type_name}")
     if mat1._shape[1] != mat2._shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_dim_str(mat1)} and "
                            f"{_dim_str(mat2)})")
@@ -502,8 +488,8 @@ def _baddbmm(self, batch1, batch2, beta=1, alpha=1):
     for i, (x, n) in enumerate(((self, "input"), (batch1, "batch1"), (batch2, "batch2"))):
         _check_tensor("baddbmm", n, i + 1, x)
     if self._dtype is not batch1._dtype:
-        raise RuntimeError(f"Input dtypes must be the same, got: input {_cxx(self._dtype)}, "
-                           f"batch1: {_cxx(batch1._dtype)}, batch2: {_cxx(batch2._dtype)}")
+        raise RuntimeError(f"Input dtypes must be the same, got: input {self._dtype.cxx_name}, "
+                           f"batch1: {batch1._dtype.cxx_name}, batch2: {batch2._dtype.cxx_name}")
     if batch1.ndim >= 2 and batch2.ndim >= 3:
         shape = (batch1._shape[0], batch1._shape[1], batch2._shape[2])
         _check_expand(self._shape, shape)
@@ -839,8 +825,8 @@ def _einsum_kernel(equation, tensors, path=None):
         if contracted:
             for x in dts[1:]:
                 if x is not dts[0]:
-                    raise RuntimeError(f"expected scalar type {_long(dts[0])} but found "
-                                       f"{_long(x)}")
+                    raise RuntimeError(f"expected scalar type {dts[0].scalar_type_name} but found "
+                                       f"{x.scalar_type_name}")
             if dts[0] is D.bool_:
                 raise _not_impl("bmm", D.bool_)
             dt = dts[0]
@@ -916,9 +902,9 @@ def _square_checks(name: str, A: Tensor, *, floats=True, low_prec=False) -> None
                            f"{A._shape[-2]} by {A._shape[-1]} matrices")
     if floats and not A._dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {_long(A._dtype)}")
+                           f"Got {A._dtype.scalar_type_name}")
     if low_prec and A._dtype in _HALVES:
-        raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {_long(A._dtype)}")
+        raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {A._dtype.scalar_type_name}")
 
 
 def _fortran(shape, dt: D.dtype, dev) -> Tensor:
@@ -1000,10 +986,10 @@ def _solve_impl(A, B, left=True):
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if not A._dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {_long(A._dtype)}")
+                           f"Got {A._dtype.scalar_type_name}")
     if A._dtype is not B._dtype:
         raise RuntimeError(f"{name}: Expected A and B to have the same dtype, but found A of "
-                           f"type {_long(A._dtype)} and B of type {_long(B._dtype)} instead")
+                           f"type {A._dtype.scalar_type_name} and B of type {B._dtype.scalar_type_name} instead")
     if A._shape[-1] != A._shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{A._shape[-2]} by {A._shape[-1]} matrices")
@@ -1359,10 +1345,10 @@ def _svdvals(A, driver=None):
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     if not A._dtype.is_floating_point:
         raise RuntimeError("linalg.svd: Expected a floating point or complex tensor as input. "
-                           f"Got {_long(A._dtype)}")
+                           f"Got {A._dtype.scalar_type_name}")
     if A._dtype in _HALVES:
         raise NotImplementedError(f"\"linalg_svd_cpu\" not implemented for "
-                                  f"'{_torch_name(A._dtype)}'")
+                                  f"'{A._dtype.scalar_type_name}'")
     shape = A._shape[:-2] + (min(A._shape[-2:]),)
     out = empty_tensor(shape, A._dtype, A._device)
     if A._data is not None and out.numel():
@@ -1398,7 +1384,7 @@ def matrix_norm(self, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if not self._dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {_long(self._dtype)}")
+                           f"Got {self._dtype.scalar_type_name}")
     dims = list(dim)
     if len(dims) != 2:
         raise RuntimeError(f"{name}: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
@@ -1412,7 +1398,7 @@ def matrix_norm(self, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
     if ord in ("nuc", 2, -2):
         if x._dtype in _HALVES:
             raise RuntimeError(f"{name}: Low precision dtypes not supported. Got "
-                               f"{_long(x._dtype)}")
+                               f"{x._dtype.scalar_type_name}")
         sv = svdvals_op(x.movedim((d0, d1), (-2, -1)))
         r = sv.sum(-1, keepdim=keepdim) if ord == "nuc" else \
             sv.amax(-1, keepdim) if ord == 2 else sv.amin(-1, keepdim)

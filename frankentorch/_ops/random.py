@@ -31,11 +31,6 @@ __all__ = ["rand", "randn", "randint", "randperm", "normal", "rand_like", "randn
 
 _GEN = "*, Generator? generator=None"
 _HALF = (D.float16, D.bfloat16)
-# caffe2 TypeMeta names, as ATen's bound checks print them
-_C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
-            "int16": "short int", "int32": "int", "int64": "long int",
-            "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
-            "float64": "double"}
 
 
 _KERNELS = []
@@ -109,7 +104,7 @@ def _avx2_kernels() -> bool:
 
 
 def _not_implemented(kernel: str, dt: D.dtype):
-    return NotImplementedError(f"\"{kernel}\" not implemented for '{_torch_name(dt)}'")
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{dt.scalar_type_name}'")
 
 
 def _iteration_order(t: Tensor, *others: Tensor) -> list[int]:
@@ -155,7 +150,7 @@ uniform_ = defop(f"uniform_(Tensor(a!) self, float from=0, float to=1, {_GEN}) -
 def _check_bounds(name: str, dt: D.dtype, value: float) -> None:
     info = D.finfo(dt)
     if not float(info.min) <= value <= float(info.max):
-        raise RuntimeError(f"{name} is out of bounds for {_C_NAMES[dt.name]}")
+        raise RuntimeError(f"{name} is out of bounds for {dt.cxx_name}")
 
 
 @uniform_.impl("CPU", "Meta")
@@ -170,7 +165,7 @@ def _uniform_(self, from_=0.0, to=1.0, generator=None):
                            f"from={from_:g} > to={to:g}")
     if to - from_ > float(D.finfo(dt).max):
         raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<"
-                           f"{_torch_name(dt)}>::max(), but found to={to:g} and "
+                           f"{dt.scalar_type_name}>::max(), but found to={to:g} and "
                            f"from={from_:g} which result in to-from to exceed the limit")
     if not _writable(self):
         return self
@@ -418,13 +413,13 @@ def _check_from_to(lo: int, hi_inc: int, dt: D.dtype) -> None:
         lim = (int(info.min), int(info.max))
     for name, v in (("from", lo), ("to - 1", hi_inc)):
         if not lim[0] <= v <= lim[1]:
-            raise RuntimeError(f"{name} is out of bounds for {_C_NAMES[dt.name]}")
+            raise RuntimeError(f"{name} is out of bounds for {dt.cxx_name}")
     if dt.is_floating_point:
         d = _digits(dt)
         for name, v in (("from", lo), ("to - 1", hi_inc)):
             if v < -(1 << d) or v > (1 << d):
                 warnings.warn(f"{name} is out of bounds [-(2^{d}), 2^{d}]. Due to precision "
-                              f"limitations {_C_NAMES[dt.name]} can support discrete uniform "
+                              f"limitations {dt.cxx_name} can support discrete uniform "
                               "distribution only within this range. This warning will become "
                               "an error in version 1.7 release, please fix the code in "
                               "advance", UserWarning, stacklevel=4)
@@ -531,7 +526,7 @@ def _exponential_(self, lambd=1.0, generator=None):
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
     if not _writable(self):
         return self
-    _continuous_only("Exponential", self._dtype, _torch_name(self._dtype))
+    _continuous_only("Exponential", self._dtype, self._dtype.scalar_type_name)
     return _from_uniform64(self, generator, _k().EXPONENTIAL, float(lambd))
 
 
@@ -539,7 +534,7 @@ def _exponential_(self, lambd=1.0, generator=None):
 def _cauchy_(self, median=0.0, sigma=1.0, generator=None):
     if not sigma > 0.0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
-    _continuous_only("Cauchy", self._dtype, _C_NAMES[self._dtype.name])
+    _continuous_only("Cauchy", self._dtype, self._dtype.cxx_name)
     if not _writable(self):
         return self
     return _from_uniform64(self, generator, _k().CAUCHY, float(median), float(sigma))
@@ -596,9 +591,9 @@ def _multinomial_into(out: Tensor, self: Tensor, n: int, replacement: bool, gene
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not self._dtype.is_floating_point:
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
-                           f"{_torch_name(self._dtype)}")
+                           f"{self._dtype.scalar_type_name}")
     if out._dtype is not D.int64:
-        raise RuntimeError(f"multinomial expects Long tensor out, got: {_torch_name(out._dtype)}")
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {out._dtype.scalar_type_name}")
     if n <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     k = self._shape[-1]
@@ -697,7 +692,7 @@ def _randperm_kernel(n, generator=None, dtype=None, layout=None, device=None,
         raise _not_implemented("randperm", dt)
     limit = _PERM_LIMIT.get(dt.name)
     if limit is not None and n > limit[0]:
-        raise RuntimeError(f"n cannot be greater than {limit[1]} for {_torch_name(dt)} type.")
+        raise RuntimeError(f"n cannot be greater than {limit[1]} for {dt.scalar_type_name} type.")
     if not dt.is_floating_point and n > 0 and n - 1 > D.iinfo(dt).max:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without "
                            "overflow")

@@ -15,7 +15,7 @@ from .._core.meta import numel_of
 from .._core.storage import store
 from .._tensor import Tensor, empty_tensor, from_array
 from .args import int_list
-from .linalg import _long, _view
+from .linalg import _view
 
 __all__ = ["values", "wrap", "windows", "col2im_add", "padded", "expand_param",
            "new_result", "HALVES", "window_sum", "check_dtype", "gather_axes", "one_hot", "apply_axes"]
@@ -34,7 +34,7 @@ def check_dtype(t: Tensor, kernel: str, integers=()) -> None:
     types; others raise its NotImplementedError."""
     dt = t._dtype
     if not dt.is_floating_point and dt not in integers:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_long(dt)}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dt.scalar_type_name}'")
 
 
 def wrap(arr: np.ndarray, dt: D.dtype) -> Tensor:

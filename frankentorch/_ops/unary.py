@@ -28,7 +28,7 @@ def _kernels():
 
 
 def _not_implemented(kname: str, dt: D.dtype):
-    return NotImplementedError(f'"{kname}" not implemented for \'{_torch_name(dt)}\'')
+    return NotImplementedError(f'"{kname}" not implemented for \'{dt.scalar_type_name}\'')
 
 
 def _dispatch_error(self: Tensor, kname: str):
@@ -147,8 +147,8 @@ def _register(name: str, dtype_of, compute, *, schema_args: str = "", out_schema
             _check_tensor(name, self)
             dt = dtype_of(self, *args)
             if same_out and out._dtype is not dt:
-                raise RuntimeError(f"Found dtype {_torch_name(out._dtype)} but expected "
-                                   f"{_torch_name(dt)}")
+                raise RuntimeError(f"Found dtype {out._dtype.scalar_type_name} but expected "
+                                   f"{dt.scalar_type_name}")
             check_can_cast(dt, out._dtype)
             if plain_resize is not None and plain_resize(self):
                 resize_out(out, self._shape)

@@ -293,12 +293,12 @@ def _accumulate_leaf(leaf, grad, create_graph: bool) -> None:
         r = hook(grad)
         if r is not None:
             grad = r
-    if leaf.grad is None:
-        leaf.grad = _in_layout_of(leaf, grad if create_graph else grad.detach())
+    if leaf._grad is None:  # (the gradient has the leaf's shape and dtype)
+        leaf._grad = _in_layout_of(leaf, grad if create_graph else grad.detach())
     elif create_graph:
-        leaf.grad = leaf.grad + grad
+        leaf._grad = leaf._grad + grad
     else:
-        leaf.grad.add_(grad.detach())
+        leaf._grad.add_(grad.detach())
 
 
 def _in_layout_of(leaf, grad):

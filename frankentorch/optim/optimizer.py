@@ -122,6 +122,11 @@ class ParamUpdate:
         seen: dict[int, np.ndarray] = {}
         self.written = []
         self.arrays = []
+        n = param.numel()
+        for t in (grad,) + state:  # the kernels walk every buffer over the parameter's length
+            if t.numel() != n:
+                raise RuntimeError(f"The size of tensor a ({t.numel()}) must match the size of "
+                                   f"tensor b ({n}) at non-singleton dimension 0")
         for t in (param, grad) + state:
             arr = seen.get(id(t))
             if arr is None:
