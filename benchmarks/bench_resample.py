@@ -1,8 +1,9 @@
 """Bicubic and 3-d area resampling, frankentorch / torch side by side (ratios < 1 mean faster).
 
-Cases: bicubic x2 upsampling and 0.5x downsampling of a 32x16x32x32 float32 batch, and
-area (adaptive average) resampling of an 8x8x16x16x16 volume to 8x8x8, each forward +
-backward from a given gradient; also the bicubic forward alone. Reported against torch on
+Cases: bicubic x2 upsampling and 0.5x downsampling of a 32x16x32x32 float32 batch, its
+antialiased bilinear downscaling to 10x10, and area (adaptive average) resampling of an
+8x8x16x16x16 volume to 8x8x8, each forward + backward from a given gradient; also the
+bicubic forward alone. Reported against torch on
 its default threads and on one thread.
 Run: python benchmarks/bench_resample.py
 """
@@ -40,6 +41,10 @@ def main() -> None:
                     align_corners=True),
          _pool_step(torch, TF, "interpolate", ti, size=(16, 16), mode="bicubic",
                     align_corners=True)),
+        ("antialiased bilinear x0.3 fwd+bwd",
+         _pool_step(ft, FF, "interpolate", fi, size=(10, 10), mode="bilinear", antialias=True),
+         _pool_step(torch, TF, "interpolate", ti, size=(10, 10), mode="bilinear",
+                    antialias=True)),
         ("area 3-d fwd+bwd 8x8x16^3 -> 8^3",
          _pool_step(ft, FF, "interpolate", fv, size=(8, 8, 8), mode="area"),
          _pool_step(torch, TF, "interpolate", tv, size=(8, 8, 8), mode="area")),
