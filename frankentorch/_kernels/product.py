@@ -15,7 +15,7 @@ from numba import njit
 NONE, HALF, BFLOAT16 = 0, 1, 2
 
 
-@njit(inline="always")
+@njit
 def _to_half(v):
     """float32 ``v`` rounded to the nearest float16 (ties to even), as float32."""
     a = abs(v)
@@ -30,7 +30,7 @@ def _to_half(v):
     return np.copysign(r, v)
 
 
-@njit(inline="always")
+@njit
 def _to_bfloat16(v):
     """float32 ``v`` rounded to the nearest bfloat16 (ties to even), as float32."""
     if v != v:
@@ -40,7 +40,7 @@ def _to_bfloat16(v):
     return u.view(np.float32)
 
 
-@njit(inline="always")
+@njit
 def _mul(a, b, rnd):
     p = a * b
     if rnd == HALF:

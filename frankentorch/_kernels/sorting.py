@@ -10,25 +10,27 @@ reproduced here move for move; the comparator only ever looks at the key.
 
 Keys are int64 with the order the comparator needs (the caller maps floats to integers with
 NaN above +inf and -0.0 equal to 0.0, and complements the keys for a descending order), so one
-compiled signature serves every dtype. ``plain_nan`` selects the comparator of ``torch.mode``
-(a bare ``<``): then the key ``nan_key`` compares false both ways with every key.
-Callers validate sizes; each kernel works in place on C-contiguous 2-D ``keys``/``idx``
+compiled signature serves every dtype. ``pn`` selects the comparator of ``torch.mode`` on
+floats (a bare ``<``): then the key ``nk`` (NaN) compares false both ways with every key.
+Callers validate sizes; ``select_rows`` works in place on C-contiguous 2-D ``keys``/``idx``
 (one row per slice), ``idx`` prefilled with the positions the keys came from.
 """
 import numpy as np
 from numba import njit
 
 THRESHOLD = 16  # libstdc++'s _S_threshold
+# a typed zero: a literal 0 argument would compile a second specialization of every callee
+_ZERO = np.int64(0)
 
 
-@njit(inline="always")
-def _lt(a, b, plain_nan, nan_key):
-    if plain_nan and (a == nan_key or b == nan_key):
+@njit
+def _lt(a, b, pn, nk):
+    if pn and (a == nk or b == nk):
         return False
     return a < b
 
 
-@njit(inline="always")
+@njit
 def _swap(k, x, i, j):
     t = k[i]
     k[i] = k[j]
@@ -38,7 +40,7 @@ def _swap(k, x, i, j):
     x[j] = u
 
 
-@njit(inline="always")
+@njit
 def _lg(n):
     """floor(log2(n)) for n > 0 (libstdc++'s std::__lg)."""
     r = 0
@@ -50,7 +52,7 @@ def _lg(n):
 
 # ------------------------------------------------------------------ heap (stl_heap.h)
 
-@njit(inline="always")
+@njit
 def _push_heap(k, x, first, hole, top, vk, vx, pn, nk):
     while hole > top:
         parent = (hole - 1) // 2
@@ -82,13 +84,13 @@ def _adjust_heap(k, x, first, hole, length, vk, vx, pn, nk):
     _push_heap(k, x, first, hole, top, vk, vx, pn, nk)
 
 
-@njit(inline="always")
+@njit
 def _pop_heap(k, x, first, last, result, pn, nk):
     vk = k[result]
     vx = x[result]
     k[result] = k[first]
     x[result] = x[first]
-    _adjust_heap(k, x, first, 0, last - first, vk, vx, pn, nk)
+    _adjust_heap(k, x, first, _ZERO, last - first, vk, vx, pn, nk)
 
 
 @njit
@@ -117,7 +119,7 @@ def _partial_sort(k, x, first, middle, last, pn, nk):
 
 # ------------------------------------------------------------------ quicksort steps (stl_algo.h)
 
-@njit(inline="always")
+@njit
 def _move_median_to_first(k, x, result, a, b, c, pn, nk):
     if _lt(k[a], k[b], pn, nk):
         if _lt(k[b], k[c], pn, nk):
@@ -138,7 +140,7 @@ def _move_median_to_first(k, x, result, a, b, c, pn, nk):
 def _partition_pivot(k, x, first, last, pn, nk):
     """Median of (first+1, mid, last-1) to ``first``, then Hoare partition of the rest
     around it; returns the cut. The scans stop inside the range even where a comparator
-    that is not a strict weak order (NaN under ``plain_nan``) would let C++ run past it."""
+    that is not a strict weak order (NaN under ``pn``) would let C++ run past it."""
     _move_median_to_first(k, x, first, first + 1, first + (last - first) // 2, last - 1,
                           pn, nk)
     lo = first
@@ -157,7 +159,7 @@ def _partition_pivot(k, x, first, last, pn, nk):
         first += 1
 
 
-@njit(inline="always")
+@njit
 def _linear_insert(k, x, lo, i, pn, nk):
     """libstdc++'s __unguarded_linear_insert (kept above ``lo`` for memory safety only)."""
     vk = k[i]
@@ -243,100 +245,94 @@ def _nth_element(k, x, first, nth, last, pn, nk):
 
 # ------------------------------------------------------------------ row kernels
 
-@njit(inline="always")
-def _stack():
-    """Room for the pending ranges of one sort: at most depth limit + 1 <= 2 * 63 + 1."""
-    return np.empty(3 * 128, np.int64)
+@njit
+def _topk_row(k, x, count, sorted_, stack, pn, nk):
+    """PyTorch's topk loop (keys ordered so the wanted ones come first): a partial sort when
+    64 * count <= n, else nth_element at count - 1 and, when ``sorted_``, a sort of the
+    count - 1 before it."""
+    n = k.shape[0]
+    if count * 64 <= n:
+        _partial_sort(k, x, _ZERO, count, n, pn, nk)
+    else:
+        _nth_element(k, x, _ZERO, count - 1, n, pn, nk)
+        if sorted_:
+            _std_sort(k, x, _ZERO, count - 1, stack, pn, nk)
 
 
-@njit(cache=True, error_model="numpy")
-def sort_rows(keys, idx, plain_nan, nan_key):
-    """std::sort of every row."""
-    stack = _stack()
-    n = keys.shape[1]
-    for r in range(keys.shape[0]):
-        _std_sort(keys[r], idx[r], 0, n, stack, plain_nan, nan_key)
-
-
-@njit(cache=True, error_model="numpy")
-def topk_rows(keys, idx, k, sorted_):
-    """PyTorch's topk loop on every row (keys ordered so the wanted ones come first): a
-    partial sort when 64 * k <= n, else nth_element at k - 1 and, when ``sorted_``, a sort
-    of the k - 1 before it."""
-    stack = _stack()
-    n = keys.shape[1]
-    for r in range(keys.shape[0]):
-        kr = keys[r]
-        xr = idx[r]
-        if k * 64 <= n:
-            _partial_sort(kr, xr, 0, k, n, False, 0)
-        else:
-            _nth_element(kr, xr, 0, k - 1, n, False, 0)
-            if sorted_:
-                _std_sort(kr, xr, 0, k - 1, stack, False, 0)
-
-
-@njit(cache=True, error_model="numpy")
-def quickselect_rows(keys, idx, k):
-    """TH's quickselect (Sedgewick's partitioning, median-of-three pivot) of position ``k``
-    in every row, ascending; PyTorch's kthvalue."""
-    n = keys.shape[1]
-    for r in range(keys.shape[0]):
-        a = keys[r]
-        x = idx[r]
-        lo = 0
-        hi = n - 1
-        while hi > lo:
-            if hi == lo + 1:
-                if a[hi] < a[lo]:
-                    _swap(a, x, lo, hi)
-                break
-            _swap(a, x, (lo + hi) >> 1, lo + 1)
-            if a[hi] < a[lo + 1]:
-                _swap(a, x, lo + 1, hi)
+@njit
+def _quickselect_row(a, x, k):
+    """TH's quickselect of position ``k``, ascending (Sedgewick's partitioning, median of
+    three pivot): PyTorch's kthvalue."""
+    lo = _ZERO
+    hi = a.shape[0] - 1
+    while hi > lo:
+        if hi == lo + 1:
             if a[hi] < a[lo]:
                 _swap(a, x, lo, hi)
-            if a[lo] < a[lo + 1]:
-                _swap(a, x, lo + 1, lo)
-            i = lo + 1
-            j = hi
-            piv = a[lo]
-            while True:
+            return
+        _swap(a, x, (lo + hi) >> 1, lo + 1)
+        if a[hi] < a[lo + 1]:
+            _swap(a, x, lo + 1, hi)
+        if a[hi] < a[lo]:
+            _swap(a, x, lo, hi)
+        if a[lo] < a[lo + 1]:
+            _swap(a, x, lo + 1, lo)
+        i = lo + 1
+        j = hi
+        piv = a[lo]
+        while True:
+            i += 1
+            while a[i] < piv:
                 i += 1
-                while a[i] < piv:
-                    i += 1
+            j -= 1
+            while piv < a[j]:
                 j -= 1
-                while piv < a[j]:
-                    j -= 1
-                if j < i:
-                    break
-                _swap(a, x, i, j)
-            _swap(a, x, lo, j)
-            if j <= k:
-                lo = i
-            if j >= k:
-                hi = j - 1
+            if j < i:
+                break
+            _swap(a, x, i, j)
+        _swap(a, x, lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+
+
+@njit
+def _mode_row(k, x, stack, pn, nk):
+    """PyTorch's mode: std::sort, then the position of the last element of the first
+    longest run of equal keys (NaNs, under ``pn``, never equal)."""
+    n = k.shape[0]
+    _std_sort(k, x, _ZERO, n, stack, pn, nk)
+    best = 0
+    best_freq = 0
+    freq = 0
+    for i in range(n):
+        freq += 1
+        if i == n - 1 or k[i] != k[i + 1] or (pn and k[i] == nk):
+            if freq > best_freq:
+                best = x[i]
+                best_freq = freq
+            freq = 0
+    return best
+
+
+SORT, TOPK, TOPK_SORTED, KTHVALUE, MODE, MODE_NAN = range(6)
 
 
 @njit(cache=True, error_model="numpy")
-def mode_rows(keys, idx, plain_nan, nan_key, out):
-    """PyTorch's mode on every row: std::sort by a bare ``<`` (NaN unordered where
-    ``plain_nan``), then the position of the last element of the first longest run of equal
-    keys (NaNs never equal)."""
-    stack = _stack()
-    n = keys.shape[1]
+def select_rows(op, keys, idx, k, nan_key, out):
+    """``op`` on every row of ``keys``/``idx``: SORT (std::sort), TOPK / TOPK_SORTED (the k
+    first), KTHVALUE (position k), MODE / MODE_NAN (``out[r]`` = the mode's position; with
+    MODE_NAN the key ``nan_key`` is NaN, unordered against every key). One entry point, so
+    the shared steps compile once."""
+    stack = np.empty(3 * 128, np.int64)  # pending ranges: at most depth limit + 1 <= 127
+    pn = op == MODE_NAN
     for r in range(keys.shape[0]):
-        kr = keys[r]
-        xr = idx[r]
-        _std_sort(kr, xr, 0, n, stack, plain_nan, nan_key)
-        best = 0
-        best_freq = 0
-        freq = 0
-        for i in range(n):
-            freq += 1
-            if i == n - 1 or kr[i] != kr[i + 1] or (plain_nan and kr[i] == nan_key):
-                if freq > best_freq:
-                    best = xr[i]
-                    best_freq = freq
-                freq = 0
-        out[r] = best
+        if op == SORT:
+            _std_sort(keys[r], idx[r], _ZERO, keys.shape[1], stack, pn, nan_key)
+        elif op == TOPK or op == TOPK_SORTED:
+            _topk_row(keys[r], idx[r], k, op == TOPK_SORTED, stack, pn, nan_key)
+        elif op == KTHVALUE:
+            _quickselect_row(keys[r], idx[r], k)
+        else:
+            out[r] = _mode_row(keys[r], idx[r], stack, pn, nan_key)

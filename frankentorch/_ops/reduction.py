@@ -12,7 +12,8 @@ from .._core.storage import cast, store
 from .._tensor import Tensor, empty_tensor, from_array
 from . import iterator as it
 from .copy import check_can_cast, copy_into, resize_out
-from .shape import NAN_KEY, order_keys, pair_out, positions, structured_pair_check
+from .shape import (MODE, MODE_NAN, order_keys, pair_out, positions, select_rows,
+                    structured_pair_check)
 
 
 @functools.cache
@@ -1076,11 +1077,11 @@ def _median_dim(self, dim, keepdim=False):
 def _mode_idx(a: np.ndarray, axis: int) -> np.ndarray:
     """Index of the most frequent value as PyTorch picks it: std::sort of (value, position)
     pairs by value alone, then the last pair of the first longest run of equal values."""
-    from .._kernels.sorting import mode_rows
     m = np.moveaxis(a, axis, -1)
     rows = np.ascontiguousarray(m).reshape(-1, m.shape[-1])
     out = np.empty(rows.shape[0], np.int64)
-    mode_rows(order_keys(rows), positions(rows), a.dtype.kind == "f", NAN_KEY, out)
+    select_rows(MODE_NAN if a.dtype.kind == "f" else MODE, order_keys(rows), positions(rows),
+                out=out)
     return out.reshape(m.shape[:-1])
 
 

@@ -587,9 +587,14 @@ NAN_KEY = 0x7FF8000000000000  # above the key of +inf for both float widths
 _RADIX_MIN = 32768  # PyTorch's GRAIN_SIZE: from here 1-D integer sorts are a stable radix sort
 
 
-def _sort_kernels():
-    from .._kernels import sorting
-    return sorting
+SORT, TOPK, TOPK_SORTED, KTHVALUE, MODE, MODE_NAN = range(6)  # select_rows' operations
+
+
+def select_rows(op: int, keys: np.ndarray, idx: np.ndarray, k: int = 0,
+                out: np.ndarray | None = None) -> None:
+    """Run ``_kernels.sorting.select_rows`` (imported on first use)."""
+    from .._kernels.sorting import select_rows as kernel
+    kernel(op, keys, idx, k, NAN_KEY, np.empty(0, np.int64) if out is None else out)
 
 
 def order_keys(rows: np.ndarray, descending: bool = False) -> np.ndarray:
@@ -645,7 +650,7 @@ def _sort_order(self: Tensor, d: int, rows: np.ndarray, descending: bool,
         return _stable_argsort(rows, descending)
     keys = order_keys(rows, descending)
     idx = positions(rows)
-    _sort_kernels().sort_rows(keys, idx, False, 0)
+    select_rows(SORT, keys, idx)
     return idx
 
 
@@ -787,7 +792,7 @@ def _topk_compute(self, k, dim, largest, sorted_):
     rows = rows_along(self, d)
     keys = order_keys(rows, bool(largest))
     idx = positions(rows)
-    _sort_kernels().topk_rows(keys, idx, k, bool(sorted_))
+    select_rows(TOPK_SORTED if sorted_ else TOPK, keys, idx, k)
     idx = idx[:, :k]
     store(values._array(), _unrows(np.take_along_axis(rows, idx, -1), self, d))
     store(indices._array(), _unrows(idx, self, d))
@@ -834,7 +839,7 @@ def _kthvalue_compute(self, k, dim, keepdim):
         return values, indices
     rows = rows_along(self, d)
     idx = positions(rows)
-    _sort_kernels().quickselect_rows(order_keys(rows), idx, k - 1)
+    select_rows(KTHVALUE, order_keys(rows), idx, k - 1)
     idx = idx[:, k - 1:k]
     store(values._array(), np.take_along_axis(rows, idx, -1).reshape(shape))
     store(indices._array(), idx.reshape(shape))
