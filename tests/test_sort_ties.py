@@ -31,7 +31,7 @@ def _bits(t: torch.Tensor) -> torch.Tensor:
     return t.view(_BITS[t.dtype]) if t.dtype in _BITS else t
 
 
-def _exact(got, want) -> None:
+def exact(got, want) -> None:
     """``got`` (frankentorch) equals ``want`` (torch) bit for bit: tuples item by item."""
     if isinstance(want, torch.Tensor):
         g = values_as_torch(got)
@@ -41,11 +41,11 @@ def _exact(got, want) -> None:
         assert type(got).__name__ == type(want).__name__, (type(got), type(want))
         assert len(got) == len(want)
         for a, b in zip(got, want):
-            _exact(a, b)
+            exact(a, b)
 
 
-def _both(prog, x: torch.Tensor) -> None:
-    _exact(prog(ft, to_ft(x)), prog(torch, x))
+def both_exact(prog, x: torch.Tensor) -> None:
+    exact(prog(ft, to_ft(x)), prog(torch, x))
 
 
 def _tied(rng: random.Random, shape, dt: str) -> torch.Tensor:
@@ -87,11 +87,11 @@ def _case(seed: int, dtypes=SORTABLE):
 def test_sort_argsort_msort(seed):
     _, x, dim, _ = _case(seed)
     for desc in (False, True):
-        _both(lambda m, t: m.sort(t, dim, desc), x)
-        _both(lambda m, t: m.sort(t, stable=True, dim=dim, descending=desc), x)
-        _both(lambda m, t: t.argsort(dim=dim, descending=desc), x)
-        _both(lambda m, t: m.argsort(t, stable=False, dim=dim, descending=desc), x)
-    _both(lambda m, t: m.msort(t), x)
+        both_exact(lambda m, t: m.sort(t, dim, desc), x)
+        both_exact(lambda m, t: m.sort(t, stable=True, dim=dim, descending=desc), x)
+        both_exact(lambda m, t: t.argsort(dim=dim, descending=desc), x)
+        both_exact(lambda m, t: m.argsort(t, stable=False, dim=dim, descending=desc), x)
+    both_exact(lambda m, t: m.msort(t), x)
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -101,7 +101,7 @@ def test_topk(seed):
     for k in sorted(ks):
         for largest in (True, False):
             for sorted_ in (True, False):
-                _both(lambda m, t: m.topk(t, k, dim, largest, sorted_), x)
+                both_exact(lambda m, t: m.topk(t, k, dim, largest, sorted_), x)
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -109,11 +109,11 @@ def test_kthvalue_median_mode(seed):
     rng, x, dim, n = _case(seed, SORTABLE[1:])
     keep = rng.random() < 0.5
     for k in sorted({1, n, rng.randint(1, n), (n + 1) // 2}):
-        _both(lambda m, t: m.kthvalue(t, k, dim, keep), x)
-    _both(lambda m, t: m.median(t, dim), x)
-    _both(lambda m, t: t.nanmedian(dim, keepdim=True), x)
-    _both(lambda m, t: m.mode(t, dim), x)
-    _both(lambda m, t: m.mode(t.to(m.bool), dim), x)
+        both_exact(lambda m, t: m.kthvalue(t, k, dim, keep), x)
+    both_exact(lambda m, t: m.median(t, dim), x)
+    both_exact(lambda m, t: t.nanmedian(dim, keepdim=True), x)
+    both_exact(lambda m, t: m.mode(t, dim), x)
+    both_exact(lambda m, t: m.mode(t.to(m.bool), dim), x)
 
 
 def test_exhaustive_small_rows():
@@ -122,13 +122,13 @@ def test_exhaustive_small_rows():
     rows = torch.cartesian_prod(*[torch.arange(3)] * 8)
     for x in (rows, rows.double().masked_fill(rows == 2, float("nan"))):
         for desc in (False, True):
-            _both(lambda m, t: m.sort(t, descending=desc), x)
-        _both(lambda m, t: m.mode(t), x)
+            both_exact(lambda m, t: m.sort(t, descending=desc), x)
+        both_exact(lambda m, t: m.mode(t), x)
         for k in range(1, 9):
-            _both(lambda m, t: m.kthvalue(t, k), x)
+            both_exact(lambda m, t: m.kthvalue(t, k), x)
             for largest in (True, False):
-                _both(lambda m, t: m.topk(t, k, largest=largest, sorted=False), x)
-                _both(lambda m, t: m.topk(t, k, largest=largest), x)
+                both_exact(lambda m, t: m.topk(t, k, largest=largest, sorted=False), x)
+                both_exact(lambda m, t: m.topk(t, k, largest=largest), x)
 
 
 @pytest.mark.parametrize("dt", ("int64", "uint8", "float32", "int16"))
@@ -139,13 +139,13 @@ def test_large_rows_and_radix_threshold(dt):
     for n in (32767, 32768, 40000):
         x = torch.randint(0, 4, (n,), generator=gen).to(TORCH_DTYPE[dt])
         for desc in (False, True):
-            _both(lambda m, t: m.sort(t, descending=desc), x)
-        _both(lambda m, t: m.topk(t, 300), x)
-        _both(lambda m, t: m.topk(t, 3000, largest=False, sorted=False), x)
-        _both(lambda m, t: m.kthvalue(t, n // 3), x)
-        _both(lambda m, t: m.mode(t), x)
+            both_exact(lambda m, t: m.sort(t, descending=desc), x)
+        both_exact(lambda m, t: m.topk(t, 300), x)
+        both_exact(lambda m, t: m.topk(t, 3000, largest=False, sorted=False), x)
+        both_exact(lambda m, t: m.kthvalue(t, n // 3), x)
+        both_exact(lambda m, t: m.mode(t), x)
     x = torch.randint(0, 4, (2, 40000), generator=gen).to(TORCH_DTYPE[dt])
-    _both(lambda m, t: m.sort(t), x)
+    both_exact(lambda m, t: m.sort(t), x)
 
 
 # McIlroy adversaries for std::sort and std::nth_element at n = 64 (each value halved, so
@@ -161,12 +161,12 @@ SELECT_KILLER += [16] * 20
 @pytest.mark.parametrize("dt", ("int64", "float32"))
 def test_depth_limit_fallbacks(dt):
     x = torch.tensor(SORT_KILLER, dtype=TORCH_DTYPE[dt])
-    _both(lambda m, t: m.sort(t), x)
-    _both(lambda m, t: m.sort(-t, descending=True), x)
+    both_exact(lambda m, t: m.sort(t), x)
+    both_exact(lambda m, t: m.sort(-t, descending=True), x)
     x = torch.tensor(SELECT_KILLER, dtype=TORCH_DTYPE[dt])
     for sorted_ in (True, False):
-        _both(lambda m, t: m.topk(t, 33, largest=False, sorted=sorted_), x)
-        _both(lambda m, t: m.topk(-t, 33, sorted=sorted_), x)
+        both_exact(lambda m, t: m.topk(t, 33, largest=False, sorted=sorted_), x)
+        both_exact(lambda m, t: m.topk(-t, 33, sorted=sorted_), x)
 
 
 def test_stride_zero_dim_is_not_sorted():
@@ -174,17 +174,17 @@ def test_stride_zero_dim_is_not_sorted():
     x = torch.tensor([[1.0], [float("nan")], [-0.0]]).expand(3, 40)
     for dim in (0, 1):
         for desc in (False, True):
-            _both(lambda m, t: m.sort(t, dim, desc), x)
-    _both(lambda m, t: m.topk(t, 5), x)
-    _both(lambda m, t: m.mode(t), x)
+            both_exact(lambda m, t: m.sort(t, dim, desc), x)
+    both_exact(lambda m, t: m.topk(t, 5), x)
+    both_exact(lambda m, t: m.mode(t), x)
 
 
 def test_out_variants():
     x = _tied(random.Random(3), (4, 50), "float32")
-    _both(lambda m, t: m.sort(t, 1, True, out=(m.empty(0), m.empty(0, dtype=m.long))), x)
-    _both(lambda m, t: m.topk(t, 7, out=(m.empty(0), m.empty(0, dtype=m.long))), x)
-    _both(lambda m, t: m.kthvalue(t, 9, 1, out=(m.empty(0), m.empty(0, dtype=m.long))), x)
-    _both(lambda m, t: m.mode(t, 1, out=(m.empty(0), m.empty(0, dtype=m.long))), x)
+    both_exact(lambda m, t: m.sort(t, 1, True, out=(m.empty(0), m.empty(0, dtype=m.long))), x)
+    both_exact(lambda m, t: m.topk(t, 7, out=(m.empty(0), m.empty(0, dtype=m.long))), x)
+    both_exact(lambda m, t: m.kthvalue(t, 9, 1, out=(m.empty(0), m.empty(0, dtype=m.long))), x)
+    both_exact(lambda m, t: m.mode(t, 1, out=(m.empty(0), m.empty(0, dtype=m.long))), x)
 
 
 @settings(max_examples=60, deadline=None)
@@ -194,7 +194,7 @@ def test_out_variants():
 def test_hypothesis_float_ties(vals, flag, k, dt):
     x = torch.tensor(vals, dtype=TORCH_DTYPE[dt])
     k = min(k, x.numel())
-    _both(lambda m, t: m.sort(t, descending=flag), x)
-    _both(lambda m, t: m.topk(t, k, largest=flag, sorted=not flag), x)
-    _both(lambda m, t: m.kthvalue(t, k), x)
-    _both(lambda m, t: m.mode(t), x)
+    both_exact(lambda m, t: m.sort(t, descending=flag), x)
+    both_exact(lambda m, t: m.topk(t, k, largest=flag, sorted=not flag), x)
+    both_exact(lambda m, t: m.kthvalue(t, k), x)
+    both_exact(lambda m, t: m.mode(t), x)
