@@ -18,6 +18,7 @@ from ._dispatch.dispatcher import tensor_keyset_bits
 __all__ = ["Tensor", "make_tensor", "empty_tensor", "empty_contiguous", "from_array"]
 
 _CPU_KEYS = tensor_keyset_bits(CPU)
+_BYTES = np.dtype(np.uint8)
 
 
 class Tensor(TensorMeta):
@@ -369,7 +370,7 @@ def empty_contiguous(shape: tuple, n: int, dt: _dt.dtype) -> Tensor:
     t._offset = 0
     t._dtype = dt
     t._device = CPU
-    t._storage = Storage(n * dt.itemsize, CPU, data.view(np.uint8))
+    t._storage = Storage(n * dt.itemsize, CPU, data.view(_BYTES))
     t._data = data
     t._keys = _CPU_KEYS
     t._requires_grad = False
