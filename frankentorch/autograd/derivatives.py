@@ -180,12 +180,14 @@ class OpBackward(Node):
 
     def release_variables(self) -> None:
         self._released = True
-        if self._plan.has_saves:
-            self._values = [None if v.__class__ is SavedTensor else v for v in self._values]
+        if self._plan.has_saves:  # apply refuses to run again, so nothing is read any more
+            self._values = ()
             self._result = None
 
     @property
     def saved_tensors(self):
+        if self._released and self._plan.has_saves:
+            raise RuntimeError(_FREED)
         return tuple(v.unpack() for v in self._values if isinstance(v, SavedTensor))
 
 
