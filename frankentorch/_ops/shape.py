@@ -47,7 +47,7 @@ def _filled(shape, dt, dev, arr, strides=None) -> Tensor:
 
 def _key(arr: np.ndarray) -> np.ndarray:
     """A sort/compare key with the same order: half types widen to float32."""
-    if arr.dtype == np.float16 or arr.dtype.name == "bfloat16":
+    if arr.dtype.char in "eE":  # float16, bfloat16
         return arr.astype(np.float32)
     return arr
 
@@ -616,7 +616,9 @@ def order_keys(rows: np.ndarray, descending: bool = False) -> np.ndarray:
 
 def rows_along(self: Tensor, d: int) -> np.ndarray:
     """The values of ``self`` as a C-contiguous (slices, size of dim ``d``) array."""
-    arr = np.moveaxis(self._array(), d, -1)
+    arr = self._array()
+    if d != arr.ndim - 1:
+        arr = np.moveaxis(arr, d, -1)
     return np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
 
 
@@ -659,7 +661,7 @@ def _unrows(a: np.ndarray, self: Tensor, d: int) -> np.ndarray:
     moved = list(self._shape)
     moved.append(moved.pop(d))
     moved[-1] = a.shape[1]
-    return np.moveaxis(a.reshape(moved), -1, d)
+    return a.reshape(moved) if d == self.ndim - 1 else np.moveaxis(a.reshape(moved), -1, d)
 
 
 def _sort_compute(self, dim, descending, stable=False):
