@@ -122,18 +122,10 @@ def _partial_sort(k, x, first, middle, last, pn, nk):
 @njit
 def _move_median_to_first(k, x, result, a, b, c, pn, nk):
     if _lt(k[a], k[b], pn, nk):
-        if _lt(k[b], k[c], pn, nk):
-            _swap(k, x, result, b)
-        elif _lt(k[a], k[c], pn, nk):
-            _swap(k, x, result, c)
-        else:
-            _swap(k, x, result, a)
-    elif _lt(k[a], k[c], pn, nk):
-        _swap(k, x, result, a)
-    elif _lt(k[b], k[c], pn, nk):
-        _swap(k, x, result, c)
+        m = b if _lt(k[b], k[c], pn, nk) else (c if _lt(k[a], k[c], pn, nk) else a)
     else:
-        _swap(k, x, result, b)
+        m = a if _lt(k[a], k[c], pn, nk) else (c if _lt(k[b], k[c], pn, nk) else b)
+    _swap(k, x, result, m)
 
 
 @njit
