@@ -585,14 +585,13 @@ _define_tri("triu", False)
 
 NAN_KEY = 0x7FF8000000000000  # above the key of +inf for both float widths
 _RADIX_MIN = 32768  # PyTorch's GRAIN_SIZE: from here 1-D integer sorts are a stable radix sort
-
-
 SORT, TOPK, TOPK_SORTED, KTHVALUE, MODE, MODE_NAN = range(6)  # select_rows' operations
 
 
 def select_rows(op: int, keys: np.ndarray, idx: np.ndarray, k: int = 0,
                 out: np.ndarray | None = None) -> None:
-    """Run ``_kernels.sorting.select_rows`` (imported on first use)."""
+    """``op`` on every row of ``keys``/``idx`` in place (mode positions into ``out``), by
+    ``_kernels.sorting.select_rows``, imported on first use."""
     from .._kernels.sorting import select_rows as kernel
     kernel(op, keys, idx, k, NAN_KEY, np.empty(0, np.int64) if out is None else out)
 
