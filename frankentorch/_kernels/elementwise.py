@@ -18,6 +18,8 @@ from numba import njit, prange
 from numba.core import types
 from numba.extending import overload
 
+from .intrinsics import fma
+
 # binary op codes (arithmetic group: output has the compute dtype)
 ADD, SUB, MUL, DIV = 0, 1, 2, 3
 FLOORDIV, TRUNCDIV, REM, FMOD, POW, MAX, MIN, FMAX, FMIN = 4, 5, 6, 7, 8, 9, 10, 11, 12
@@ -31,11 +33,24 @@ CHUNK = 16384
 
 # ----------------------------------------------------------------------------- op bodies
 
+def _scaled_add(x, y, alpha):
+    """``x + alpha * y``: rounded once for floats (torch's add is ``fmadd(other, alpha,
+    self)``), wrapping for integers; sub is the same with ``-alpha``."""
+    raise NotImplementedError
+
+
+@overload(_scaled_add)
+def _scaled_add_ol(x, y, alpha):
+    if isinstance(x, types.Float):
+        return lambda x, y, alpha: fma(y, alpha, x)
+    return lambda x, y, alpha: x + alpha * y
+
+
 def _float_op(op, x, y, alpha):
     if op == 0:
-        return x + alpha * y
+        return _scaled_add(x, y, alpha)
     elif op == 1:
-        return x - alpha * y
+        return _scaled_add(x, y, -alpha)
     elif op == 2:
         return x * y
     elif op == 3:
@@ -112,9 +127,9 @@ def _float_op(op, x, y, alpha):
 
 def _int_op(op, x, y, alpha):
     if op == 0:
-        return x + alpha * y
+        return _scaled_add(x, y, alpha)
     elif op == 1:
-        return x - alpha * y
+        return _scaled_add(x, y, -alpha)
     elif op == 2:
         return x * y
     elif op == 4:
@@ -209,11 +224,11 @@ def _float_ternary(op, x, y, z, alpha):
     if op == 0:
         return y if x != 0 else z
     elif op == 1:  # lerp(x, end=y, weight=z)
-        if abs(z) < 0.5:
-            return x + z * (y - x)
-        return y - (y - x) * (1 - z)
-    elif op == 2:
-        return x + alpha * y * z
+        if abs(z) < 0.5:  # torch's two formulas, each one fused multiply-add
+            return fma(z, y - x, x)
+        return fma(x - y, 1 - z, y)
+    elif op == 2:  # addcmul: fmadd(value * tensor1, tensor2, self)
+        return fma(alpha * y, z, x)
     elif op == 3:
         return x + alpha * y / z
     if y != y or z != z:
@@ -253,9 +268,9 @@ for _f in (_float_ternary, _int_ternary):
 @njit(inline="always")
 def _arith(op, x, y, alpha):
     if op == 0:
-        return x + alpha * y
+        return _scaled_add(x, y, alpha)
     elif op == 1:
-        return x - alpha * y
+        return _scaled_add(x, y, -alpha)
     return x * y
 
 

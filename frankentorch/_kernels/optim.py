@@ -16,18 +16,8 @@ Unused buffers are passed as the parameter itself so each kernel has one signatu
 import math
 
 from numba import njit
-from numba.extending import intrinsic
 
-
-@intrinsic
-def fma(typingctx, a, b, c):
-    """``a * b + c`` rounded once (LLVM's ``llvm.fma``: the FMA instruction or an exact
-    software fallback), for three operands of one float type."""
-    sig = a(a, b, c)
-
-    def codegen(context, builder, signature, args):
-        return builder.fma(*args)
-    return sig, codegen
+from .intrinsics import fma
 
 
 @njit(cache=True, error_model="numpy")

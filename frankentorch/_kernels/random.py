@@ -21,6 +21,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
+from .intrinsics import fma
+
 N = 624
 M = 397
 _MATRIX_A = np.uint32(0x9908B0DF)
@@ -36,18 +38,6 @@ _TWO_PI_F = F32(2.0 * math.pi)
 _EPS_24 = F32(1.0 / (1 << 24))
 _EPS_53 = 1.0 / (1 << 53)
 _MASK_53 = np.uint64((1 << 53) - 1)
-
-
-@intrinsic
-def fma(typingctx, a, b, c):
-    """a*b + c with one rounding (LLVM's fma intrinsic; all three of one float type)."""
-    sig = a(a, a, a)
-
-    def codegen(context, builder, signature, args):
-        t = args[0].type
-        fn = builder.module.declare_intrinsic("llvm.fma", [t], ir.FunctionType(t, [t, t, t]))
-        return builder.call(fn, args)
-    return sig, codegen
 
 
 @intrinsic

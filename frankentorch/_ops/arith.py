@@ -53,6 +53,14 @@ def _check_alpha(dt: D.dtype, alpha) -> None:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
 
 
+def _op_scalar(dt: D.dtype, alpha):
+    """alpha as the op's dtype holds it before its kernel widens it (torch converts the
+    scalar to a half type first, so halves see a rounded alpha)."""
+    if dt is D.bool_:
+        return bool(alpha)
+    return dt.np_dtype.type(alpha).item() if dt is D.float16 or dt is D.bfloat16 else alpha
+
+
 def _kernel_alpha(cdt: D.dtype, alpha):
     """alpha as the kernel multiplies with it: the compute float type, or int64 for integer
     types (so small unsigned types wrap instead of mixing signedness)."""
@@ -116,7 +124,7 @@ def run_binary(name, a, b, alpha, out: Tensor, dt: D.dtype) -> Tensor:
     K = _kernels()
     kernel = K.binary_parallel if numel_of(shape) >= it.PARALLEL_MIN else K.binary_serial
     kernel(code, abuf, aoff, ast, bbuf, boff, bst, target._data, target._offset, ost,
-           kshape, _kernel_alpha(kdt, bool(alpha) if dt is D.bool_ else alpha))
+           kshape, _kernel_alpha(kdt, _op_scalar(dt, alpha)))
     if not direct:
         copy_into(out, target if compare else it.convert_operand(target, dt))
     return out

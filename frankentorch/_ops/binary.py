@@ -189,7 +189,9 @@ def run_ternary(code, a, b, c, alpha, out: Tensor, dt: D.dtype) -> Tensor:
     if numel_of(shape) == 0 or out._data is None:
         return out
     kdt = kernel_dtype(dt)
-    ops = [kernel_operand(x, dt, kdt) for x in (a, b, c)]
+    ops = [kernel_operand(x, dt, kdt) for x in (a, b)]
+    # lerp's scalar weight stays in the compute type (torch's opmath), unrounded for halves
+    ops.append(kernel_operand(c, kdt if code == 1 and not isinstance(c, Tensor) else dt, kdt))
     direct = out._dtype is kdt and dt is kdt
     target = out if direct else empty_tensor(shape, kdt, out._device,
                                              it.dense_like_strides(out))
