@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._core import dtype as _dt
-from ._core.device import CPU, META, device
+from ._core.device import CPU, device
 from ._core.meta import (TensorMeta, check_geometry, check_numel, contiguous_strides, is_contiguous_geometry,
                          numel_of)
 from ._core.size import Size

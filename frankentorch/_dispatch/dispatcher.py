@@ -16,7 +16,7 @@ from typing import Callable
 from .._core import grad_mode as _grad_mode
 from .._core import mode as _mode
 from . import keys as K
-from .schema import parse_schema, FunctionSchema
+from .schema import parse_schema
 
 __all__ = ["Op", "OpPacket", "Backward", "defop", "OPS", "tensor_keyset_bits",
            "set_autograd_fallback"]

@@ -13,7 +13,7 @@ from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .arith import (_check_operands, _kernel_alpha, _kernels, kernel_dtype, kernel_operand,
                     run_binary)
-from .copy import _torch_name, check_can_cast, copy_into, resize_out
+from .copy import check_can_cast, copy_into, resize_out
 from .unary import overload as _op, choose as _choose
 
 _INTS = frozenset(d for d in D.ALL_DTYPES if not d.is_floating_point and d is not D.bool_)
@@ -382,8 +382,6 @@ def _clamp(self, min=None, max=None, out=None, inplace=False):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     dt = it.result_type(self, *[x for x in (min, max) if x is not None])
-    if inplace:
-        dt_compute = dt
     if dt.is_floating_point:
         lo_d, hi_d = float("-inf"), float("inf")
     else:

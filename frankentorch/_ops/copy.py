@@ -21,10 +21,6 @@ def check_can_cast(src: D.dtype, dst: D.dtype) -> None:
                            f"type {dst.scalar_type_name}")
 
 
-def _torch_name(d: D.dtype) -> str:
-    return d.scalar_type_name
-
-
 def resize_out(out: Tensor, shape) -> None:
     """Give an out= tensor the result's shape (contiguous), growing its storage if needed."""
     shape = tuple(shape)

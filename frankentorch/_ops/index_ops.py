@@ -24,15 +24,8 @@ from .copy import _clone, check_can_cast, copy_into, resize_out
 
 __all__ = ["index_tensor", "index_put_impl", "ADV_INDEX_ERROR"]
 
-_LONG_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
-               "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16",
-               "float32": "Float", "float64": "Double"}
 _INT_INDEX = (D.int32, D.int64)
 ADV_INDEX_ERROR = "tensors used as indices must be long, int, byte or bool tensors"
-
-
-def _tname(dt: D.dtype) -> str:
-    return _LONG_NAMES[dt.name]
 
 
 # ------------------------------------------------------------------ small helpers
@@ -114,7 +107,7 @@ def _detach_input(self: Tensor, x: np.ndarray, t: Tensor) -> np.ndarray:
 def _check_index_vector(name: str, index: Tensor, exc=IndexError, msg=None) -> None:
     if index.ndim > 1:
         raise exc(msg or f"{name}(): Index is supposed to be a vector, but got dim: "
-                  f"{index.ndim} with type: {_tname(index._dtype)} and size: "
+                  f"{index.ndim} with type: {index._dtype.scalar_type_name} and size: "
                   f"{list(index._shape)}")
 
 
@@ -226,7 +219,7 @@ take_along_dim_out = defop("take_along_dim.out(Tensor self, Tensor indices, int?
 def _take_along_dim(self, indices, dim=None):
     if indices._dtype is not D.int64:
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
-                           f"{_tname(indices._dtype)}")
+                           f"{indices._dtype.scalar_type_name}")
     if dim is None:
         return _gather(self.view(-1), 0, indices.view(-1))
     dim = normalize_dim(dim, self.ndim)
@@ -259,7 +252,7 @@ take_out = defop("take.out(Tensor self, Tensor index, *, Tensor(a!) out) -> Tens
 def _take(self, index):
     if index._dtype is not D.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got "
-                           f"{_tname(index._dtype)}")
+                           f"{index._dtype.scalar_type_name}")
     if _is_meta(self, index):
         return _new_like(self, index._shape)
     n = self.numel()
@@ -501,7 +494,7 @@ def _index_add_(self, dim, index, source, alpha=1):
     _check_index_vector("index_add_", index)
     if index._dtype not in _INT_INDEX:
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index but got: "
-                           f"{_tname(index._dtype)}")
+                           f"{index._dtype.scalar_type_name}")
     if source.ndim and dim >= source.ndim:
         raise RuntimeError(f"index_add_(): Indexing dim {dim} is out of bounds of the source "
                            f"tensor with dim {source.ndim}")
@@ -513,8 +506,8 @@ def _index_add_(self, dim, index, source, alpha=1):
         raise RuntimeError(f"index_add_(): Number of indices ({n}) should be equal to "
                            f"source.size(dim): ({ssz}), for dim: {dim}")
     if self._dtype is not source._dtype:
-        raise RuntimeError(f"index_add_(): self ({_tname(self._dtype)}) and source "
-                           f"({_tname(source._dtype)}) must have the same scalar type")
+        raise RuntimeError(f"index_add_(): self ({self._dtype.scalar_type_name}) and source "
+                           f"({source._dtype.scalar_type_name}) must have the same scalar type")
     _check_slice_shapes(self, dim, source)
     _inplace_prologue(self, index, source)
     if _is_meta(self, index, source):
@@ -559,7 +552,7 @@ def _index_copy_(self, dim, index, source):
         raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
     if index._dtype is not D.int64:
         raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
-                           f"{_tname(index._dtype)}")
+                           f"{index._dtype.scalar_type_name}")
     n = index.numel()
     if source.ndim != self.ndim and source.ndim and self.ndim:
         raise IndexError("index_copy_(): When source and destination are not scalars, their "
@@ -576,8 +569,8 @@ def _index_copy_(self, dim, index, source):
                                f"{d} and source slice shape: {source._shape[d]} at dimension {d}.")
     if self._dtype is not source._dtype:
         raise RuntimeError("index_copy_(): self and source expected to have the same dtype, "
-                           f"but got (self) {_tname(self._dtype)} and (source) "
-                           f"{_tname(source._dtype)}")
+                           f"but got (self) {self._dtype.scalar_type_name} and (source) "
+                           f"{source._dtype.scalar_type_name}")
     _inplace_prologue(self, index, source)
     if _is_meta(self, index, source):
         return self
@@ -669,10 +662,10 @@ masked_scatter_ = defop("masked_scatter_(Tensor(a!) self, Tensor mask, Tensor so
 def _masked_scatter_(self, mask, source):
     if mask._dtype is not D.bool_:
         raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with "
-                           f"dtype {_tname(mask._dtype)}")
+                           f"dtype {mask._dtype.scalar_type_name}")
     if self._dtype is not source._dtype:
         raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
-                           f"got{_tname(self._dtype)} and {_tname(source._dtype)}")
+                           f"got{self._dtype.scalar_type_name} and {source._dtype.scalar_type_name}")
     shape = broadcast_shapes(self._shape, mask._shape)
     if shape != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast "
@@ -870,8 +863,8 @@ def index_put_impl(self: Tensor, indices, values: Tensor, accumulate: bool = Fal
     """``index_put_``: write ``values`` (broadcast to the indexing result) into ``self``."""
     if values._dtype is not self._dtype:
         raise RuntimeError("Index put requires the source and destination dtypes match, got "
-                           f"{_tname(self._dtype)} for the destination and "
-                           f"{_tname(values._dtype)} for the source.")
+                           f"{self._dtype.scalar_type_name} for the destination and "
+                           f"{values._dtype.scalar_type_name} for the source.")
     key, shape, pos = _index_plan(self, indices)
     vshape = values._shape
     if len(vshape) > len(shape) or any(v != 1 and v != s for v, s in

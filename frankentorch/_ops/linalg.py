@@ -19,7 +19,7 @@ from .._core.meta import broadcast_shapes, contiguous_strides, normalize_dim, nu
 from .._dispatch.dispatcher import OPS, defop
 from .._tensor import Tensor, empty_contiguous, empty_tensor
 from . import iterator as it
-from .copy import _torch_name, check_can_cast, copy_into, resize_out
+from .copy import copy_into, resize_out
 
 __all__ = ["LinAlgError", "OPERATORS", "FUNCTIONS", "einsum", "tensordot"]
 
@@ -912,8 +912,7 @@ def _fortran(shape, dt: D.dtype, dev) -> Tensor:
     if len(shape) < 2:
         return empty_tensor(shape, dt, dev)
     st = list(contiguous_strides(shape))
-    m, n = shape[-2], shape[-1]
-    st[-2], st[-1] = 1, max(m, 1)
+    st[-2], st[-1] = 1, max(shape[-2], 1)
     return empty_tensor(shape, dt, dev, tuple(st))
 
 

@@ -9,7 +9,6 @@ from .._core.meta import numel_of
 from .._core.storage import store
 from .._tensor import Tensor, empty_contiguous, empty_tensor
 from .linalg import _view
-from .reduction import _tname
 
 __all__ = ["NONE", "MEAN", "SUM", "reduction_enum", "values", "result", "is_meta",
            "check_tensor", "type_name"]
@@ -65,4 +64,4 @@ def check_tensor(name: str, arg: str, pos: int, x) -> None:
 
 def type_name(dt: D.dtype) -> str:
     """torch's scalar-type name (``Float``, ``Long``…) as its messages print it."""
-    return _tname(dt)
+    return dt.scalar_type_name

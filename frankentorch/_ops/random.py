@@ -23,7 +23,7 @@ from .._core.storage import store
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, empty_contiguous, empty_tensor
 from . import iterator as it
-from .copy import _torch_name, resize_out
+from .copy import resize_out
 from .creation import _finish, _like, _sizes, zeros_like
 
 __all__ = ["rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like",

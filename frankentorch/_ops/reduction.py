@@ -23,10 +23,6 @@ def _kernels():
     from .._kernels import reduce
     return reduce
 
-_LONG_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
-               "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16",
-               "float32": "Float", "float64": "Double"}
-
 
 def reduced_dims(self: Tensor, dim) -> tuple[int, ...]:
     """Dims to reduce: None or [] means all (PyTorch's sum convention); repeats are errors."""
@@ -95,7 +91,7 @@ def _reduce(self: Tensor, dim, keepdim: bool, dtype, mean: bool) -> Tensor:
             which = "Input" if dtype is None else "Optional"
             raise RuntimeError(f"mean(): could not infer output dtype. {which} dtype must be "
                                "either a floating point or complex dtype. Got: "
-                               f"{_LONG_NAMES[out_dt.name]}")
+                               f"{out_dt.scalar_type_name}")
     else:
         out_dt = dtype if dtype is not None else (
             self._dtype if self._dtype.is_floating_point else D.int64)
@@ -188,10 +184,6 @@ from .. import return_types as _rt
 from .._dispatch.dispatcher import OPS
 
 _HALF = (D.float16, D.bfloat16)
-
-
-def _tname(d: D.dtype) -> str:
-    return _LONG_NAMES[d.name]
 
 
 def _vals(t: Tensor, np_dt=None) -> np.ndarray:
@@ -354,7 +346,7 @@ def _nanmean(self, dim, keepdim, dtype):
     _check_tensor("nanmean", self)
     if not self._dtype.is_floating_point:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
-                           f"but got {_tname(self._dtype)}")
+                           f"but got {self._dtype.scalar_type_name}")
     out_dt = dtype or self._dtype
     dims = reduced_dims(self, dim)
     shape = reduced_shape(self._shape, dims, keepdim)
@@ -706,15 +698,15 @@ def _vector_norm(self, ord=2, dim=None, keepdim=False, dtype=None, name="linalg.
         ord = ord.item()
     if not self._dtype.is_floating_point:
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {_tname(self._dtype)}")
+                           f"Got {self._dtype.scalar_type_name}")
     if dtype is not None:
         if not dtype.is_floating_point:
             raise RuntimeError(f"{name}: dtype should be floating point or complex. Got "
-                               f"{_tname(dtype)}")
+                               f"{dtype.scalar_type_name}")
         if D.promote_types(self._dtype, dtype) is not dtype:
-            raise RuntimeError(f"{name}: the dtype of the input ({_tname(self._dtype)}) should "
+            raise RuntimeError(f"{name}: the dtype of the input ({self._dtype.scalar_type_name}) should "
                                "be convertible without narrowing to the specified dtype "
-                               f"({_tname(dtype)})")
+                               f"({dtype.scalar_type_name})")
     dims = reduced_dims(self, dim)
     p = float(ord)
     if (p < 0 or p == _math.inf) and any(self._shape[d] == 0 for d in dims) or \
@@ -1131,12 +1123,12 @@ def _median_out_check(name):
         if values._dtype is not self._dtype:
             raise RuntimeError(f"Expected tensor for 'values' to have the same type as tensor "
                                f"for argument #2 'self'; but type torch."
-                               f"{_tname(values._dtype)}Tensor does not equal torch."
-                               f"{_tname(self._dtype)}Tensor (while checking arguments for "
+                               f"{values._dtype.scalar_type_name}Tensor does not equal torch."
+                               f"{self._dtype.scalar_type_name}Tensor (while checking arguments for "
                                f"{name})")
         if indices._dtype is not D.int64:
             raise RuntimeError("Expected tensor for argument #1 'indices' to have scalar type "
-                               f"Long; but got torch.{_tname(indices._dtype)}Tensor instead "
+                               f"Long; but got torch.{indices._dtype.scalar_type_name}Tensor instead "
                                f"(while checking arguments for {name})")
     return check
 
@@ -1144,14 +1136,14 @@ def _median_out_check(name):
 def _mode_out_check(self, values, indices):
     for t, dt, what in ((values, self._dtype, "values"), (indices, D.int64, "indices")):
         if t._dtype is not dt:
-            raise RuntimeError(f"expected scalar type '{_tname(dt)}' but got "
-                               f"'{_tname(t._dtype)}' for {what} output")
+            raise RuntimeError(f"expected scalar type '{dt.scalar_type_name}' but got "
+                               f"'{t._dtype.scalar_type_name}' for {what} output")
 
 
 def _cum_out_check(self, values, indices):
     for t, dt in ((values, self._dtype), (indices, D.int64)):
         if t._dtype is not dt:
-            raise RuntimeError(f"expected scalar_type {_tname(dt)} but found {_tname(t._dtype)}")
+            raise RuntimeError(f"expected scalar_type {dt.scalar_type_name} but found {t._dtype.scalar_type_name}")
 
 
 pair_out(defop("max.dim_max(Tensor self, int dim, bool keepdim=False, *, Tensor(a!) max, "
@@ -1189,7 +1181,7 @@ def _softmax_impl(self, dim, dtype, log):
     src = _to_dtype(self, dtype)
     if not src._dtype.is_floating_point and self.numel():
         raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                                  f"'{_tname(src._dtype)}'")
+                                  f"'{src._dtype.scalar_type_name}'")
     out = empty_tensor(self._shape, src._dtype, self._device)
     if self._data is None or self.numel() == 0:
         return out

@@ -21,7 +21,7 @@ from .._core.storage import store
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .args import as_int, int_list
-from .copy import _torch_name, copy_into, resize_out
+from .copy import copy_into, resize_out
 from .unary import overload
 
 _HALF = (D.float16, D.bfloat16)
@@ -69,18 +69,8 @@ def _write_out(out: Tensor, result: Tensor, inputs=(), *, strided: bool = False)
 def _check_out_dtype(out: Tensor, dt: D.dtype) -> None:
     """Structured kernels' rule: an out= tensor must have exactly the result dtype."""
     if out._dtype is not dt:
-        raise RuntimeError(f"Expected out tensor to have dtype {_long_name(dt)}, but got "
-                           f"{_long_name(out._dtype)} instead")
-
-
-_LONG_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
-               "int16": "short int", "int32": "int", "int64": "long int",
-               "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
-               "float64": "double"}
-
-
-def _long_name(dt: D.dtype) -> str:
-    return _LONG_NAMES[dt.name]
+        raise RuntimeError(f"Expected out tensor to have dtype {dt.cxx_name}, but got "
+                           f"{out._dtype.cxx_name} instead")
 
 
 def _tensor_list(name: str, tensors) -> list:
@@ -106,7 +96,7 @@ def _common_device(tensors):
 
 
 def _not_implemented(kernel: str, dt: D.dtype):
-    return NotImplementedError(f"\"{kernel}\" not implemented for '{_torch_name(dt)}'")
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{dt.scalar_type_name}'")
 
 
 # ------------------------------------------------------------------ cat / stack
@@ -225,7 +215,7 @@ def _cat_out_checks(tensors, out: Tensor) -> None:
         if (src.is_floating_point and not out._dtype.is_floating_point) or \
                 (src is not D.bool_ and out._dtype is D.bool_):
             raise TypeError(f"torch.cat(): input types can't be cast to the desired output "
-                            f"type {_torch_name(out._dtype)}")
+                            f"type {out._dtype.scalar_type_name}")
 
 
 def _define_cat(name: str) -> None:
@@ -1049,7 +1039,7 @@ def _searchsorted_compute(seq, self, out_int32=False, right=False, side=None, so
     if sorter is not None:
         if sorter._dtype is not D.int64:
             raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but "
-                               f"got dtype {_torch_name(sorter._dtype)}")
+                               f"got dtype {sorter._dtype.scalar_type_name}")
         if sorter._shape != seq._shape:
             raise RuntimeError(f"torch.searchsorted(): boundary and sorter must have the same "
                                f"size, but got boundary tensor {list(seq._shape)}and got sorter "
@@ -1076,7 +1066,7 @@ def _searchsorted_compute(seq, self, out_int32=False, right=False, side=None, so
     if out is not None and out._dtype is not odt:
         raise RuntimeError("torch.searchsorted(): output tensor's dtype is wrong, it can only be "
                            "Int(int32) or Long(int64) depending on whether out_int32 flag is "
-                           f"True, but we got {_torch_name(out._dtype)}")
+                           f"True, but we got {out._dtype.scalar_type_name}")
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but "

@@ -17,7 +17,7 @@ from .._core.meta import contiguous_strides, is_contiguous_geometry, numel_of
 from .._dispatch.dispatcher import defop
 from .._tensor import Tensor, empty_contiguous, empty_tensor, from_array
 from . import iterator as it
-from .copy import _torch_name, check_can_cast, copy_into, resize_out
+from .copy import check_can_cast, copy_into, resize_out
 
 
 @functools.cache
@@ -714,7 +714,6 @@ def _abs_backward(grad, args):
 @overload("erf").backward("ErfBackward0", saves=("self",))
 def _erf_backward(grad, args):
     return grad * (2.0 / math.sqrt(math.pi)) * (-(args.self * args.self)).exp()
-
 
 
 # ---------------------------------------------------------------- polygamma
