@@ -1274,14 +1274,20 @@ _log_softmax_bw = defop("_log_softmax_backward_data(Tensor grad_output, Tensor o
                         "ScalarType input_dtype) -> Tensor", variants=())
 
 
+def _kept_sum(t: Tensor, dim: int) -> np.ndarray:
+    """``t.sum(dim, keepdim=True)`` of a dense float tensor as an array, by frankentorch's
+    reduction kernel (its order, hence its rounding) without a dispatch."""
+    d = normalize_dim(dim, t.ndim)
+    return sum_into(t, (d,), t._dtype).reshape(t._shape[:d] + (1,) + t._shape[d + 1:])
+
+
 @_softmax_bw.impl("CPU", "Meta")
 def _softmax_backward_data(grad_output, output, dim, input_dtype):
     if not it.same_dense_floats(grad_output, output):
         y = output
         return y * (grad_output - (grad_output * y).sum(dim, keepdim=True))
-    # the row sums by frankentorch's own reduction (its order, hence its rounding)
     g, y = grad_output._array(), output._array()
-    s = from_array(g * y).sum(dim, keepdim=True)._array()
+    s = _kept_sum(from_array(g * y), dim)
     out = empty_tensor(grad_output._shape, grad_output._dtype)
     with np.errstate(all="ignore"):
         np.multiply(y, g - s, out=out._array())
@@ -1292,9 +1298,9 @@ def _softmax_backward_data(grad_output, output, dim, input_dtype):
 def _log_softmax_backward_data(grad_output, output, dim, input_dtype):
     if not it.same_dense_floats(grad_output, output):
         return grad_output - output.exp() * grad_output.sum(dim, keepdim=True)
-    # exp and the row sums by frankentorch's own kernels (torch's rounding, not NumPy's)
+    # exp by frankentorch's own kernel (torch's rounding, not NumPy's)
     e = output.exp()._array()
-    s = grad_output.sum(dim, keepdim=True)._array()
+    s = _kept_sum(grad_output, dim)
     out = empty_tensor(grad_output._shape, grad_output._dtype)
     with np.errstate(all="ignore"):
         np.subtract(grad_output._array(), e * s, out=out._array())

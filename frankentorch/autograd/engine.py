@@ -293,18 +293,22 @@ def _accumulate_leaf(leaf, grad, create_graph: bool) -> None:
         r = hook(grad)
         if r is not None:
             grad = r
+    if not create_graph and (grad._requires_grad or grad._grad_fn is not None):
+        grad = grad.detach()
     if leaf._grad is None:  # (the gradient has the leaf's shape and dtype)
-        leaf._grad = _in_layout_of(leaf, grad if create_graph else grad.detach())
+        leaf._grad = _in_layout_of(leaf, grad)
     elif create_graph:
         leaf._grad = leaf._grad + grad
     else:
-        leaf._grad.add_(grad.detach())
+        leaf._grad.add_(grad)
 
 
 def _in_layout_of(leaf, grad):
     """torch's layout contract for .grad: the leaf's strides when it is dense without
     overlap, else contiguous."""
     shape = leaf._shape
+    if grad._stride == leaf._stride and leaf.is_contiguous():
+        return grad
     want = leaf._stride if non_overlapping_and_dense(shape, leaf._stride) else \
         contiguous_strides(shape)
     if grad._stride == want or grad._shape != shape or grad.numel() <= 1:
