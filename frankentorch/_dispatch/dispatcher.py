@@ -63,7 +63,7 @@ class Op:
     """One overload: schema, binders, kernels per key and a resolution cache."""
 
     __slots__ = ("schema", "name", "bind", "bind_method", "kernels", "_cache", "_tensor_pos",
-                 "_list_pos", "_device_pos", "derivative", "_autograd_mask", "tags",
+                 "_list_pos", "_device_pos", "_derivative", "_autograd_mask", "tags",
                  "__weakref__")
 
     def __init__(self, text: str, tags=()) -> None:
@@ -74,7 +74,7 @@ class Op:
         self.bind_method = self._first_bind_method
         self.kernels: dict[int, Callable] = {}
         self._cache: dict[int, Callable] = {}
-        self.derivative: Backward | None = None
+        self._derivative: Backward | None = None
         # bits dropped when no argument requires grad: the autograd fallback would only
         # redispatch, so skip it (ops with their own autograd kernels keep c10's routing)
         self._autograd_mask = _NOT_AUTOGRAD
@@ -87,9 +87,17 @@ class Op:
         differentiable outputs (default: all floating ones)."""
         def register(fn: Callable) -> Callable:
             self.derivative = Backward(name, fn, saves, save_result, inputs, outputs)
-            self._cache.clear()  # autograd kernels are built around the formula
             return fn
         return register
+
+    @property
+    def derivative(self) -> Backward | None:
+        return self._derivative
+
+    @derivative.setter
+    def derivative(self, formula: Backward | None) -> None:
+        self._derivative = formula
+        self._cache.clear()  # autograd kernels are built around the formula
 
     def _materialize(self) -> None:
         if not isinstance(self.schema, str):

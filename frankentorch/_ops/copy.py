@@ -42,7 +42,12 @@ def resize_out(out: Tensor, shape) -> None:
 def copy_into(dst: Tensor, src) -> Tensor:
     """Write ``src`` (tensor broadcastable to dst, or a number) into ``dst`` with conversion."""
     shape = dst._shape
-    if numel_of(shape) == 0 or dst._data is None:
+    n = numel_of(shape)
+    if n == 0 or dst._data is None:
+        return dst
+    if src.__class__ is Tensor and src._dtype is dst._dtype and src._shape == shape and \
+            src.is_contiguous() and dst.is_contiguous():  # one flat run, nothing to convert
+        dst._data[dst._offset:dst._offset + n] = src._data[src._offset:src._offset + n]
         return dst
     if not isinstance(src, Tensor) or dst._dtype in _HALF or src._dtype in _HALF:
         store(dst._array(), src._array() if isinstance(src, Tensor) else src)
@@ -50,7 +55,7 @@ def copy_into(dst: Tensor, src) -> Tensor:
     sst = it.broadcast_strides(src._shape, src._stride, shape)
     kshape, (sst, dstt) = it.coalesce(shape, [sst, dst._stride])
     from .._kernels import copy as K
-    kernel = K.copy_parallel if numel_of(shape) >= it.PARALLEL_MIN else K.copy_serial
+    kernel = K.copy_parallel if n >= it.PARALLEL_MIN else K.copy_serial
     kernel(src._data, src._offset, sst, dst._data, dst._offset, dstt, kshape)
     return dst
 

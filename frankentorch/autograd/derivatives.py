@@ -306,25 +306,18 @@ def _autograd_kernel(op: "_dispatch.Op", bits: int) -> Callable:
     return kernel
 
 
-_INPLACE_FORMULAS: dict = {}
-
-
 def _inplace_formula(op: "_dispatch.Op"):
     """An in-place op differentiates like its functional overload (same arguments), as
-    derivatives.yaml's in-place entries do; ``None`` when there is none."""
-    if op in _INPLACE_FORMULAS:
-        return _INPLACE_FORMULAS[op]
+    derivatives.yaml's in-place entries do; ``None`` when there is none. (Looked up when
+    the op's autograd kernel is built, once per key set.)"""
     signature = [(a.name, str(a.type)) for a in op.schema.arguments]
-    formula = None
     packet = _dispatch.OPS.get(op.name.split(".", 1)[0][:-1])
     for candidate in packet.overloads if packet is not None else ():
         candidate._materialize()
         if candidate.derivative is not None and not candidate.schema.is_inplace and \
                 [(a.name, str(a.type)) for a in candidate.schema.arguments] == signature:
-            formula = candidate.derivative
-            break
-    _INPLACE_FORMULAS[op] = formula
-    return formula
+            return candidate.derivative
+    return None
 
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
