@@ -1,8 +1,9 @@
 """nn.functional corners where PyTorch's OpInfo samples once drifted, against PyTorch:
-bicubic, antialiased and 3-d area interpolation, empty-batch group/batch norm, group_norm statistics
-gradients, multilabel_margin_loss with repeated targets, integer avg_pool2d with a negative
-divisor, embedding(sparse=True), attention masks that require grad, and a callable distance
-function. Values, node names, gradients and exception types."""
+bicubic, antialiased and 3-d area interpolation, empty-batch group/batch norm, which norm
+statistics are differentiable (and group_norm's statistics gradients), multilabel_margin_loss
+with repeated targets, integer avg_pool2d with a negative divisor, embedding(sparse=True),
+attention masks that require grad, and a callable distance function. Values, node names,
+gradients and exception types."""
 from __future__ import annotations
 
 import warnings
@@ -155,6 +156,17 @@ def test_native_group_norm_gradient_through_statistics(with_weight, which):
         _, mean, rstd = ft.native_group_norm(x, w, None, 1, 4, 2, 2, 1e-3)
         return mean * rstd
     check_grad(stats, rand(1, 4, 2, dtype=torch.float64), rand(4, dtype=torch.float64))
+
+
+def test_native_norm_statistics_differentiability():
+    """torch differentiates group norm's mean/rstd but not layer or batch norm's."""
+    def prog(lib, x, w, b):
+        x, w, b = (t.detach().requires_grad_() for t in (x, w, b))
+        calls = (lib.native_layer_norm(x, (3,), w, b, 1e-5),
+                 lib.native_batch_norm(x, w, b, None, None, True, 0.1, 1e-5),
+                 lib.native_group_norm(x, w, b, 4, 3, 1, 3, 1e-5))
+        return [[o.requires_grad for o in outs] + [outs[0].grad_fn.name()] for outs in calls]
+    run_both(prog, rand(4, 3), rand(3), rand(3))
 
 
 @pytest.mark.parametrize("shape", [(0,), (0, 3), (0, 3, 2)], ids=str)

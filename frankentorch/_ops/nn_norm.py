@@ -172,7 +172,8 @@ def _native_batch_norm_backward(grad_out, input, weight, running_mean, running_v
 
 @native_batch_norm.backward("NativeBatchNormBackward0",
                             saves=("input", "weight", "running_mean", "running_var"),
-                            save_result=True, inputs=("input", "weight", "bias"))
+                            save_result=True, inputs=("input", "weight", "bias"),
+                            outputs=(True, False, False))
 def _batch_norm_derivative(grads, args):
     _, save_mean, save_invstd = args.result
     return native_batch_norm_backward(grads[0], args.input, args.weight, args.running_mean,
@@ -306,7 +307,7 @@ def _native_layer_norm_backward(grad_out, input, normalized_shape, mean, rstd, w
 
 
 @native_layer_norm.backward("NativeLayerNormBackward0", saves=("input", "weight", "bias"),
-                            save_result=True)
+                            save_result=True, outputs=(True, False, False))
 def _layer_norm_derivative(grads, args):
     _, mean, rstd = args.result
     return native_layer_norm_backward(grads[0], args.input, args.normalized_shape, mean, rstd,
