@@ -56,29 +56,45 @@ def _accumulate_dtype(d: D.dtype) -> D.dtype:
 
 def sum_into(self: Tensor, dims, acc: D.dtype) -> np.ndarray:
     """Sum ``self`` over ``dims`` into a flat contiguous array of dtype ``acc``."""
-    keep = [i for i in range(self.ndim) if i not in dims]
-    n_out = numel_of([self._shape[i] for i in keep])
-    out = np.empty(max(n_out, 1), dtype=acc.np_dtype)
     src = _cast(self, D.float32) if self._dtype in (D.float16, D.bfloat16) else self
-    # reduced dims ordered so the one with the smallest stride is innermost
-    red = [i for i in dims if self._shape[i] != 1]
-    if len(red) > 1:
-        red.sort(key=lambda i: -src._stride[i])
-    r_shape = [src._shape[i] for i in red] or [1]
-    r_st = [src._stride[i] for i in red] or [0]
-    o_shape = [src._shape[i] for i in keep] or [1]
-    o_st = [src._stride[i] for i in keep] or [0]
-    if numel_of(self._shape) == 0:
+    kernel, args, n_out = _sum_plan(src, tuple(dims), acc)
+    out = np.empty(max(n_out, 1), dtype=acc.np_dtype)
+    if kernel is None:  # nothing to add up
         out[:] = 0
-        return out[:n_out]
-    K = _kernels()
-    big = self.numel() >= it.PARALLEL_MIN
-    kernel = K.sum_parallel if big else K.sum_serial
-    if keep and red and o_shape[-1] > 1 and o_st[-1] < min(src._stride[i] for i in red):
-        kernel = K.sum_cols_parallel if big else K.sum_cols_serial  # walk rows, sum columns
-    kernel(src._data, src._offset, np.array(o_shape, np.int64), np.array(o_st, np.int64),
-           np.array(r_shape, np.int64), np.array(r_st, np.int64), out, acc.np_dtype.type(0))
+    else:
+        kernel(src._data, src._offset, *args, out, acc.np_dtype.type(0))
     return out[:n_out]
+
+
+_SUM_PLANS: dict = {}
+
+
+def _sum_plan(src: Tensor, dims: tuple, acc: D.dtype) -> tuple:
+    """(kernel, its geometry arrays, output count) for summing ``src`` over ``dims``,
+    remembered per geometry: repeated reductions of one shape skip this set-up."""
+    key = (src._shape, src._stride, dims, acc)
+    plan = _SUM_PLANS.get(key)
+    if plan is not None:
+        return plan
+    shape, stride = src._shape, src._stride
+    keep = [i for i in range(len(shape)) if i not in dims]
+    n_out = numel_of([shape[i] for i in keep])
+    # reduced dims ordered so the one with the smallest stride is innermost
+    red = sorted((i for i in dims if shape[i] != 1), key=lambda i: -stride[i])
+    o_shape = [shape[i] for i in keep] or [1]
+    o_st = [stride[i] for i in keep] or [0]
+    K = _kernels()
+    big = numel_of(shape) >= it.PARALLEL_MIN
+    kernel = K.sum_parallel if big else K.sum_serial
+    if keep and red and o_shape[-1] > 1 and o_st[-1] < min(stride[i] for i in red):
+        kernel = K.sum_cols_parallel if big else K.sum_cols_serial  # walk rows, sum columns
+    args = tuple(np.array(v, np.int64) for v in (o_shape, o_st, [shape[i] for i in red] or [1],
+                                                 [stride[i] for i in red] or [0]))
+    plan = (None if numel_of(shape) == 0 else kernel, args, n_out)
+    if len(_SUM_PLANS) > 1024:
+        _SUM_PLANS.clear()
+    _SUM_PLANS[key] = plan
+    return plan
 
 
 def _reduce(self: Tensor, dim, keepdim: bool, dtype, mean: bool) -> Tensor:
