@@ -20,7 +20,7 @@ from .._dispatch.dispatcher import OPS, defop
 from .._tensor import Tensor
 from . import iterator as it
 from .copy import check_can_cast
-from .nn_common import MEAN, NONE, SUM, is_meta, result, type_name, values
+from .nn_common import MEAN, NONE, SUM, is_meta, result, values
 
 __all__ = []
 
@@ -32,7 +32,7 @@ _TARGET_DTYPES = (D.int64, D.uint8)
 def _nll_checks(self: Tensor, target: Tensor, weight, spatial: bool) -> None:
     if target._dtype not in _TARGET_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{type_name(target._dtype)}")
+                           f"{target._dtype.scalar_type_name}")
     if spatial:
         if target.ndim != 3:
             raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
@@ -61,10 +61,10 @@ def _nll_checks(self: Tensor, target: Tensor, weight, spatial: bool) -> None:
                                f"{list(weight._shape)}")
     if not self._dtype.is_floating_point:
         raise NotImplementedError(f'"nll_loss{"2d" if spatial else ""}_out_frame" not '
-                                  f"implemented for '{type_name(self._dtype)}'")
+                                  f"implemented for '{self._dtype.scalar_type_name}'")
     if weight is not None and weight._dtype is not self._dtype:
-        raise RuntimeError(f"expected scalar type {type_name(self._dtype)} but found "
-                           f"{type_name(weight._dtype)}")
+        raise RuntimeError(f"expected scalar type {self._dtype.scalar_type_name} but found "
+                           f"{weight._dtype.scalar_type_name}")
 
 
 def _rows(self: Tensor, target: Tensor, spatial: bool):
@@ -174,11 +174,12 @@ def _nll_derivative(backward_op):
     return fn
 
 
+# total_weight is not differentiable (derivatives.yaml's output_differentiability)
 nll_loss_forward.backward("NllLossBackward0", saves=("self", "target", "weight"),
-                          save_result=True, inputs=("self",))(
+                          save_result=True, inputs=("self",), outputs=(True, False))(
     _nll_derivative(nll_loss_backward))
 nll_loss2d_forward.backward("NllLoss2DBackward0", saves=("self", "target", "weight"),
-                            save_result=True, inputs=("self",))(
+                            save_result=True, inputs=("self",), outputs=(True, False))(
     _nll_derivative(nll_loss2d_backward))
 
 
@@ -190,7 +191,7 @@ def _binary_operands(name: str, kernel: str, self: Tensor, target: Tensor, out_d
     """(result dtype, broadcast shape) of a pointwise loss, with torch's dtype errors."""
     common = it.result_type(self, target)
     if not common.is_floating_point:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(common)}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{common.scalar_type_name}\'')
     dt = common if out_dtype is None else out_dtype
     check_can_cast(common, dt)
     it.common_device(self, target)
@@ -290,8 +291,8 @@ def _huber_loss_backward(grad, args):
 def _check_same_dtype(expected: Tensor, *others) -> None:
     for o in others:
         if o is not None and o._dtype is not expected._dtype:
-            raise RuntimeError(f"Found dtype {type_name(o._dtype)} but expected "
-                               f"{type_name(expected._dtype)}")
+            raise RuntimeError(f"Found dtype {o._dtype.scalar_type_name} but expected "
+                               f"{expected._dtype.scalar_type_name}")
 
 
 binary_cross_entropy = defop("binary_cross_entropy(Tensor self, Tensor target, "
@@ -303,7 +304,7 @@ def _binary_cross_entropy(self, target, weight=None, reduction=MEAN):
     _check_same_dtype(self, target, weight)
     if not self._dtype.is_floating_point:
         raise NotImplementedError(f'"binary_cross_entropy" not implemented for '
-                                  f"'{type_name(self._dtype)}'")
+                                  f"'{self._dtype.scalar_type_name}'")
     if self._shape != target._shape:
         raise RuntimeError(f"The size of tensor a ({self.numel()}) must match the size of "
                            f"tensor b ({target.numel()}) at non-singleton dimension 0")
@@ -351,7 +352,7 @@ def _log_sigmoid(x: np.ndarray) -> np.ndarray:
 def _bce_with_logits(self, target, weight=None, pos_weight=None, reduction=MEAN):
     if not self._dtype.is_floating_point:
         raise NotImplementedError(f'"log_sigmoid_cpu" not implemented for '
-                                  f"'{type_name(self._dtype)}'")
+                                  f"'{self._dtype.scalar_type_name}'")
     dt = target._dtype
     parts = [p for p in (self, target, weight, pos_weight) if p is not None]
     check_can_cast(it.result_type(*parts), dt)

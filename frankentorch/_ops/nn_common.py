@@ -11,7 +11,7 @@ from .._tensor import Tensor, empty_contiguous, empty_tensor
 from .linalg import _view
 
 __all__ = ["NONE", "MEAN", "SUM", "reduction_enum", "values", "result", "is_meta",
-           "check_tensor", "type_name"]
+           "check_tensor"]
 
 NONE, MEAN, SUM = 0, 1, 2
 _REDUCTIONS = {"none": NONE, "mean": MEAN, "sum": SUM}
@@ -60,8 +60,3 @@ def check_tensor(name: str, arg: str, pos: int, x) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
                         f"{type(x).__name__}")
-
-
-def type_name(dt: D.dtype) -> str:
-    """torch's scalar-type name (``Float``, ``Long``…) as its messages print it."""
-    return dt.scalar_type_name

@@ -17,7 +17,7 @@ from .._core.meta import broadcast_shapes
 from .._dispatch.dispatcher import OPS, defop
 from .._tensor import Tensor
 from . import iterator as it
-from .nn_common import check_tensor, is_meta, result, type_name, values
+from .nn_common import check_tensor, is_meta, result, values
 
 __all__ = []
 
@@ -120,7 +120,7 @@ def _check_indices(name: str, indices: Tensor) -> None:
     if indices._dtype not in (D.int64, D.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got "
-                           f"torch.{type_name(indices._dtype)}Tensor instead (while checking "
+                           f"torch.{indices._dtype.scalar_type_name}Tensor instead (while checking "
                            f"arguments for {name})")
 
 
@@ -254,7 +254,7 @@ def _cosine_similarity(x1, x2, dim=1, eps=1e-8):
     common = it.result_type(x1, x2)
     if not common.is_floating_point:
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
-                           f"{type_name(common)}")
+                           f"{common.scalar_type_name}")
     if not x1._dtype.is_floating_point:
         x1 = x1.to(common)
     if not x2._dtype.is_floating_point:

@@ -16,7 +16,7 @@ from .._core.storage import store
 from .._dispatch.dispatcher import OPS, defop
 from .._tensor import Tensor
 from .args import int_list
-from .nn_common import is_meta, result, type_name, values
+from .nn_common import is_meta, result, values
 
 __all__ = []
 
@@ -47,7 +47,7 @@ def _check_dtypes(input: Tensor, params, stats) -> None:
     """torch's mixed-dtype rules of the CPU normalisation kernels."""
     dt = input._dtype
     if not dt.is_floating_point:
-        raise NotImplementedError(f"\"batch_norm\" not implemented for '{type_name(dt)}'")
+        raise NotImplementedError(f"\"batch_norm\" not implemented for '{dt.scalar_type_name}'")
     given = [t for t in params + stats if t is not None]
     if dt in (D.float16, D.bfloat16) and any(t._dtype is D.float32 for t in given):
         # reduced-precision input with float parameters: all of them must then be float
@@ -62,9 +62,9 @@ def _check_dtypes(input: Tensor, params, stats) -> None:
         raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     if any(t is not None and t._dtype is not dt for t in params):
         raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of "
-                           f"{type_name(dt)}")
-    raise RuntimeError(f"expected scalar type {type_name(dt)} but found "
-                       f"{type_name(others[0]._dtype)}")
+                           f"{dt.scalar_type_name}")
+    raise RuntimeError(f"expected scalar type {dt.scalar_type_name} but found "
+                       f"{others[0]._dtype.scalar_type_name}")
 
 
 # ---------------------------------------------------------------------------- batch norm

@@ -16,7 +16,6 @@ import numpy as np
 from .._core import dtype as D
 from .._dispatch.dispatcher import defop
 from .args import int_list
-from .nn_common import type_name
 from .spatial import apply_axes, check_dtype, gather_axes, new_result, one_hot, values
 
 __all__ = ["nearest_indices", "linear_weights", "cubic_weights", "aa_weights"]
@@ -325,7 +324,7 @@ def _interpolating(name: str, nd: int, taps_of, dtype_check: tuple, byte_kind=No
         shape = _check_input(name, self, nd, output_size, *dtype_check)
         if name.endswith("_aa") and self._dtype in (D.float16, D.bfloat16):
             raise NotImplementedError(f"\"{dtype_check[0]}\" not implemented for "
-                                      f"'{type_name(self._dtype)}'")
+                                      f"'{self._dtype.scalar_type_name}'")
         dt = _compute_dt(self)
 
         def compute():

@@ -8,7 +8,6 @@ import warnings
 from .._core.meta import broadcast_shapes as _broadcast_shapes
 from .._dispatch.dispatcher import OPS as _OPS
 from .._ops.nn_common import reduction_enum as _enum
-from .._ops.nn_common import type_name as _type_name
 from ..autograd import is_grad_enabled as _grad_enabled
 from ..autograd import no_grad as _no_grad
 
@@ -106,7 +105,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if tuple(input.shape) == tuple(target.shape):
         if not target.dtype.is_floating_point:
             raise RuntimeError("Expected floating point type for target with class "
-                               f"probabilities, got {_type_name(target.dtype)}")
+                               f"probabilities, got {target.dtype.scalar_type_name}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing,
