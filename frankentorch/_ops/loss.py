@@ -76,6 +76,12 @@ def _rows(self: Tensor, target: Tensor, spatial: bool):
     return x.reshape(-1, x.shape[-1]), t.reshape(-1)
 
 
+def _all_classes(t: np.ndarray, n_classes: int) -> bool:
+    """Every target is a class index in [0, n_classes) (negatives read as huge unsigned
+    numbers, so one maximum checks both bounds)."""
+    return int(t.view(np.uint64).max()) < n_classes
+
+
 def _picked_weights(t: np.ndarray, weight, n_classes: int, ignore_index: int, np_dt):
     """(rows not ignored, safe class index, weight of each row's class — 0 where ignored)
     after the bounds check torch does on every non-ignored target."""
@@ -99,11 +105,12 @@ def _nll_forward(self, target, weight, reduction, ignore_index, spatial):
         return result(None, dt, out_shape, dev), result(None, dt, (), dev)
     x, t = _rows(self, target, spatial)
     n, c = x.shape
-    if weight is None and reduction == MEAN and n and 0 <= t.min() and t.max() < c \
+    if weight is None and reduction == MEAN and n and _all_classes(t, c) \
             and not 0 <= ignore_index < c:
         # every target in range and none ignored: the mean of the picked entries
-        loss = -x[np.arange(n), t].sum(dtype=x.dtype) / x.dtype.type(n)
-        return result(loss, dt, (), dev), result(n, dt, (), dev)
+        count = x.dtype.type(n)
+        loss = -x[np.arange(n), t].sum(dtype=x.dtype) / count
+        return result(loss, dt, (), dev), result(count, dt, (), dev)
     valid, safe, w = _picked_weights(t, weight, c, ignore_index, x.dtype)
     with np.errstate(all="ignore"):
         losses = np.where(valid, -x[np.arange(x.shape[0]), safe] * w, 0) if x.shape[0] \
@@ -132,7 +139,7 @@ def _nll_backward(grad_output, self, target, weight, reduction, ignore_index, to
         with np.errstate(all="ignore"):
             g = g / values(total_weight).astype(np_dt).reshape(())
     grad = np.zeros((n, c), np_dt)
-    if weight is None and n and 0 <= t.min() and t.max() < c and not 0 <= ignore_index < c:
+    if weight is None and n and _all_classes(t, c) and not 0 <= ignore_index < c:
         grad[np.arange(n), t] = -g  # every row counts with weight 1
     else:
         valid, safe, w = _picked_weights(t, weight, c, ignore_index, np_dt)

@@ -49,7 +49,10 @@ def result(v, dt: D.dtype, shape, dev) -> Tensor:
     if v is None or data is None or not data.size:
         return out
     if getattr(v, "dtype", None) == data.dtype:  # same type: a plain copy, nothing to round
-        data.reshape(shape)[...] = np.reshape(v, shape)
+        if isinstance(v, np.generic):  # one value
+            data[0] = v
+        else:
+            data.reshape(shape)[...] = np.reshape(v, shape)
     else:
         store(data.reshape(shape) if dt not in (D.float16, D.bfloat16) else out._array(),
               np.asarray(v).reshape(shape))
