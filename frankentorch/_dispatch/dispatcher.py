@@ -19,7 +19,7 @@ from . import keys as K
 from .schema import parse_schema
 
 __all__ = ["Op", "OpPacket", "Backward", "defop", "OPS", "tensor_keyset_bits",
-           "set_autograd_fallback"]
+           "set_autograd_fallback", "is_out_overload"]
 
 DK = K.DispatchKey
 
@@ -301,8 +301,8 @@ class OpPacket:
         return self._function
 
     def _make_function(self) -> Callable:
-        plain = [op for op in self.overloads if not _is_out(op)]
-        outs = [op for op in self.overloads if _is_out(op)]
+        plain = [op for op in self.overloads if not is_out_overload(op)]
+        outs = [op for op in self.overloads if is_out_overload(op)]
         if len(plain) == 1 and not outs:
             return plain[0]
         choose_plain = self._chooser("bind", plain)
@@ -319,7 +319,7 @@ class OpPacket:
 
     def method(self) -> Callable:
         """The ``Tensor.<name>`` method (methods take no ``out=``, as in PyTorch)."""
-        overloads = [op for op in self.overloads if not _is_out(op)] or self.overloads
+        overloads = [op for op in self.overloads if not is_out_overload(op)] or self.overloads
         if len(overloads) == 1:
             op = overloads[0]
             run = op.run
@@ -336,7 +336,7 @@ class OpPacket:
         return call
 
     def _chooser(self, binder: str, ops: list) -> Callable:
-        if len(ops) == 1 and not any(_is_out(op) for op in ops):
+        if len(ops) == 1 and not any(is_out_overload(op) for op in ops):
             op = ops[0]
             return lambda *args, **kwargs: op.run(getattr(op, binder)(*args, **kwargs))
 
@@ -470,7 +470,7 @@ def _out_kwargs(op: Op, kwargs: dict) -> dict:
 _KWARG_MARK = re.compile(r"(?:\(|, )\*(?:,|\))")
 
 
-def _is_out(op: Op) -> bool:
+def is_out_overload(op: Op) -> bool:
     """Out overloads write keyword-only arguments (``add.out``'s ``out``, ``sort.values``'
     ``values, indices``); read from the schema text, so nothing is parsed at import."""
     text = op.schema if isinstance(op.schema, str) else str(op.schema)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._core import dtype as D
 from .._core.meta import normalize_dim, numel_of
-from .._dispatch.dispatcher import defop
+from .._dispatch.dispatcher import defop, is_out_overload
 from .._core.storage import cast, store
 from .._tensor import Tensor, empty_tensor, from_array
 from . import iterator as it
@@ -1583,8 +1583,7 @@ for _name, _node, _sqrt, _with_mean in (("var", "VarBackward0", False, False),
                                         ("var_mean", "VarMeanBackward0", False, True),
                                         ("std_mean", "StdMeanBackward0", True, True)):
     for _op in OPS[_name].overloads:
-        _op._materialize()
-        if not _op.schema.out_indices:
+        if not is_out_overload(_op):
             _op.backward(_node, saves=("self",), save_result=_sqrt)(
                 _var_family_backward(_sqrt, _with_mean))
 
@@ -1623,7 +1622,6 @@ def _norm_backward(grad, args):
 
 
 for _op in OPS["norm"].overloads:
-    _op._materialize()
-    if not _op.schema.out_indices and _op is not norm_pystr:
+    if not is_out_overload(_op) and _op is not norm_pystr:
         _op.backward("LinalgVectorNormBackward0", saves=("self",), save_result=True)(
             _norm_backward)
