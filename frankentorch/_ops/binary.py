@@ -138,9 +138,10 @@ def _declare(name, functional, inplace, outs, inplace_name=None):
 
 
 def _std(name, other="other", scalar=False, inplace=True, scalar_first=False,
-         scalar_other=False):
+         scalar_other=False, out_overload=None):
     """``scalar_other``: a Python number ``other`` binds a ``.Scalar`` overload (declared
-    first), which differentiates under its own node name as in torch."""
+    first), which differentiates under its own node name as in torch; ``out_overload``: the
+    out= overload's name where torch departs from ``Tensor_out``/``out``."""
     T = f"Tensor {other}"
     functional = [f"{name}.Scalar(Tensor self, Scalar {other}) -> Tensor"] if scalar_other \
         else []
@@ -152,7 +153,8 @@ def _std(name, other="other", scalar=False, inplace=True, scalar_first=False,
         else []
     ins += [f"{name}_.Tensor(Tensor(a!) self, {T}) -> Tensor(a!)" if scalar else
             f"{name}_(Tensor(a!) self, {T}) -> Tensor(a!)"] if inplace else []
-    outs = [f"{name}.{'Tensor_out' if scalar else 'out'}(Tensor self, {T}, *, Tensor(a!) out)"
+    out_overload = out_overload or ("Tensor_out" if scalar else "out")
+    outs = [f"{name}.{out_overload}(Tensor self, {T}, *, Tensor(a!) out)"
             " -> Tensor(a!)"]
     _declare(name, functional, ins, outs)
 
@@ -163,8 +165,8 @@ for _n in ("floor_divide",):
              ["floor_divide.out(Tensor self, Tensor other, *, Tensor(a!) out) -> Tensor(a!)"])
 for _n in ("remainder",):
     _std(_n, scalar=True, scalar_first=True, scalar_other=True)
-for _n in ("fmod", "copysign"):
-    _std(_n, scalar=True, scalar_other=True)
+_std("fmod", scalar=True, scalar_other=True)
+_std("copysign", scalar=True, scalar_other=True, out_overload="out")
 for _n in ("eq", "ne", "lt", "le", "gt", "ge"):
     _std(_n, scalar=True)
 for _n in ("bitwise_and", "bitwise_or", "bitwise_xor"):

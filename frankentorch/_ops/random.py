@@ -644,15 +644,30 @@ def _multinomial_out_kernel(self, num_samples, replacement=False, generator=None
 
 # ---------------------------------------------------------------- factories
 
-_rand = defop(f"rand(SymInt[] size, {_GEN}, ScalarType? dtype=None, Layout? layout=None, "
-              "Device? device=None, bool? pin_memory=None) -> Tensor", ("function",))
-_randn = defop(f"randn(SymInt[] size, {_GEN}, ScalarType? dtype=None, Layout? layout=None, "
-               "Device? device=None, bool? pin_memory=None) -> Tensor", ("function",))
-_randint = defop(f"randint.low(SymInt low, SymInt high, SymInt[] size, {_GEN}, ScalarType? "
-                 "dtype=long, Layout? layout=None, Device? device=None, bool? pin_memory=None)"
-                 " -> Tensor", ("function",))
-_randperm = defop(f"randperm(SymInt n, {_GEN}, ScalarType? dtype=long, Layout? layout=None, "
-                  "Device? device=None, bool? pin_memory=None) -> Tensor", ("function",))
+def _factory(name: str, args: str, dtype: str = "None"):
+    """A random factory's two overloads, as torch declares them: ``name(args, *, dtype...)``
+    and its ``generator`` overload with a required keyword ``Generator? generator``; one
+    kernel ``(args..., generator, dtype, layout, device, pin_memory)`` serves both."""
+    tail = (f"ScalarType? dtype={dtype}, Layout? layout=None, Device? device=None, "
+            "bool? pin_memory=None) -> Tensor")
+    base, _, overload = name.partition(".")
+    gen_name = f"{base}.{overload + '_' if overload else ''}generator"
+    plain = defop(f"{name}({args}, *, {tail}", ("function",))
+    with_gen = defop(f"{gen_name}({args}, *, Generator? generator, {tail}", ("function",))
+    n = args.count(",") + 1
+
+    def register(kernel):
+        plain.impl("CPU", "Meta")(lambda *a: kernel(*a[:n], None, *a[n:]))
+        with_gen.impl("CPU", "Meta")(kernel)
+        return lambda *a, generator=None, **kw: \
+            with_gen(*a, generator=generator, **kw) if generator is not None else plain(*a, **kw)
+    return register
+
+
+_rand_pair = _factory("rand", "SymInt[] size")
+_randn_pair = _factory("randn", "SymInt[] size")
+_randint_pair = _factory("randint.low", "SymInt low, SymInt high, SymInt[] size", "long")
+_randperm_pair = _factory("randperm", "SymInt n", "long")
 
 
 def _new(size, dtype, device) -> Tensor:
@@ -662,18 +677,18 @@ def _new(size, dtype, device) -> Tensor:
     return empty_tensor(size, dt, dev)
 
 
-@_rand.impl("CPU", "Meta")
-def _rand_kernel(size, generator=None, dtype=None, layout=None, device=None, pin_memory=None):
+@_rand_pair
+def _rand(size, generator=None, dtype=None, layout=None, device=None, pin_memory=None):
     return _uniform_(_new(size, dtype, device), 0.0, 1.0, generator)
 
 
-@_randn.impl("CPU", "Meta")
-def _randn_kernel(size, generator=None, dtype=None, layout=None, device=None, pin_memory=None):
+@_randn_pair
+def _randn(size, generator=None, dtype=None, layout=None, device=None, pin_memory=None):
     return _normal_(_new(size, dtype, device), 0.0, 1.0, generator)
 
 
-@_randint.impl("CPU", "Meta")
-def _randint_kernel(low, high, size, generator=None, dtype=None, layout=None, device=None,
+@_randint_pair
+def _randint(low, high, size, generator=None, dtype=None, layout=None, device=None,
                     pin_memory=None):
     return _random_from_kernel(_new(size, dtype or D.int64, device), low, high, generator)
 
@@ -683,8 +698,8 @@ _PERM_LIMIT = {"float16": (2049, "2049"), "float32": (2 ** 24 + 1, "2^24+1"),
                "float64": (2 ** 53 + 1, "2^53+1")}
 
 
-@_randperm.impl("CPU", "Meta")
-def _randperm_kernel(n, generator=None, dtype=None, layout=None, device=None,
+@_randperm_pair
+def _randperm(n, generator=None, dtype=None, layout=None, device=None,
                      pin_memory=None):
     dt = dtype or D.int64
     t = _new(_sizes("randperm", (n,)), dt, device)

@@ -952,10 +952,6 @@ unique1 = defop("_unique(Tensor self, bool sorted=True, bool return_inverse=Fals
 unique_dim = defop("unique_dim(Tensor self, int dim, bool sorted=True, bool "
                    "return_inverse=False, bool return_counts=False) -> (Tensor, Tensor, Tensor)",
                    variants=())  # torch._VF only
-# torch.unique / Tensor.unique are Python-level composites (torch/functional.py) whose result
-# is a tensor or a tuple depending on the flags; declared here with their Python signature.
-unique = defop("unique(Tensor self, bool sorted=True, bool return_inverse=False, bool "
-               "return_counts=False, int? dim=None) -> Tensor")
 
 
 @unique2.impl("CPU", "Meta")
@@ -975,14 +971,16 @@ def _unique_dim(self, dim, sorted=True, return_inverse=False,  # noqa: A002
                          return_counts)
 
 
-@unique.impl("CompositeImplicitAutograd")
-def _unique(self, sorted=True, return_inverse=False, return_counts=False,  # noqa: A002
-            dim=None):
+def unique(input, sorted=True, return_inverse=False, return_counts=False,  # noqa: A002
+           dim=None):
+    """``torch.unique`` / ``Tensor.unique``: a Python function over ``_unique2`` and
+    ``unique_dim`` (not an op of its own, as in torch), returning a tensor or a tuple as the
+    flags ask."""
     if dim is None:
-        output, inverse, counts = _unique_flat(self, return_inverse, return_counts)
+        output, inverse, counts = unique2(input, sorted, return_inverse, return_counts)
     else:
-        output, inverse, counts = _unique_along(self, as_int("unique", "dim", dim),
-                                                return_inverse, return_counts)
+        output, inverse, counts = unique_dim(input, dim, sorted, return_inverse,
+                                             return_counts)
     if return_inverse and return_counts:
         return output, inverse, counts
     if return_inverse:
@@ -1265,3 +1263,7 @@ def _hstack_backward(grad, args):
 @vstack.backward("CatBackward0")
 def _vstack_backward(grad, args):
     return _stack_parts_backward(grad, args, 0, 2)
+
+
+FUNCTIONS = {"unique": unique}
+OPERATORS = {"unique": unique}  # the Tensor method
