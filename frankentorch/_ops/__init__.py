@@ -37,11 +37,29 @@ def _bind_methods() -> None:
         setattr(Tensor, name, _converter(dt))
 
 
+# Operators PyTorch implements in C: called unbound with a self that is not a Tensor they
+# raise TypeError, as a C descriptor does (torch's other operators are Python functions).
+_DESCRIPTORS = frozenset((
+    "__add__", "__sub__", "__mul__", "__truediv__", "__mod__", "__and__", "__or__", "__xor__",
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__matmul__", "__radd__",
+    "__rmul__", "__rand__", "__ror__", "__rxor__"))
+
+
+def _descriptor(name: str, fn):
+    def op(self, other):
+        if not isinstance(self, Tensor):
+            raise TypeError(f"descriptor '{name}' for 'Tensor' objects doesn't apply to a "
+                            f"'{type(self).__name__}' object")
+        return fn(self, other)
+    op.__name__ = name
+    return op
+
+
 def _bind_operators() -> None:
     """Python operators of Tensor: each op family lists the ones it provides."""
     for module in _FAMILIES:
         for name, fn in getattr(module, "OPERATORS", {}).items():
-            setattr(Tensor, name, fn)
+            setattr(Tensor, name, _descriptor(name, fn) if name in _DESCRIPTORS else fn)
 
 
 def _converter(dt_name: str):

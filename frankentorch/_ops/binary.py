@@ -415,7 +415,14 @@ for _nm, _arg in (("clamp_min", "min"), ("clamp_max", "max")):
 
 
 # isclose / allclose / equal
+def _check_tolerances(rtol, atol) -> None:
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        if tol < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {tol:g}")
+
+
 def _isclose_arrays(self, other, rtol, atol, equal_nan):
+    _check_tolerances(rtol, atol)
     if self._dtype is not other._dtype:
         raise RuntimeError(f"{self._dtype.scalar_type_name} did not match "
                            f"{other._dtype.scalar_type_name}")
@@ -442,6 +449,7 @@ def _isclose_arrays(self, other, rtol, atol, equal_nan):
        "bool equal_nan=False) -> Tensor").impl("CPU", "Meta")
 def _isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if self._data is None or other._data is None:
+        _check_tolerances(rtol, atol)
         shape = broadcast_shapes(self._shape, other._shape)
         return it.new_output(shape, D.bool_, it.common_device(self, other), (self, other))
     close, shape = _isclose_arrays(self, other, rtol, atol, equal_nan)

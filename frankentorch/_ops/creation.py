@@ -55,8 +55,9 @@ def _fill(t: Tensor, value) -> Tensor:
             math.isfinite(value) and abs(value) > D.finfo(t._dtype).max:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPE[t._dtype.name]} "
                            "without overflow")
-    if t._data is not None and t.numel():
-        store(t._array(), value)
+    n = t.numel()
+    if t._data is not None and n:  # a fresh (contiguous) tensor: its flat run, any rank
+        store(t._data[t._offset:t._offset + n] if t.is_contiguous() else t._array(), value)
     return t
 
 

@@ -32,6 +32,7 @@ def reduced_dims(self: Tensor, dim) -> tuple[int, ...]:
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if not dims:
         return tuple(range(nd))
+    _check_dim_mask(nd)
     wrapped = [normalize_dim(d, nd) for d in dims]
     seen = set()
     for d in wrapped:
@@ -227,7 +228,14 @@ def _check_tensor(name: str, x) -> None:
 
 
 def _one_dim(self: Tensor, dim: int) -> int:
+    _check_dim_mask(self.ndim)
     return normalize_dim(dim, self.ndim)
+
+
+def _check_dim_mask(ndim: int) -> None:
+    """torch keeps the dims of a reduction as a 64-bit mask."""
+    if ndim > 64:
+        raise RuntimeError("only tensors with up to 64 dims are supported")
 
 
 def _axes(self: Tensor, dims) -> tuple:

@@ -178,6 +178,8 @@ narrow = defop("narrow(Tensor(a) self, int dim, SymInt start, SymInt length) -> 
 
 @narrow.impl("CompositeImplicitAutograd")
 def _narrow(self, dim, start, length):
+    if isinstance(start, Tensor) and (start.ndim or start._dtype.kind in "bf"):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
     start, length = as_int("narrow", "start", start), as_int("narrow", "length", length)
     if self.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
