@@ -21,6 +21,7 @@ from .._core.storage import store
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .copy import _clone, check_can_cast, copy_into, resize_out
+from .shape import check_out_dtype
 
 __all__ = ["index_tensor", "index_put_impl", "ADV_INDEX_ERROR"]
 
@@ -111,14 +112,22 @@ def _check_index_vector(name: str, index: Tensor, exc=IndexError, msg=None) -> N
                   f"{list(index._shape)}")
 
 
-def _out_variant(fn):
-    """The ``.out`` kernel of an op computed by ``fn``: result copied into ``out``."""
+def _out_variant(fn, exact_alias: bool = True, same_dtype: bool = False):
+    """The ``.out`` kernel of an op computed by ``fn``: result copied into ``out``.
+    ``exact_alias=False``: an ``out`` that is also an input is refused, checked before
+    ``out`` is resized (torch's ``assert_no_overlap`` in gather/take/index_select/
+    masked_select/index); ``same_dtype``: ``out`` must have the result's dtype exactly."""
     def kernel(*args):
         *rest, out = args
+        inputs = tuple(a for a in rest if isinstance(a, Tensor))
+        if not exact_alias:
+            it.check_writable(out, inputs, exact_alias)
         result = fn(*rest)
+        if same_dtype:
+            check_out_dtype(out, result._dtype)
         check_can_cast(result._dtype, out._dtype)
         resize_out(out, result._shape)
-        it.check_writable(out, tuple(a for a in rest if isinstance(a, Tensor)))
+        it.check_writable(out, inputs, exact_alias)
         copy_into(out, result)
         out._bump_version()
         return out
@@ -167,7 +176,7 @@ def _index_select(self, dim, index):
     return _from_np(np.take(src, idx, axis=dim).reshape(shape), self._dtype)
 
 
-index_select_out.impl("CPU", "Meta")(_out_variant(_index_select))
+index_select_out.impl("CPU", "Meta")(_out_variant(_index_select, exact_alias=False))
 
 
 # ------------------------------------------------------------------ gather / take_along_dim
@@ -208,7 +217,7 @@ def _gather(self, dim, index, sparse_grad=False):
     return _from_np(np.take_along_axis(src, idx, axis=dim).reshape(index._shape), self._dtype)
 
 
-gather_out.impl("CPU", "Meta")(_out_variant(_gather))
+gather_out.impl("CPU", "Meta")(_out_variant(_gather, exact_alias=False, same_dtype=True))
 
 take_along_dim = defop("take_along_dim(Tensor self, Tensor indices, int? dim=None) -> Tensor")
 take_along_dim_out = defop("take_along_dim.out(Tensor self, Tensor indices, int? dim=None, *, "
@@ -266,7 +275,7 @@ def _take(self, index):
     return _from_np(flat[idx].reshape(index._shape), self._dtype)
 
 
-take_out.impl("CPU", "Meta")(_out_variant(_take))
+take_out.impl("CPU", "Meta")(_out_variant(_take, exact_alias=False))
 
 
 # ------------------------------------------------------------------ scatter family
@@ -651,7 +660,7 @@ def _masked_select(self, mask):
     return _from_np(vals.reshape(-1), self._dtype)
 
 
-masked_select_out.impl("CPU", "Meta")(_out_variant(_masked_select))
+masked_select_out.impl("CPU", "Meta")(_out_variant(_masked_select, exact_alias=False))
 
 masked_scatter = defop("masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor")
 masked_scatter_ = defop("masked_scatter_(Tensor(a!) self, Tensor mask, Tensor source) -> "
@@ -892,7 +901,7 @@ index = defop("index.Tensor(Tensor self, Tensor?[] indices) -> Tensor", variants
 index_out = defop("index.Tensor_out(Tensor self, Tensor?[] indices, *, Tensor(a!) out) -> "
                   "Tensor(a!)", variants=())
 index.impl("CPU", "Meta")(index_tensor)
-index_out.impl("CPU", "Meta")(_out_variant(index_tensor))
+index_out.impl("CPU", "Meta")(_out_variant(index_tensor, exact_alias=False))
 
 index_put = defop("index_put(Tensor self, Tensor?[] indices, Tensor values, "
                   "bool accumulate=False) -> Tensor")

@@ -172,31 +172,38 @@ def _memory_span(t: Tensor) -> tuple[int, int]:
     return lo, hi
 
 
-def check_writable(out: Tensor, inputs=()) -> None:
+def check_writable(out: Tensor, inputs=(), exact_alias: bool = True) -> None:
     """PyTorch's overlap checks before writing ``out``: no element of ``out`` may alias
     another (internal overlap), and an input sharing its memory must alias it exactly or not
-    at all (partial overlap); both are RuntimeErrors."""
+    at all (partial overlap; with ``exact_alias=False`` not at all, as torch's
+    ``assert_no_overlap`` for kernels that read inputs while writing); RuntimeErrors."""
     if not non_overlapping_and_dense(out._shape, out._stride) and \
             any(st == 0 and n > 1 for n, st in zip(out._shape, out._stride)):
         raise RuntimeError("unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the "
                            "tensor before performing the operation.")
-    if not out.numel():
-        return
     for x in inputs:
-        if not isinstance(x, Tensor) or x._storage is not out._storage or x is out or \
-                not x.numel():
+        if not isinstance(x, Tensor) or x._storage is not out._storage:
+            continue
+        if x is out:  # the same tensor, even an empty one
+            if exact_alias:
+                continue
+            raise RuntimeError(_OVERLAP)
+        if not out.numel() or not x.numel():
             continue
         if not (non_overlapping_and_dense(out._shape, out._stride) and
                 non_overlapping_and_dense(x._shape, x._stride)):
             continue  # PyTorch gives up on such layouts ("too hard") and allows the write
         a, b = _memory_span(out), _memory_span(x)
-        if a == b and out._stride == x._stride and out._shape == x._shape:
+        if exact_alias and a == b and out._stride == x._stride and out._shape == x._shape:
             continue
         if a[0] <= b[1] and b[0] <= a[1]:
-            raise RuntimeError("unsupported operation: some elements of the input tensor and "
-                               "the written-to tensor refer to a single memory location. "
-                               "Please clone() the tensor before performing the operation.")
+            raise RuntimeError(_OVERLAP)
+
+
+_OVERLAP = ("unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing "
+            "the operation.")
 
 
 _FLAT_SHAPES: dict = {}

@@ -66,7 +66,7 @@ def _write_out(out: Tensor, result: Tensor, inputs=(), *, strided: bool = False)
     return out
 
 
-def _check_out_dtype(out: Tensor, dt: D.dtype) -> None:
+def check_out_dtype(out: Tensor, dt: D.dtype) -> None:
     """Structured kernels' rule: an out= tensor must have exactly the result dtype."""
     if out._dtype is not dt:
         raise RuntimeError(f"Expected out tensor to have dtype {dt.cxx_name}, but got "
@@ -210,6 +210,7 @@ def _cat_compute(tensors, dim, dt=None, name="cat", out=None) -> Tensor:
 
 def _cat_out_checks(tensors, out: Tensor) -> None:
     tensors = _tensor_list("cat", tensors)
+    it.check_writable(out, tensors, exact_alias=False)  # torch's assert_no_overlap
     if tensors:
         src = _promote_all(tensors)
         if (src.is_floating_point and not out._dtype.is_floating_point) or \
@@ -559,7 +560,7 @@ def _define_tri(name: str, lower: bool) -> None:
 
     @fo.impl("CPU", "Meta")
     def _tri_out(self, diagonal=0, out=None):
-        _check_out_dtype(out, self._dtype)
+        check_out_dtype(out, self._dtype)
         return _write_out(out, compute(self, diagonal), (self,))
 
 
@@ -696,8 +697,8 @@ def _sort_stable(self, stable=None, dim=-1, descending=False):
 def structured_pair_check(self: Tensor, first: Tensor, second: Tensor,
                           second_dtype: D.dtype = D.int64) -> None:
     """Structured kernels' rule for two out= tensors: exactly the results' dtypes."""
-    _check_out_dtype(first, self._dtype)
-    _check_out_dtype(second, second_dtype)
+    check_out_dtype(first, self._dtype)
+    check_out_dtype(second, second_dtype)
 
 
 def pair_out(op, functional, result_type, check=structured_pair_check) -> None:
@@ -741,7 +742,7 @@ def _argsort_stable(self, stable=False, dim=-1, descending=False):
 @argsort_stable_out.impl("CPU", "Meta")
 def _argsort_stable_out(self, stable=False, dim=-1, descending=False, out=None):
     res = _sort_compute(self, dim, descending, stable)[1]
-    _check_out_dtype(out, D.int64)
+    check_out_dtype(out, D.int64)
     return _write_out(out, res, (self,), strided=True)
 
 

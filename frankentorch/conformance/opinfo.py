@@ -115,8 +115,11 @@ def _ft_dtype(dt):
     return out
 
 
-def to_ft(t):
-    """A frankentorch tensor with ``t``'s storage bytes, sizes, strides and storage offset."""
+def to_ft(t, bases: dict | None = None):
+    """A frankentorch tensor with ``t``'s storage bytes, sizes, strides and storage offset.
+    ``bases`` (storage address and dtype -> frankentorch copy) makes tensors that share a
+    torch storage share one frankentorch storage too, so aliasing between arguments (an
+    ``out=`` that is also an input) is kept."""
     torch = _torch()
     import numpy as np
     _ft_dtype(t.dtype)
@@ -124,13 +127,18 @@ def to_ft(t):
         raise _Unconvertible(f"cannot convert a {t.dtype} {t.layout} tensor on {t.device}")
     t = t.detach()
     st = t.untyped_storage()
-    n = st.nbytes() // t.element_size()
-    flat = torch.empty(0, dtype=t.dtype).set_(st, 0, (n,), (1,))
-    if t.dtype == torch.bfloat16:
-        bits = flat.view(torch.int16).numpy().view(np.uint16).astype(np.uint32) << 16
-        base = ft.from_numpy(bits.view(np.float32).copy()).to(ft.bfloat16)
-    else:
-        base = ft.from_numpy(flat.numpy().copy())
+    key = (st.data_ptr(), t.dtype)
+    base = bases.get(key) if bases is not None and st.nbytes() else None
+    if base is None:
+        n = st.nbytes() // t.element_size()
+        flat = torch.empty(0, dtype=t.dtype).set_(st, 0, (n,), (1,))
+        if t.dtype == torch.bfloat16:
+            bits = flat.view(torch.int16).numpy().view(np.uint16).astype(np.uint32) << 16
+            base = ft.from_numpy(bits.view(np.float32).copy()).to(ft.bfloat16)
+        else:
+            base = ft.from_numpy(flat.numpy().copy())
+        if bases is not None:
+            bases[key] = base
     return base.as_strided(tuple(t.shape), tuple(t.stride()), t.storage_offset())
 
 
@@ -146,14 +154,20 @@ def ft_to_torch(x):
     return torch.from_numpy(np.array(x.numpy(), copy=True))
 
 
-def _convert(obj, leaves: dict | None = None):
+def _convert(obj, leaves: dict | None = None, bases: dict | None = None):
     """Map every torch tensor/dtype/device/layout/memory_format inside ``obj`` to frankentorch;
-    tensors found in ``leaves`` (by id) map to the frankentorch leaf stored there."""
+    tensors found in ``leaves`` (by id) map to the frankentorch leaf stored there; tensors
+    sharing a storage share one (``bases``, see ``to_ft``)."""
     torch = _torch()
     if isinstance(obj, torch.Tensor):
         if leaves is not None and id(obj) in leaves:
             return leaves[id(obj)]
-        return to_ft(obj)
+        if bases is None:
+            return to_ft(obj)
+        same = bases.get(id(obj))  # the same tensor given twice (an empty one too)
+        if same is None:
+            same = bases[id(obj)] = to_ft(obj, bases)
+        return same
     if isinstance(obj, torch.dtype):
         return _ft_dtype(obj)
     if isinstance(obj, torch.device):
@@ -172,18 +186,19 @@ def _convert(obj, leaves: dict | None = None):
     if isinstance(obj, torch.nn.Module):  # a callable argument (distance_function=...)
         return lambda *a, **k: _unwrap(obj(*_wrap(a), **_wrap(k)))
     if isinstance(obj, (list, tuple)):
-        items = [_convert(o, leaves) for o in obj]
+        items = [_convert(o, leaves, bases) for o in obj]
         return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
     if isinstance(obj, dict):
-        return {k: _convert(v, leaves) for k, v in obj.items()}
+        return {k: _convert(v, leaves, bases) for k, v in obj.items()}
     return obj
 
 
 def _convert_sample(sample, leaves: dict | None = None):
     """(input, args, kwargs) for frankentorch; private kwargs torch injects are dropped."""
     kwargs = {k: v for k, v in sample.kwargs.items() if not k.startswith("_")}
-    return (_convert(sample.input, leaves), _convert(tuple(sample.args), leaves),
-            _convert(kwargs, leaves))
+    bases: dict = {}
+    return (_convert(sample.input, leaves, bases), _convert(tuple(sample.args), leaves, bases),
+            _convert(kwargs, leaves, bases))
 
 
 # ------------------------------------------------------------------ comparison
