@@ -205,5 +205,5 @@ def _to_copy_backward(grad, args):
 @copy_.backward("CopyBackwards")
 def _copy_backward(grad, args):
     from .creation import zeros_like
-    from .iterator import sum_to
+    from .reduction import sum_to
     return zeros_like(grad), sum_to(grad, args.src.shape).to(args.src.dtype)

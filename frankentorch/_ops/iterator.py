@@ -300,15 +300,3 @@ def new_output(shape, dt: D.dtype, dev: device, inputs) -> Tensor:
 
 def broadcast_operands_shape(*operands) -> tuple[int, ...]:
     return broadcast_shapes(*(x._shape for x in operands if isinstance(x, Tensor)))
-
-
-def sum_to(grad: Tensor, shape) -> Tensor:
-    """Sum ``grad`` over the dims broadcasting added or expanded to reach its shape (how a
-    gradient returns to a broadcast input's shape)."""
-    shape = tuple(shape)
-    lead = grad.ndim - len(shape)
-    inner = [lead + i for i, n in enumerate(shape) if n == 1 and grad._shape[lead + i] != 1]
-    if not inner:  # only broadcast-added leading dims: one sum gives the shape
-        return grad.sum(list(range(lead))) if lead else grad
-    grad = grad.sum(list(range(lead)) + inner, keepdim=True)
-    return grad.reshape(shape) if lead else grad

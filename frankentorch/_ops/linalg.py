@@ -894,15 +894,26 @@ def _sublist_equation(args) -> str:
 
 # ---------------------------------------------------------------------------- factorizations
 
-def _square_checks(name: str, A: Tensor, *, floats=True, low_prec=False) -> None:
+def _check_matrix(name: str, A: Tensor) -> None:
+    """ATen's checkIsMatrix."""
     if A.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+
+
+def _check_floating(name: str, A: Tensor) -> None:
+    """ATen's checkFloatingOrComplex."""
+    if not A._dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
+                           f"Got {A._dtype.scalar_type_name}")
+
+
+def _square_checks(name: str, A: Tensor, *, floats=True, low_prec=False) -> None:
+    _check_matrix(name, A)
     if A._shape[-1] != A._shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{A._shape[-2]} by {A._shape[-1]} matrices")
-    if floats and not A._dtype.is_floating_point:
-        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {A._dtype.scalar_type_name}")
+    if floats:
+        _check_floating(name, A)
     if low_prec and A._dtype in _HALVES:
         raise RuntimeError(f"{name}: Low precision dtypes not supported. Got {A._dtype.scalar_type_name}")
 
@@ -953,11 +964,7 @@ def _det_impl(A):
 
 def _cholesky_impl(A, upper=False, name="linalg.cholesky"):
     if name == "cholesky":
-        if A.ndim < 2:
-            raise RuntimeError("cholesky: The input tensor A must have at least 2 dimensions.")
-        if A._shape[-1] != A._shape[-2]:
-            raise RuntimeError(f"cholesky: A must be batches of square matrices, but they are "
-                               f"{A._shape[-2]} by {A._shape[-1]} matrices")
+        _square_checks("cholesky", A, floats=False)
         if not A._dtype.is_floating_point or A._dtype in _HALVES:
             raise _not_impl("cholesky_cpu", A._dtype)
     else:
@@ -981,11 +988,8 @@ def _solve_impl(A, B, left=True):
     name = "linalg.solve"
     _check_tensor("linalg_solve", "A", 1, A)
     _check_tensor("linalg_solve", "B", 2, B)
-    if A.ndim < 2:
-        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
-    if not A._dtype.is_floating_point:
-        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {A._dtype.scalar_type_name}")
+    _check_matrix(name, A)
+    _check_floating(name, A)
     if A._dtype is not B._dtype:
         raise RuntimeError(f"{name}: Expected A and B to have the same dtype, but found A of "
                            f"type {A._dtype.scalar_type_name} and B of type {B._dtype.scalar_type_name} instead")
@@ -1340,11 +1344,8 @@ svdvals_op = defop("linalg_svdvals(Tensor A, *, str? driver=None) -> Tensor", va
 @svdvals_op.impl("CPU", "Meta")
 def _svdvals(A, driver=None):
     _check_tensor("linalg_svdvals", "A", 1, A)
-    if A.ndim < 2:
-        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
-    if not A._dtype.is_floating_point:
-        raise RuntimeError("linalg.svd: Expected a floating point or complex tensor as input. "
-                           f"Got {A._dtype.scalar_type_name}")
+    _check_matrix("linalg.svd", A)
+    _check_floating("linalg.svd", A)
     if A._dtype in _HALVES:
         raise NotImplementedError(f"\"linalg_svd_cpu\" not implemented for "
                                   f"'{A._dtype.scalar_type_name}'")
@@ -1379,11 +1380,8 @@ def matrix_norm(self, ord="fro", dim=(-2, -1), keepdim=False, dtype=None):
     and ±2 reduce the singular values, ±1 and ±inf take the extreme absolute row/column sum."""
     name = "linalg.matrix_norm"
     _check_tensor("linalg_matrix_norm", "input", 1, self)
-    if self.ndim < 2:
-        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
-    if not self._dtype.is_floating_point:
-        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                           f"Got {self._dtype.scalar_type_name}")
+    _check_matrix(name, self)
+    _check_floating(name, self)
     dims = list(dim)
     if len(dims) != 2:
         raise RuntimeError(f"{name}: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")

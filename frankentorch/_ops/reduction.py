@@ -98,6 +98,25 @@ def _sum_plan(src: Tensor, dims: tuple, acc: D.dtype) -> tuple:
     return plan
 
 
+def sum_to(grad: Tensor, shape) -> Tensor:
+    """Sum ``grad`` over the dims broadcasting added or expanded to reach its shape (how a
+    gradient returns to a broadcast input's shape). A dense float gradient without history
+    (no double backward) goes to the reduction kernel directly, without a dispatch."""
+    shape = tuple(shape)
+    lead = grad.ndim - len(shape)
+    inner = [lead + i for i, n in enumerate(shape) if n == 1 and grad._shape[lead + i] != 1]
+    if not lead and not inner:
+        return grad
+    if not grad._requires_grad and grad._data is not None and \
+            grad._dtype in (D.float32, D.float64):
+        return from_array(sum_into(grad, tuple(range(lead)) + tuple(inner), grad._dtype)
+                          .reshape(shape))
+    if not inner:  # only broadcast-added leading dims: one sum gives the shape
+        return grad.sum(list(range(lead))) if lead else grad
+    grad = grad.sum(list(range(lead)) + inner, keepdim=True)
+    return grad.reshape(shape) if lead else grad
+
+
 def _reduce(self: Tensor, dim, keepdim: bool, dtype, mean: bool) -> Tensor:
     if not isinstance(self, Tensor):
         raise TypeError(f"{'mean' if mean else 'sum'}(): argument 'input' (position 1) must be "

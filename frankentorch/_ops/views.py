@@ -701,7 +701,7 @@ def _squeeze_dims_backward(grad, args):
 
 @expand.backward("ExpandBackward0")
 def _expand_backward(grad, args):
-    from .iterator import sum_to
+    from .reduction import sum_to
     return sum_to(grad, args.self.shape)
 
 

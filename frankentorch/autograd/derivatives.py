@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .._core import dtype as D
 from .._core import grad_mode as _grad_mode
 from .._core.size import Size
 from .._dispatch import dispatcher as _dispatch
 from .._dispatch import keys as K
-from .._ops.iterator import sum_to
-from .._ops.reduction import sum_into
-from .._tensor import Tensor, from_array
+from .._ops.reduction import sum_to
+from .._tensor import Tensor
 from .graph import Node, SavedTensor, gradient_edge
 from .view_inplace import record_copy_slices
 
@@ -202,24 +200,10 @@ def _fit(grad: Tensor, meta) -> Tensor:
     """Reduce a broadcast gradient back to its input's shape and cast it to its dtype."""
     shape, dt = meta
     if grad._shape != shape:
-        grad = _sum_to(grad, shape)
+        grad = sum_to(grad, shape)
     if grad._dtype is not dt:
         grad = grad.to(dt)
     return grad
-
-
-def _sum_to(grad: Tensor, shape: tuple) -> Tensor:
-    """``sum_to``; a dense float gradient without history (no double backward) is summed by
-    the reduction kernel directly, without a dispatch."""
-    if grad._requires_grad or grad._data is None or grad._dtype not in _DENSE_FLOATS:
-        return sum_to(grad, shape)
-    lead = grad.ndim - len(shape)
-    dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                      if n == 1 and grad._shape[lead + i] != 1)
-    return from_array(sum_into(grad, dims, grad._dtype).reshape(shape))
-
-
-_DENSE_FLOATS = (D.float32, D.float64)
 
 
 def _autograd_kernel(op: "_dispatch.Op", bits: int) -> Callable:
