@@ -11,7 +11,7 @@ from ._core import dtype as _dt
 from ._core.device import CPU, device
 from ._core.meta import (TensorMeta, check_geometry, check_numel, contiguous_strides, is_contiguous_geometry,
                          numel_of)
-from ._core.size import Size
+from ._core.size import Size, size_of
 from ._core.storage import Storage, allocate
 from ._dispatch.dispatcher import tensor_keyset_bits
 
@@ -41,11 +41,11 @@ class Tensor(TensorMeta):
 
     @property
     def shape(self) -> Size:
-        return Size(self._shape)
+        return size_of(self._shape)
 
     def size(self, dim: int | None = None):
         if dim is None:
-            return Size(self._shape)
+            return size_of(self._shape)
         from ._core.meta import normalize_dim
         return self._shape[normalize_dim(dim, len(self._shape))]
 
@@ -291,7 +291,7 @@ class Tensor(TensorMeta):
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __float__(self) -> float:

@@ -399,6 +399,19 @@ def test_grad_layout_contract_and_no_aliasing():
     _same(expected[3], actual[3])
 
 
+def test_stored_grad_is_not_a_view():
+    """AccumulateGrad stores a gradient without history and not as a view of another
+    tensor, as torch's does (a linear weight's gradient arrives as ``t()`` of a product)."""
+    def prog(lib):
+        w, b = lib.ones(3, 2, requires_grad=True), lib.ones(3, requires_grad=True)
+        x = lib.arange(8.0).reshape(4, 2)
+        lib.nn.functional.linear(x, w, b).sum().backward()
+        return w.grad._base is None, b.grad._base is None, w.grad.stride(), w.grad
+    expected, actual = prog(torch), prog(ft)
+    assert expected[:3] == actual[:3] == (True, True, (2, 1))
+    _same(expected[3], actual[3])
+
+
 def test_grad_with_respect_to_a_non_leaf_runs_nothing_below_it():
     def prog(lib):
         a = lib.tensor([1.0, 2.0], requires_grad=True)

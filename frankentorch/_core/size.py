@@ -1,7 +1,7 @@
 """``Size``: the tuple subclass PyTorch returns for shapes."""
 from __future__ import annotations
 
-__all__ = ["Size"]
+__all__ = ["Size", "size_of"]
 
 
 class Size(tuple):
@@ -39,3 +39,9 @@ class Size(tuple):
 
     def __reduce__(self):
         return (Size, (tuple(self),))
+
+
+def size_of(shape: tuple) -> Size:
+    """A ``Size`` of a shape tuple already known to hold ints (a tensor's own shape), without
+    the checks of ``Size(...)``."""
+    return tuple.__new__(Size, shape)

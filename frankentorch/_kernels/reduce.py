@@ -9,6 +9,8 @@ width, never on the thread count, and the error stays within PyTorch's float32 t
 import numpy as np
 from numba import njit, prange
 
+from .intrinsics import fma
+
 BLOCK = 4096
 
 
@@ -262,3 +264,70 @@ def softmax_rows_serial(x, out, log):
 @njit(cache=True, parallel=True, error_model="numpy", fastmath={"reassoc"})
 def softmax_rows_parallel(x, out, log):
     _softmax_rows(x, out, log)
+
+
+# ------------------------------------------------------- softmax / log_softmax backward
+
+@njit(inline="always")
+def _row_sum(a, b, n, acc, products):
+    """Sum of ``a[:n]`` (``products``: of ``a[j] * b[j]``) in the order of ATen's
+    ``vec::reduce_all`` / ``map2_reduce_all`` on AVX2: ``acc.shape[0]`` lanes (8 float32,
+    4 float64) gather strided partial sums, then 8 lanes fold as its float shuffle tree and
+    4 lanes in order; a row shorter than the lanes is summed in order."""
+    lanes = acc.shape[0]
+    if n < lanes:
+        s = a[0] * b[0] if products else a[0]
+        for j in range(1, n):
+            s += a[j] * b[j] if products else a[j]
+        return s
+    for j in range(lanes):
+        acc[j] = a[j] * b[j] if products else a[j]
+    d = lanes
+    while d < n - n % lanes:
+        for j in range(lanes):
+            acc[j] += a[d + j] * b[d + j] if products else a[d + j]
+        d += lanes
+    for j in range(n - d):
+        acc[j] += a[d + j] * b[d + j] if products else a[d + j]
+    if lanes == 8:
+        return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+    s = acc[0]
+    for j in range(1, lanes):
+        s += acc[j]
+    return s
+
+
+@njit(inline="always")
+def _softmax_backward(g, y, out, log, lastdim):
+    """Gradient of softmax (``(g - sum(g * y)) * y``) or log_softmax
+    (``g - exp(y) * sum(g)``) over the middle axis of C-contiguous ``[outer, n, inner]``
+    arrays, in ATen's order: its lastdim kernel's lane sums when ``inner`` is 1, else
+    sums down the axis in sequence (``_vec_softmax_backward``)."""
+    no, n, ni = g.shape
+    if n == 0:
+        return
+    lanes = 8 if g.itemsize == 4 else 4
+    for r in prange(no):
+        acc = np.zeros(max(lanes, ni), g.dtype)
+        if lastdim:
+            acc[0] = _row_sum(g[r, :, 0], y[r, :, 0], n, acc, not log)
+        else:
+            for k in range(n):
+                for i in range(ni):
+                    acc[i] = acc[i] + g[r, k, i] if log else fma(g[r, k, i], y[r, k, i], acc[i])
+        for k in range(n):
+            for i in range(ni):
+                if log:
+                    out[r, k, i] = fma(-np.exp(y[r, k, i]), acc[i], g[r, k, i])
+                else:
+                    out[r, k, i] = (g[r, k, i] - acc[i]) * y[r, k, i]
+
+
+@njit(cache=True, error_model="numpy")
+def softmax_backward_serial(g, y, out, log, lastdim):
+    _softmax_backward(g, y, out, log, lastdim)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def softmax_backward_parallel(g, y, out, log, lastdim):
+    _softmax_backward(g, y, out, log, lastdim)

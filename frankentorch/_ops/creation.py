@@ -13,10 +13,11 @@ import numbers
 import numpy as np
 
 from .._core import dtype as D
-from .._core.device import as_device
+from .._core.device import CPU, as_device
+from .._core.meta import contiguous_strides, numel_of
 from .._dispatch.dispatcher import defop
 from .._core.storage import cast, store
-from .._tensor import Tensor, empty_tensor, from_array
+from .._tensor import Tensor, empty_contiguous, empty_tensor, from_array
 from . import iterator as it
 from .args import int_list
 from .copy import copy_into, format_strides
@@ -48,6 +49,11 @@ def _fill(t: Tensor, value) -> Tensor:
     """Fill with a number, refusing values the integer dtype cannot hold (c10's rule)."""
     if isinstance(value, Tensor):
         value = value.item()
+    n = t.numel()
+    if value.__class__ in (int, float) and abs(value) <= _HALF_MAX and \
+            t._dtype.is_floating_point and t._data is not None and t.is_contiguous():
+        t._data[t._offset:t._offset + n] = value  # within every float type's range
+        return t
     if t._dtype.kind in "ui":
         value = _integral_values(np.array([value]), t._dtype)[0]
     # c10 refuses overflowing floats in the vectorised fill, not the single-element one
@@ -55,12 +61,12 @@ def _fill(t: Tensor, value) -> Tensor:
             math.isfinite(value) and abs(value) > D.finfo(t._dtype).max:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPE[t._dtype.name]} "
                            "without overflow")
-    n = t.numel()
     if t._data is not None and n:  # a fresh (contiguous) tensor: its flat run, any rank
         store(t._data[t._offset:t._offset + n] if t.is_contiguous() else t._array(), value)
     return t
 
 
+_HALF_MAX = 65504.0  # the largest float16; smaller magnitudes fit every float dtype
 _C_TYPE = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
            "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
            "float32": "float", "float64": "double"}
@@ -168,8 +174,10 @@ def _like(name: str, input: Tensor, dtype, device, memory_format) -> Tensor:
                         f"{type(input).__name__}")
     dt = dtype or input._dtype
     dev = input._device if device is None else as_device(device)
-    return empty_tensor(input._shape, dt, dev,
-                        format_strides(input._shape, memory_format, input))
+    shape = input._shape
+    if memory_format is None and dev is CPU and input._stride == contiguous_strides(shape):
+        return empty_contiguous(shape, numel_of(shape), dt)
+    return empty_tensor(shape, dt, dev, format_strides(shape, memory_format, input))
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,

@@ -15,9 +15,10 @@ import warnings
 import numpy as np
 
 from .._core import dtype as D
+from .._core import grad_mode as _grad_mode
 from .._core.meta import broadcast_shapes, contiguous_strides, normalize_dim, numel_of
 from .._dispatch.dispatcher import OPS, defop
-from .._tensor import Tensor, empty_contiguous, empty_tensor
+from .._tensor import Tensor, empty_contiguous, empty_tensor, make_tensor
 from . import iterator as it
 from .copy import copy_into, resize_out
 
@@ -882,7 +883,7 @@ def _sublist_equation(args) -> str:
             return "..."
         if not 0 <= i < 52:
             raise ValueError(f"einsum(): subscript in subscript list is not within the valid "
-                             f"range [0, 52)")
+                             "range [0, 52)")
         return chr(ord("A") + i) if i < 26 else chr(ord("a") + i - 26)
     terms = ["".join(letter(i) for i in args[k]) for k in range(1, len(args) - len(args) % 2
                                                                  , 2)]
@@ -1109,8 +1110,32 @@ def _column_major(t) -> bool:
     return t._stride[0] == 1 and t._stride[1] == t._shape[0]
 
 
+def _unrecorded(a: Tensor, b: Tensor) -> bool:
+    """A gradient product nothing records (grad mode is off, as in a backward pass without
+    create_graph) of BLAS-native CPU matrices: NumPy multiplies them without a dispatch."""
+    return not _grad_mode._state.enabled and a._dtype is b._dtype and \
+        a._dtype in _BLAS_NATIVE and a._device.type == "cpu" and b._device.type == "cpu"
+
+
+def _matmul_into_new(a: np.ndarray, b: np.ndarray, dt: D.dtype, transposed: bool) -> Tensor:
+    """``a @ b`` in a new tensor, or its transpose (a column-major result) when
+    ``transposed``."""
+    m, n = a.shape[0], b.shape[1]
+    out = empty_contiguous((m, n), m * n, dt)
+    if m and n:
+        np.matmul(a, b, out=out._data.reshape(m, n))
+    if not transposed:
+        return out
+    return make_tensor(out._storage, (n, m), (1, n), 0, dt, out._device, check=False,
+                       data=out._data)
+
+
 def _mm_mat1_grad(grad: Tensor, mat1, mat2: Tensor) -> Tensor:
     """torch's mm_mat1_backward: a column-major mat1 gets its gradient column-major."""
+    if _unrecorded(grad, mat2):
+        g, w = _view(grad), _view(mat2)
+        return _matmul_into_new(w, g.T, grad._dtype, True) if _column_major(mat1) else \
+            _matmul_into_new(g, w.T, grad._dtype, False)
     return mat2.mm(grad.t()).t() if _column_major(mat1) else grad.mm(mat2.t())
 
 
@@ -1118,6 +1143,10 @@ def _mm_mat2_grad(grad: Tensor, mat1: Tensor, mat2) -> Tensor:
     """torch's mm_mat2_backward: a column-major mat2 (a linear layer's ``weight.t()``) gets
     its gradient column-major, so the weight's gradient is row-major as the weight (no copy
     when it is stored in ``.grad``)."""
+    if _unrecorded(grad, mat1):
+        g, x = _view(grad), _view(mat1)
+        return _matmul_into_new(g.T, x, grad._dtype, True) if _column_major(mat2) else \
+            _matmul_into_new(x.T, g, grad._dtype, False)
     return grad.t().mm(mat1).t() if _column_major(mat2) else mat1.t().mm(grad)
 
 

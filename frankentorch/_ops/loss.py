@@ -10,6 +10,7 @@ themselves (``nll_loss_backward``…), so a backward pass costs one kernel per n
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from .._core import dtype as D
 from .._core.meta import broadcast_shapes, numel_of
 from .._dispatch.dispatcher import OPS, defop
-from .._tensor import Tensor
+from .._tensor import Tensor, empty_contiguous
 from . import iterator as it
 from .copy import check_can_cast
 from .nn_common import MEAN, NONE, SUM, is_meta, result, values
@@ -29,126 +30,199 @@ _TARGET_DTYPES = (D.int64, D.uint8)
 
 # ---------------------------------------------------------------------------- nll_loss
 
-def _nll_checks(self: Tensor, target: Tensor, weight, spatial: bool) -> None:
+def _spatial_checks(self: Tensor, target: Tensor, weight) -> None:
+    """ATen's check_inputs_nll_loss2d."""
     if target._dtype not in _TARGET_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{target._dtype.scalar_type_name}")
+    if target.ndim != 3:
+        raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
+                           f"targets of dimension: {target.ndim}")
+    if self.ndim != 4:
+        raise RuntimeError("only batches of spatial inputs supported (4D tensors), but got "
+                           f"input of dimension: {self.ndim}")
+    if weight is not None and weight.numel() != self._shape[1]:
+        raise RuntimeError("weight tensor should be defined either for all or no classes")
+    s, t = self._shape, target._shape
+    if (s[0], s[2], s[3]) != t:
+        raise RuntimeError(f"size mismatch (got input: {list(s)} , target: {list(t)}")
+
+
+def _batch_checks(self: Tensor, target: Tensor) -> None:
+    """The rank and batch checks of ATen's nll_loss meta functions."""
+    if not 0 < self.ndim <= 2:
+        raise RuntimeError("input tensor should be 1D or 2D")
+    if target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    no_batch = self.ndim == 1 and target.ndim == 0
+    if not (no_batch or self._shape[0] == target._shape[0]):
+        raise RuntimeError(f"size mismatch (got input: {list(self._shape)}, target: "
+                           f"{list(target._shape)})")
+
+
+def _check_scalar_type(t, dt: D.dtype) -> None:
+    """An accessor's dtype check in ATen's kernels."""
+    if t is not None and t._dtype is not dt:
+        raise RuntimeError(f"expected scalar type {dt.scalar_type_name} but found "
+                           f"{t._dtype.scalar_type_name}")
+
+
+def _check_floating(self: Tensor, kernel: str) -> None:
+    if not self._dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{self._dtype.scalar_type_name}'")
+
+
+def _nll_checks(self: Tensor, target: Tensor, weight, reduction: int, spatial: bool) -> None:
     if spatial:
-        if target.ndim != 3:
-            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
-                               f"targets of dimension: {target.ndim}")
-        if self.ndim != 4:
-            raise RuntimeError("only batches of spatial inputs supported (4D tensors), but got "
-                               f"input of dimension: {self.ndim}")
-        if weight is not None and weight.numel() != self._shape[1]:
-            raise RuntimeError("weight tensor should be defined either for all or no classes")
-        s, t = self._shape, target._shape
-        if (s[0], s[2], s[3]) != t:
-            raise RuntimeError(f"size mismatch (got input: {list(s)} , target: {list(t)}")
+        _spatial_checks(self, target, weight)
     else:
-        if not 0 < self.ndim <= 2:
-            raise RuntimeError("input tensor should be 1D or 2D")
-        if target.ndim > 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        no_batch = self.ndim == 1 and target.ndim == 0
-        if not (no_batch or self._shape[0] == target._shape[0]):
-            raise RuntimeError(f"size mismatch (got input: {list(self._shape)}, target: "
-                               f"{list(target._shape)})")
+        if target._dtype not in _TARGET_DTYPES:
+            raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                               f"{target._dtype.scalar_type_name}")
+        _batch_checks(self, target)
         n_classes = self._shape[-1]
         if weight is not None and (weight.ndim != 1 or weight.numel() != n_classes):
             raise RuntimeError(f"weight tensor should be defined either for all {n_classes} "
                                f"classes or no classes but got weight tensor of shape: "
                                f"{list(weight._shape)}")
-    if not self._dtype.is_floating_point:
-        raise NotImplementedError(f'"nll_loss{"2d" if spatial else ""}_out_frame" not '
-                                  f"implemented for '{self._dtype.scalar_type_name}'")
-    if weight is not None and weight._dtype is not self._dtype:
-        raise RuntimeError(f"expected scalar type {self._dtype.scalar_type_name} but found "
-                           f"{weight._dtype.scalar_type_name}")
+    _check_floating(self, "nll_loss2d_out_frame" if spatial else "nll_loss_out_frame")
+    _check_scalar_type(weight, self._dtype)
+    if spatial and (reduction == NONE or target.numel()):  # the kernel reads int64 targets
+        _check_scalar_type(target, D.int64)
 
 
-def _rows(self: Tensor, target: Tensor, spatial: bool):
-    """Input as (rows, classes) and target as (rows,) NumPy arrays."""
-    x = values(self)
-    t = values(target).astype(np.int64, copy=False)
+def _nll_backward_checks(grad_output, self, target, weight, reduction, total_weight,
+                         spatial: bool) -> None:
+    """ATen's nll_loss(2d)_backward checks, in its order: shapes, then each accessor's
+    dtype as the kernel reaches it."""
+    each = reduction == NONE and self.ndim != 1
     if spatial:
-        x = np.moveaxis(x, 1, -1)
-    return x.reshape(-1, x.shape[-1]), t.reshape(-1)
-
-
-def _all_classes(t: np.ndarray, n_classes: int) -> bool:
-    """Every target is a class index in [0, n_classes) (negatives read as huge unsigned
-    numbers, so one maximum checks both bounds)."""
-    return int(t.view(np.uint64).max()) < n_classes
-
-
-def _picked_weights(t: np.ndarray, weight, n_classes: int, ignore_index: int, np_dt):
-    """(rows not ignored, safe class index, weight of each row's class — 0 where ignored)
-    after the bounds check torch does on every non-ignored target."""
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= n_classes))
-    if bad.any():
-        raise IndexError(f"Target {int(t[np.argmax(bad)])} is out of bounds.")
-    safe = np.where(valid, t, 0)
-    if weight is None:
-        w = valid.astype(np_dt)
+        _spatial_checks(self, target, weight)
+        space = " "
     else:
-        w = values(weight).astype(np_dt, copy=False)[safe] * valid
-    return valid, safe, w
+        _batch_checks(self, target)
+        space = "  "  # (sic)
+    if total_weight.numel() != 1:
+        raise RuntimeError(f"expected total_weight to be a{space}single element tensor, got: "
+                           f"{list(total_weight._shape)} ({total_weight.numel()} elements)")
+    if not spatial:
+        if weight is not None and weight.numel() != self._shape[-1]:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        if each:
+            if not grad_output.ndim:
+                raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+            if grad_output.ndim != 1 or grad_output._shape[0] != self._shape[0]:
+                raise RuntimeError(f"Expected a tensor of dimension 1 and tensor.size[0] == "
+                                   f"{self._shape[0]} but got: dimension {grad_output.ndim} and "
+                                   f"tensor.size[0] = {grad_output._shape[0]}")
+        else:
+            _check_single_grad(grad_output)
+    _check_floating(self, "nll_loss2d_backward_out_frame" if spatial
+                    else "nll_loss_backward_out_frame")
+    if not spatial and target._dtype is not D.uint8:
+        _check_scalar_type(target, D.int64)
+    _check_scalar_type(weight, self._dtype)
+    if each:
+        if spatial:
+            if grad_output.ndim != 3:
+                raise RuntimeError(f"grad_output must have same dimension as target (3) but got "
+                                   f"dimension: {list(grad_output._shape)}")
+            if grad_output._shape != target._shape:
+                raise RuntimeError(f"size mismatch (got grad_output: {list(grad_output._shape)} "
+                                   f"target: {list(target._shape)}")
+        _check_scalar_type(grad_output, self._dtype)
+    else:
+        _check_scalar_type(total_weight, self._dtype)
+        if spatial:
+            _check_single_grad(grad_output)
+        _check_scalar_type(grad_output, self._dtype)
+    if spatial:
+        _check_scalar_type(target, D.int64)
+
+
+def _check_single_grad(grad_output) -> None:
+    if grad_output.ndim > 1 or grad_output.numel() != 1:
+        raise RuntimeError(f"Expected a single element grad_output tensor, but got: "
+                           f"{list(grad_output._shape)}")
+
+
+@functools.cache
+def _K():
+    from .._kernels import loss
+    return loss
+
+
+def _frame(self: Tensor, target: Tensor):
+    """(N, C, M): batch, classes and spatial positions of an nll_loss input (M is 1 without
+    spatial dims), and the targets as an ``[N, M]`` int64 array. A 1-D input is one sample;
+    its kernel reads only the first target (the checks let a 1-D target be as long as C)."""
+    s = self._shape
+    if len(s) == 1:
+        n, c, m = min(target.numel(), 1), s[0], 1
+    else:
+        n, c, m = s[0], s[1], numel_of(s[2:])
+    t = np.ascontiguousarray(values(target).reshape(-1)[:n * m], dtype=np.int64)
+    return n, c, m, t.reshape(n, m)
+
+
+def _class_weights(weight, np_dt) -> np.ndarray:
+    """Class weights as a contiguous array of the compute dtype; empty for none."""
+    if weight is None:
+        return np.empty(0, np_dt)
+    return np.ascontiguousarray(values(weight), dtype=np_dt)
+
+
+def _check_target(bad: int, t: np.ndarray) -> None:
+    """torch's TORCH_CHECK_INDEX on the first target a kernel found out of bounds."""
+    if bad >= 0:
+        raise IndexError(f"Target {int(t.flat[bad])} is out of bounds.")
 
 
 def _nll_forward(self, target, weight, reduction, ignore_index, spatial):
-    _nll_checks(self, target, weight, spatial)
+    _nll_checks(self, target, weight, reduction, spatial)
     dt, dev = self._dtype, self._device
-    out_shape = (target._shape if reduction == NONE else ())
+    each = reduction == NONE and self.ndim != 1  # a 1-D input always gives a scalar
+    out_shape = target._shape if each else ()
     if is_meta(self, target, weight):
         return result(None, dt, out_shape, dev), result(None, dt, (), dev)
-    x, t = _rows(self, target, spatial)
-    n, c = x.shape
-    if weight is None and reduction == MEAN and n and _all_classes(t, c) \
-            and not 0 <= ignore_index < c:
-        # every target in range and none ignored: the mean of the picked entries
-        count = x.dtype.type(n)
-        loss = -x[np.arange(n), t].sum(dtype=x.dtype) / count
-        return result(loss, dt, (), dev), result(count, dt, (), dev)
-    valid, safe, w = _picked_weights(t, weight, c, ignore_index, x.dtype)
-    with np.errstate(all="ignore"):
-        losses = np.where(valid, -x[np.arange(x.shape[0]), safe] * w, 0) if x.shape[0] \
-            else np.zeros(0, x.dtype)
-    if reduction == NONE:
-        return result(losses, dt, out_shape, dev), result(0.0, dt, (), dev)
-    total = w.sum(dtype=x.dtype)
-    loss = losses.sum(dtype=x.dtype)
-    if reduction == MEAN:
-        with np.errstate(all="ignore"):
-            loss = loss / total
-    return result(loss, dt, (), dev), result(total, dt, (), dev)
+    n, c, m, t = _frame(self, target)
+    x = np.ascontiguousarray(values(self)).reshape(n, c, m)
+    direct = dt not in (D.float16, D.bfloat16)  # write into the results' own buffers
+    out = empty_contiguous(out_shape, numel_of(out_shape), dt) if direct else None
+    total = empty_contiguous((), 1, dt) if direct else None
+    losses = out._data.reshape(t.shape) if each and direct else np.empty(t.shape, x.dtype)
+    loss_buf = out._data if direct and not each else np.empty(1, x.dtype)
+    total_buf = total._data if direct else np.empty(1, x.dtype)
+    _check_target(_K().nll_forward(x, t, _class_weights(weight, x.dtype), ignore_index, each,
+                                   reduction == MEAN, losses, loss_buf, total_buf), t)
+    if each:
+        total_buf[0] = 0
+    if direct:
+        return out, total
+    return (result(losses if each else loss_buf[0], dt, out_shape, dev),
+            result(total_buf[0], dt, (), dev))
 
 
 def _nll_backward(grad_output, self, target, weight, reduction, ignore_index, total_weight,
                   spatial):
+    _nll_backward_checks(grad_output, self, target, weight, reduction, total_weight, spatial)
     dt, dev = self._dtype, self._device
     if is_meta(grad_output, self, target):
         return result(None, dt, self._shape, dev)
-    np_dt = np.float32 if dt in (D.float16, D.bfloat16) else dt.np_dtype
-    c = self._shape[1 if spatial else -1]
-    t = values(target).astype(np.int64, copy=False).reshape(-1)
-    n = t.size
-    g = values(grad_output).astype(np_dt, copy=False).reshape(-1)
-    if reduction == MEAN:
-        with np.errstate(all="ignore"):
-            g = g / values(total_weight).astype(np_dt).reshape(())
-    grad = np.zeros((n, c), np_dt)
-    if weight is None and n and _all_classes(t, c) and not 0 <= ignore_index < c:
-        grad[np.arange(n), t] = -g  # every row counts with weight 1
-    else:
-        valid, safe, w = _picked_weights(t, weight, c, ignore_index, np_dt)
-        with np.errstate(all="ignore"):
-            grad[np.arange(n), safe] = np.where(valid, -w * g, 0)
-    if spatial:
-        s = self._shape
-        grad = np.moveaxis(grad.reshape(s[0], s[2], s[3], s[1]), -1, 1)
-    return result(grad, dt, self._shape, dev)
+    direct = dt not in (D.float16, D.bfloat16)  # write into the result's own buffer
+    x_dt = dt.np_dtype if direct else np.float32
+    s = self._shape
+    n, c, m, t = _frame(self, target)
+    each = reduction == NONE and self.ndim != 1
+    g = np.ascontiguousarray(values(grad_output), dtype=x_dt).reshape(t.shape if each else (1, 1))
+    tw = np.ascontiguousarray(values(total_weight), dtype=x_dt).reshape(1)
+    out = empty_contiguous(s, numel_of(s), dt) if direct else None
+    grad = out._data.reshape(n, c, m) if direct else np.empty((n, c, m), x_dt)
+    grad.fill(0)
+    _check_target(_K().nll_backward(t, _class_weights(weight, x_dt), ignore_index, each,
+                                    reduction == MEAN, g, tw, grad), t)
+    return out if direct else result(grad.reshape(s), dt, s, dev)
 
 
 _NLL = "(Tensor self, Tensor target, Tensor? weight, int reduction, SymInt ignore_index)"

@@ -9,7 +9,7 @@ from .._core import dtype as D
 from .._core.meta import normalize_dim, numel_of
 from .._dispatch.dispatcher import defop, is_out_overload
 from .._core.storage import cast, store
-from .._tensor import Tensor, empty_tensor, from_array
+from .._tensor import Tensor, empty_contiguous, empty_tensor, from_array
 from . import iterator as it
 from .copy import check_can_cast, copy_into, resize_out
 from .shape import (MODE, MODE_NAN, order_keys, pair_out, positions, select_rows,
@@ -1317,37 +1317,33 @@ _log_softmax_bw = defop("_log_softmax_backward_data(Tensor grad_output, Tensor o
                         "ScalarType input_dtype) -> Tensor", variants=())
 
 
-def _kept_sum(t: Tensor, dim: int) -> np.ndarray:
-    """``t.sum(dim, keepdim=True)`` of a dense float tensor as an array, by frankentorch's
-    reduction kernel (its order, hence its rounding) without a dispatch."""
-    d = normalize_dim(dim, t.ndim)
-    return sum_into(t, (d,), t._dtype).reshape(t._shape[:d] + (1,) + t._shape[d + 1:])
-
-
-@_softmax_bw.impl("CPU", "Meta")
-def _softmax_backward_data(grad_output, output, dim, input_dtype):
+def _softmax_grad(grad_output: Tensor, output: Tensor, dim, log: bool) -> Tensor:
+    """softmax/log_softmax backward in ATen's order: one kernel over dense float operands,
+    composed ops otherwise."""
     if not it.same_dense_floats(grad_output, output):
-        y = output
-        return y * (grad_output - (grad_output * y).sum(dim, keepdim=True))
-    g, y = grad_output._array(), output._array()
-    s = _kept_sum(from_array(g * y), dim)
-    out = empty_tensor(grad_output._shape, grad_output._dtype)
-    with np.errstate(all="ignore"):
-        np.multiply(y, g - s, out=out._array())
+        if log:
+            return grad_output - output.exp() * grad_output.sum(dim, keepdim=True)
+        return (grad_output - (grad_output * output).sum(dim, keepdim=True)) * output
+    shape = grad_output._shape
+    d, total = normalize_dim(dim, len(shape)), numel_of(shape)
+    n = shape[d] if shape else 1
+    inner = numel_of(shape[d + 1:])
+    frame = (total // (n * inner) if n * inner else 0, n, inner)
+    out = empty_contiguous(shape, total, grad_output._dtype)
+    g, y, o = (t._data[t._offset:t._offset + total].reshape(frame)
+               for t in (grad_output, output, out))
+    K = _kernels()
+    (K.softmax_backward_parallel if total >= it.PARALLEL_MIN else K.softmax_backward_serial)(
+        g, y, o, log, d == len(shape) - 1 or not shape)
     return out
 
 
-@_log_softmax_bw.impl("CPU", "Meta")
-def _log_softmax_backward_data(grad_output, output, dim, input_dtype):
-    if not it.same_dense_floats(grad_output, output):
-        return grad_output - output.exp() * grad_output.sum(dim, keepdim=True)
-    # exp by frankentorch's own kernel (torch's rounding, not NumPy's)
-    e = output.exp()._array()
-    s = _kept_sum(grad_output, dim)
-    out = empty_tensor(grad_output._shape, grad_output._dtype)
-    with np.errstate(all="ignore"):
-        np.subtract(grad_output._array(), e * s, out=out._array())
-    return out
+_softmax_bw.impl("CPU", "Meta")(
+    lambda grad_output, output, dim, input_dtype: _softmax_grad(grad_output, output, dim,
+                                                                False))
+_log_softmax_bw.impl("CPU", "Meta")(
+    lambda grad_output, output, dim, input_dtype: _softmax_grad(grad_output, output, dim,
+                                                                True))
 
 
 @_softmax_bw.backward("SoftmaxBackwardDataBackward0", saves=("grad_output", "output"))

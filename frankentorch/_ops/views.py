@@ -14,7 +14,7 @@ from .args import as_int, int_list
 from .copy import clone
 from .._core.layout import contiguous_format
 
-__all__ = ["make_view", "infer_size"]
+__all__ = ["make_view", "infer_size", "detached"]
 
 
 def make_view(self: Tensor, shape, stride, offset: int, *, check: bool = False) -> Tensor:
@@ -394,7 +394,7 @@ as_strided = defop("as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, "
 def _as_strided(self, size, stride, storage_offset=None):
     size, stride = int_list("as_strided", "size", size), int_list("as_strided", "stride", stride)
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape")
+        raise RuntimeError("mismatch in length of strides and shape")
     offset = self._offset if storage_offset is None else storage_offset
     return make_view(self, size, stride, offset, check=True)
 
@@ -617,7 +617,8 @@ detach = defop("detach(Tensor(a) self) -> Tensor(a)")
 
 
 @detach.impl("CompositeExplicitAutograd")
-def _detach(self):
+def detached(self: Tensor) -> Tensor:
+    """``self`` without history: a new tensor (not a view) over the same elements."""
     return make_tensor(self._storage, self._shape, self._stride, self._offset, self._dtype,
                        self._device, base=None, check=is_hardened())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .._core import grad_mode as _grad_mode
-from .._core.size import Size
+from .._core.size import Size, size_of
 from .._dispatch import dispatcher as _dispatch
 from .._dispatch import keys as K
 from .._ops.reduction import sum_to
@@ -35,7 +35,7 @@ class _Meta:
 
     @property
     def shape(self) -> Size:
-        return Size(self._shape)
+        return size_of(self._shape)
 
     @property
     def ndim(self) -> int:

@@ -17,6 +17,7 @@ from .._core import grad_mode
 from .._core.meta import contiguous_strides
 from .._core.mode import is_hardened
 from .._ops.iterator import non_overlapping_and_dense
+from .._ops.views import detached
 from .graph import AccumulateGrad, Node
 
 __all__ = ["run_backward", "BackwardReport", "ReentrantDepthError", "set_max_reentrant_depth",
@@ -293,8 +294,9 @@ def _accumulate_leaf(leaf, grad, create_graph: bool) -> None:
         r = hook(grad)
         if r is not None:
             grad = r
-    if not create_graph and (grad._requires_grad or grad._grad_fn is not None):
-        grad = grad.detach()
+    if not create_graph and (grad._requires_grad or grad._grad_fn is not None or
+                             grad._base is not None):
+        grad = detached(grad)  # .grad is no view and has no history, as torch stores it
     if leaf._grad is None:  # (the gradient has the leaf's shape and dtype)
         leaf._grad = _in_layout_of(leaf, grad)
     elif create_graph:
