@@ -412,6 +412,34 @@ def test_stored_grad_is_not_a_view():
     _same(expected[3], actual[3])
 
 
+def test_saved_outputs_make_no_reference_cycles():
+    """A node that saves its own output (relu, tanh, a custom Function) keeps it without
+    history, as torch does: dropping the graph frees it without the garbage collector."""
+    import gc
+    import weakref
+
+    class Exp(ft.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+    gc.disable()
+    try:
+        x = ft.randn(4, 3, requires_grad=True)
+        outs = [x.relu(), x.tanh(), x.log_softmax(1), Exp.apply(x)]
+        refs = [weakref.ref(o.grad_fn) for o in outs]
+        del outs
+        assert [r() for r in refs] == [None] * len(refs)
+    finally:
+        gc.enable()
+
+
 def test_grad_with_respect_to_a_non_leaf_runs_nothing_below_it():
     def prog(lib):
         a = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._core import dtype as D
 from .._core import grad_mode as _grad_mode
+from .._core.device import CPU
 from .._core.meta import broadcast_shapes, contiguous_strides, normalize_dim, numel_of
 from .._dispatch.dispatcher import OPS, defop
 from .._tensor import Tensor, empty_contiguous, empty_tensor, make_tensor
@@ -454,6 +455,20 @@ class _S:
 
 
 def _addmm(self, mat1, mat2, beta=1, alpha=1):
+    if beta == 1 and alpha == 1 and self.__class__ is Tensor and mat1.__class__ is Tensor \
+            and mat2.__class__ is Tensor and self._dtype is mat1._dtype is mat2._dtype \
+            and self._dtype in _BLAS_NATIVE and self._device is mat1._device is mat2._device \
+            is CPU and len(mat1._shape) == 2 and len(mat2._shape) == 2 \
+            and mat1._shape[1] == mat2._shape[0] \
+            and self._shape in ((mat2._shape[1],), (mat1._shape[0], mat2._shape[1])):
+        # the linear layer: bias + input @ weight.t(), shapes already compatible
+        m, n = mat1._shape[0], mat2._shape[1]
+        out = empty_contiguous((m, n), m * n, self._dtype)
+        if m and n:
+            o = out._data.reshape(m, n)
+            np.matmul(_view(mat1), _view(mat2), out=o)
+            np.add(o, _view(self), out=o)
+        return out
     for i, (x, n) in enumerate(((self, "input"), (mat1, "mat1"), (mat2, "mat2"))):
         _check_tensor("addmm", n, i + 1, x)
     if mat1.ndim != 2:
@@ -882,7 +897,7 @@ def _sublist_equation(args) -> str:
         if i is Ellipsis:
             return "..."
         if not 0 <= i < 52:
-            raise ValueError(f"einsum(): subscript in subscript list is not within the valid "
+            raise ValueError("einsum(): subscript in subscript list is not within the valid "
                              "range [0, 52)")
         return chr(ord("A") + i) if i < 26 else chr(ord("a") + i - 26)
     terms = ["".join(letter(i) for i in args[k]) for k in range(1, len(args) - len(args) % 2

@@ -8,6 +8,7 @@ other ranks).
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -38,13 +39,22 @@ def _linear(input, weight, bias=None):
     nd = input.ndim
     if bias is not None:
         if nd == 2:
-            return _f("addmm")(bias, input, weight.t())
+            return _ready("addmm").run((bias, input, _ready("t").run((weight,)), 1, 1))
         if nd and input.is_contiguous():
             rows = input.reshape(-1, input._shape[-1])
             out = _f("addmm")(bias, rows, weight.t())
             return out.view(input._shape[:-1] + (out._shape[1],))
         return _f("add")(_matmul_t(input, weight), bias)
     return _matmul_t(input, weight)
+
+
+@functools.cache
+def _ready(name: str):
+    """The overload ``name``, ready to ``run`` bound arguments (linear's hot path skips
+    binding)."""
+    op = _overload(name)
+    op._materialize()
+    return op
 
 
 def _matmul_t(input: Tensor, weight: Tensor) -> Tensor:

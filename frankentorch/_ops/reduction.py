@@ -6,6 +6,7 @@ import functools
 import numpy as np
 
 from .._core import dtype as D
+from .._core.device import CPU
 from .._core.meta import normalize_dim, numel_of
 from .._dispatch.dispatcher import defop, is_out_overload
 from .._core.storage import cast, store
@@ -1217,6 +1218,9 @@ pair_out(defop("aminmax.out(Tensor self, *, int? dim=None, bool keepdim=False, T
 
 # ------------------------------------------------------------------ softmax / log_softmax
 
+_ROW_KERNEL_DTYPES = (D.float32, D.float16, D.bfloat16)  # the row kernel computes in float32
+
+
 def _softmax_impl(self, dim, dtype, log):
     name = "log_softmax" if log else "softmax"
     _check_tensor(name, self)
@@ -1225,21 +1229,27 @@ def _softmax_impl(self, dim, dtype, log):
     if not src._dtype.is_floating_point and self.numel():
         raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
                                   f"'{src._dtype.scalar_type_name}'")
-    out = empty_tensor(self._shape, src._dtype, self._device)
-    if self._data is None or self.numel() == 0:
+    shape = self._shape
+    n = numel_of(shape)
+    out = empty_contiguous(shape, n, src._dtype) if self._device is CPU else \
+        empty_tensor(shape, src._dtype, self._device)
+    if self._data is None or n == 0:
         return out
-    if not self.ndim:
+    if not shape:
         return _wrap(0.0 if log else 1.0, src._dtype, (), self._device)
-    a = _vals(src)
-    if d == self.ndim - 1 and a.dtype == np.float32:
+    if d == len(shape) - 1 and src._dtype in _ROW_KERNEL_DTYPES:  # float32 rows
+        x = (src._data[src._offset:src._offset + n] if src.is_contiguous() else
+             np.ascontiguousarray(src._array())).reshape(-1, shape[-1])
+        if src._dtype is not D.float32:
+            x = x.astype(np.float32)
+        res = out._data.reshape(x.shape) if src._dtype is D.float32 else np.empty_like(x)
         K = _kernels()
-        x = np.ascontiguousarray(a).reshape(-1, self._shape[-1])
-        res = out._data.reshape(x.shape) if src._dtype not in _HALF else np.empty_like(x)
-        kern = K.softmax_rows_parallel if x.size >= it.PARALLEL_MIN else K.softmax_rows_serial
-        kern(x, res, log)
-        if src._dtype in _HALF:
-            store(out._array(), res.reshape(self._shape))
+        (K.softmax_rows_parallel if n >= it.PARALLEL_MIN else K.softmax_rows_serial)(
+            x, res, log)
+        if src._dtype is not D.float32:
+            store(out._array(), res.reshape(shape))
         return out
+    a = _vals(src)
     with np.errstate(all="ignore"):
         m = np.max(a, axis=d, keepdims=True)
         e = a - m

@@ -108,7 +108,10 @@ class _Args:
             r = node._result
             if r is None:
                 raise AttributeError("result")
-            return tuple(x.unpack() for x in r) if isinstance(r, tuple) else r.unpack()
+            # its history matters only to a formula that records (create_graph)
+            owner = node if _grad_mode._state.enabled else None
+            return tuple(x.unpack(owner) for x in r) if isinstance(r, tuple) else \
+                r.unpack(owner)
         i = node._plan.index.get(name)
         if i is None:
             raise AttributeError(name)

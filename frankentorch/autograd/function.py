@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import weakref
 
 from .._core import grad_mode as _grad_mode
 from .._tensor import Tensor
@@ -26,7 +27,9 @@ class FunctionCtx:
                 "the graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward.")
-        return tuple(s.unpack() if s is not None else None for s in getattr(self, "_saved", ()))
+        node = self._node() if hasattr(self, "_node") else None
+        return tuple(s.unpack(node) if s is not None else None
+                     for s in getattr(self, "_saved", ()))
 
     def mark_dirty(self, *tensors) -> None:
         self._dirty = tensors
@@ -120,7 +123,19 @@ class Function:
                     o._output_nr = nr
                     o._requires_grad = True
             wrapped.append(o)
+        if getattr(ctx, "_saved", None):  # saved outputs: kept without their history
+            ctx._saved = tuple(_saved_output(st, node) for st in ctx._saved)
+            ctx._node = weakref.ref(node)
         return tuple(wrapped) if isinstance(out, tuple) else wrapped[0]
+
+
+def _saved_output(saved: SavedTensor | None, node: Node) -> SavedTensor | None:
+    """``saved`` as an output of ``node`` when it is one (its version as saved)."""
+    if saved is None or saved.tensor is None or saved.tensor._grad_fn is not node:
+        return saved  # (None, or not an output of node)
+    out = SavedTensor(saved.tensor, saved._node_name, True)
+    out.version = saved.version
+    return out
 
 
 def _has_setup_context(cls) -> bool:

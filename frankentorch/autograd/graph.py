@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import weakref
 
+from .._tensor import make_tensor
+
 __all__ = ["Node", "AccumulateGrad", "SavedTensor", "gradient_edge", "next_sequence_nr"]
 
 _sequence = itertools.count()
@@ -102,28 +104,55 @@ class AccumulateGrad(Node):
 
 
 class SavedTensor:
-    """A tensor kept for backward, with the version it had when saved."""
+    """A tensor kept for backward, with the version it had when saved.
 
-    __slots__ = ("tensor", "version", "_node_name", "_output_nr", "_is_output")
+    An output of the node that saves it (``is_output``) is held weakly with the storage and
+    geometry it had, as torch's SavedVariable keeps an output without its history: a node
+    holding its own output strongly would be a cycle (output -> grad_fn -> node -> output)
+    that only the garbage collector frees. Unpacking returns that output while it is alive
+    and unchanged, else an alias of the saved elements (with ``node`` as its grad_fn when
+    given)."""
+
+    __slots__ = ("tensor", "version", "_node_name", "_output_nr", "_output")
 
     def __init__(self, tensor, node_name: str, is_output: bool = False) -> None:
-        self.tensor = tensor
         self.version = tensor._storage.version if tensor is not None else 0
         self._node_name = node_name
         self._output_nr = getattr(tensor, "_output_nr", 0)
-        self._is_output = is_output
+        if is_output and tensor is not None:
+            self.tensor = None
+            self._output = (weakref.ref(tensor), tensor._storage, tensor._shape,
+                            tensor._stride, tensor._offset, tensor._dtype, tensor._device,
+                            tensor._base, tensor._data)
+        else:
+            self.tensor = tensor
+            self._output = None
 
-    def unpack(self):
-        t = self.tensor
-        if t is None:
-            return None
-        if t._storage.version != self.version:
+    def unpack(self, node: Node | None = None):
+        """The saved tensor, version-checked; an output gets ``node`` as its grad_fn."""
+        out = self._output
+        if out is None:
+            t = self.tensor
+            if t is None:
+                return None
+            storage = t._storage
+        else:
+            ref, storage, shape, stride, offset, dt, dev, base, data = out
+            t = ref()
+            if t is None or t._storage is not storage or t._shape is not shape or \
+                    t._stride is not stride or t._offset != offset or \
+                    node is not None and t._grad_fn is not node:
+                t = make_tensor(storage, shape, stride, offset, dt, dev, base=base,
+                                check=False, data=data)
+                if node is not None:
+                    t._grad_fn, t._output_nr, t._requires_grad = node, self._output_nr, True
+        if storage.version != self.version:
             shape = "x".join(str(s) for s in t._shape)
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [torch.{_TYPE_NAMES[t._dtype.name]} [{shape}]], which is "
                 f"output {self._output_nr} of {self._node_name}, is at version "
-                f"{t._storage.version}; expected version {self.version} instead. Hint: enable "
+                f"{storage.version}; expected version {self.version} instead. Hint: enable "
                 "anomaly detection to find the operation that failed to compute its gradient, "
                 "with torch.autograd.set_detect_anomaly(True).")
         return t
