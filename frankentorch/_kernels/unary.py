@@ -18,6 +18,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .intrinsics import fma
+
 CHUNK = 16384
 
 # ---------------------------------------------------------------- op codes
@@ -418,7 +420,25 @@ def relu_flat(a, out):
 
 
 @njit(cache=True, error_model="numpy")
-def threshold_backward_flat(g, x, threshold, out):
+def threshold_backward_flat(g, x, out, threshold):
     """out = 0 where x <= threshold, else g (a NaN gradient is zeroed too, as torch)."""
+    t = g.dtype.type(threshold)
     for i in range(g.shape[0]):
-        out[i] = type(threshold)(0) if x[i] <= threshold else g[i]
+        out[i] = type(t)(0) if x[i] <= t else g[i]
+
+
+@njit(cache=True, error_model="numpy")
+def tanh_backward_flat(g, y, out):
+    """out = g * (1 - y * y), the parenthesis one fused multiply-add, as torch's kernel
+    is compiled."""
+    for i in range(g.shape[0]):
+        v = y[i]
+        out[i] = g[i] * fma(-v, v, type(v)(1))
+
+
+@njit(cache=True, error_model="numpy")
+def sigmoid_backward_flat(g, y, out):
+    """out = g * (1 - y) * y, multiplied left to right as torch's kernel."""
+    for i in range(g.shape[0]):
+        v = y[i]
+        out[i] = g[i] * (type(v)(1) - v) * v

@@ -619,49 +619,36 @@ def _reciprocal_backward(grad, args):
 
 
 # Backward kernels of activations as single ops (torch's tanh_backward, sigmoid_backward,
-# threshold_backward): one pass over contiguous float data instead of three ops.
+# threshold_backward): one Numba loop over contiguous float data, rounding as torch's kernel.
 
-def _fused_backward(schema: str, numpy_fn, composed):
-    """Declare a backward op ``(grad, saved) -> grad_input``: ``numpy_fn`` on contiguous
-    same-dtype float32/float64 data, else ``composed`` (frankentorch ops)."""
+def _fused_backward(schema: str, kernel: str, composed):
+    """Declare a backward op ``(grad, saved, *scalars) -> grad_input``: the flat kernel
+    ``kernel(grad, saved, out, *scalars)`` on contiguous same-dtype float32/float64 data
+    (scalars as floats: one compiled signature per dtype), else ``composed``
+    (frankentorch ops)."""
     op = defop(schema, variants=())
 
     @op.impl("CPU", "Meta")
     def run(grad, saved, *extra):
         if it.same_dense_floats(grad, saved):
-            out = empty_contiguous(grad._shape, grad.numel(), grad._dtype)
-            with np.errstate(all="ignore"):
-                numpy_fn(grad._array(), saved._array(), out._array(), *extra)
+            n = grad.numel()
+            out = empty_contiguous(grad._shape, n, grad._dtype)
+            getattr(_kernels(), kernel)(grad._data[grad._offset:grad._offset + n],
+                                        saved._data[saved._offset:saved._offset + n],
+                                        out._data, *map(float, extra))
             return out
         return composed(grad, saved, *extra)
     return op
 
 
-def _np_tanh_backward(g, y, out):
-    np.multiply(y, y, out=out)
-    np.subtract(1, out, out=out)
-    np.multiply(g, out, out=out)
-
-
-def _np_sigmoid_backward(g, y, out):
-    np.subtract(1, y, out=out)
-    np.multiply(out, y, out=out)
-    np.multiply(g, out, out=out)
-
-
-def _flat_threshold_backward(g, x, out, threshold):
-    _kernels().threshold_backward_flat(g.reshape(-1), x.reshape(-1), g.dtype.type(threshold),
-                                       out.reshape(-1))
-
-
 tanh_backward = _fused_backward("tanh_backward(Tensor grad_output, Tensor output) -> Tensor",
-                                _np_tanh_backward, lambda g, y: g * (1 - y * y))
+                                "tanh_backward_flat", lambda g, y: g * (1 - y * y))
 sigmoid_backward = _fused_backward(
-    "sigmoid_backward(Tensor grad_output, Tensor output) -> Tensor", _np_sigmoid_backward,
-    lambda g, y: g * ((1 - y) * y))
+    "sigmoid_backward(Tensor grad_output, Tensor output) -> Tensor", "sigmoid_backward_flat",
+    lambda g, y: g * (1 - y) * y)
 threshold_backward = _fused_backward(
     "threshold_backward(Tensor grad_output, Tensor self, Scalar threshold) -> Tensor",
-    _flat_threshold_backward, lambda g, x, threshold: g.masked_fill(x <= threshold, 0))
+    "threshold_backward_flat", lambda g, x, threshold: g.masked_fill(x <= threshold, 0))
 
 
 @overload("tanh").backward("TanhBackward0", save_result=True)

@@ -1,11 +1,14 @@
-"""nll_loss and the softmax/log_softmax gradients round exactly as torch's CPU kernels.
+"""Backward kernels round exactly as torch's CPU kernels: nll_loss, the softmax/log_softmax
+gradients and the activation gradients (tanh, sigmoid, threshold/relu).
 
 nll_loss (plain and spatial) sums a reduced loss with ATen's eight-level cascade and writes
 its gradient as ATen does; softmax backward follows ATen's lastdim lane sums (AVX2: 8 float
 or 4 double lanes, then its shuffle tree) and its fused multiply-adds on other dims. Both are
 compared bit for bit with torch's aten ops. log_softmax backward is bit-exact where torch's
 kernel calls the C library's exp (its scalar tail on non-last dims) and within an ulp of its
-vectorised SLEEF exp elsewhere. Errors of the backward ops match torch's type and message.
+vectorised SLEEF exp elsewhere. tanh_backward fuses ``1 - y * y`` into one multiply-add and
+sigmoid_backward multiplies ``g * (1 - y) * y`` left to right, as torch's compiled kernels do.
+Errors of the backward ops match torch's type and message.
 """
 import numpy as np
 import pytest
@@ -173,3 +176,19 @@ def test_log_softmax_backward_bits(dt, shape, dim):
         np.testing.assert_array_equal(actual, expected)
     else:  # torch's vectorised SLEEF exp may differ from the C library's by an ulp
         assert np.all(np.abs(actual.astype(np.float64) - expected) <= bound)
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 100, 4099])
+@pytest.mark.parametrize("name,extra", [("tanh_backward", ()), ("sigmoid_backward", ()),
+                                        ("threshold_backward", (0.25,)),
+                                        ("threshold_backward", (0,))])
+def test_activation_backward_bits(dt, n, name, extra):
+    rng = np.random.default_rng(n)
+    g = (rng.standard_normal(n) * 4).astype(dt)
+    y = np.tanh(rng.standard_normal(n)).astype(dt)
+    if name == "sigmoid_backward":
+        y = ((y + 1) / 2).astype(dt)
+    y[:3] = (0.25, 0.0, -0.0)[:n]  # ties with the threshold
+    expected, actual = _both(name, g, y, *extra)
+    np.testing.assert_array_equal(_arrays(actual)[0], _arrays(expected)[0])
