@@ -124,6 +124,8 @@ def _nll_error_cases():
         "2d target bounds": ("nll_loss2d_backward", g0, x4, t3 + 7, None, 1, -100, tw),
         "2d forward uint8": ("nll_loss2d_forward", x4, t3.astype(np.uint8), None, 1, -100),
         "forward bounds": ("nll_loss_forward", x, np.array([0, -1, 2, 1]), None, 2, -100),
+        "weight of another shape": ("nll_loss_backward", g0, x, t, np.ones((3, 1), f), 1,
+                                    -100, tw),
         "1-d input, none": ("nll_loss_backward", g0, np.ones(3, f), np.array(1), None, 0,
                             -100, tw),
     }

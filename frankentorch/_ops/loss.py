@@ -167,10 +167,11 @@ def _frame(self: Tensor, target: Tensor):
 
 
 def _class_weights(weight, np_dt) -> np.ndarray:
-    """Class weights as a contiguous array of the compute dtype; empty for none."""
+    """Class weights as a flat contiguous array of the compute dtype (ATen reads the
+    buffer, whatever its shape); empty for none."""
     if weight is None:
         return np.empty(0, np_dt)
-    return np.ascontiguousarray(values(weight), dtype=np_dt)
+    return np.ascontiguousarray(values(weight), dtype=np_dt).reshape(-1)
 
 
 def _check_target(bad: int, t: np.ndarray) -> None:
