@@ -48,14 +48,23 @@ def _spatial_checks(self: Tensor, target: Tensor, weight) -> None:
         raise RuntimeError(f"size mismatch (got input: {list(s)} , target: {list(t)}")
 
 
-def _batch_checks(self: Tensor, target: Tensor) -> None:
-    """The rank and batch checks of ATen's nll_loss meta functions."""
+def _batch_checks(self: Tensor, target: Tensor, forward: bool) -> None:
+    """The rank and batch checks of ATen's nll_loss meta functions (the forward's take a
+    1-D target of one element for a 1-D input; the backward's still compare sizes)."""
     if not 0 < self.ndim <= 2:
         raise RuntimeError("input tensor should be 1D or 2D")
     if target.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    no_batch = self.ndim == 1 and target.ndim == 0
-    if not (no_batch or self._shape[0] == target._shape[0]):
+    if forward and self.ndim == 1 and target.ndim == 1:
+        if target._shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                             f"{target._shape[0]}")
+        return
+    if self.ndim == 1 and target.ndim == 0:  # one sample without a batch dim
+        return
+    if not target.ndim:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if self._shape[0] != target._shape[0]:
         raise RuntimeError(f"size mismatch (got input: {list(self._shape)}, target: "
                            f"{list(target._shape)})")
 
@@ -80,7 +89,7 @@ def _nll_checks(self: Tensor, target: Tensor, weight, reduction: int, spatial: b
         if target._dtype not in _TARGET_DTYPES:
             raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                                f"{target._dtype.scalar_type_name}")
-        _batch_checks(self, target)
+        _batch_checks(self, target, True)
         n_classes = self._shape[-1]
         if weight is not None and (weight.ndim != 1 or weight.numel() != n_classes):
             raise RuntimeError(f"weight tensor should be defined either for all {n_classes} "
@@ -101,7 +110,7 @@ def _nll_backward_checks(grad_output, self, target, weight, reduction, total_wei
         _spatial_checks(self, target, weight)
         space = " "
     else:
-        _batch_checks(self, target)
+        _batch_checks(self, target, False)
         space = "  "  # (sic)
     if total_weight.numel() != 1:
         raise RuntimeError(f"expected total_weight to be a{space}single element tensor, got: "
@@ -156,7 +165,8 @@ def _K():
 def _frame(self: Tensor, target: Tensor):
     """(N, C, M): batch, classes and spatial positions of an nll_loss input (M is 1 without
     spatial dims), and the targets as an ``[N, M]`` int64 array. A 1-D input is one sample;
-    its kernel reads only the first target (the checks let a 1-D target be as long as C)."""
+    its kernel reads only the first target (the backward's checks let a 1-D target be as
+    long as C)."""
     s = self._shape
     if len(s) == 1:
         n, c, m = min(target.numel(), 1), s[0], 1

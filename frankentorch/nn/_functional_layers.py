@@ -61,14 +61,9 @@ def _nll_loss_nd(input, target, weight, reduction: int, ignore_index: int):
     nd = input.dim()
     if nd < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {nd})")
-    if nd == 1 and target.dim() == 1:
-        if target.shape[0] != 1:
-            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
-                             f"{target.shape[0]}")
-        if not (input.requires_grad and _grad_enabled()):
-            # torch's kernel reads the one target as a scalar, but its autograd path keeps
-            # the 1-D target and fails the size check
-            target = target.squeeze(0)
+    if nd == 1 and target.dim() == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                         f"{target.shape[0]}")
     if nd != 1 and input.shape[0] != target.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0]}).")
