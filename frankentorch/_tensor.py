@@ -243,7 +243,7 @@ class Tensor(TensorMeta):
         if 0 in shape:
             return np.empty(shape, self._data.dtype)
         if self.is_contiguous():
-            return self._data[self._offset:self._offset + numel_of(shape)].reshape(shape)
+            return flat_data(self).reshape(shape)
         item = self._dtype.itemsize
         # a dim of size <= 1 never moves, so its stride is irrelevant (and may not fit NumPy)
         strides = tuple(s * item if n > 1 else 0 for n, s in zip(shape, self._stride))
@@ -359,6 +359,13 @@ def make_tensor(storage: Storage, shape, stride, offset: int, dt: _dt.dtype,
     t._contig = None
     t._output_nr = 0
     return t
+
+
+def flat_data(t: Tensor) -> np.ndarray:
+    """The elements of a contiguous tensor as a 1-D NumPy view (writes go to the tensor)."""
+    if t._data is None:
+        raise NotImplementedError("Cannot access data of a tensor on the 'meta' device")
+    return t._data[t._offset:t._offset + numel_of(t._shape)]
 
 
 def empty_contiguous(shape: tuple, n: int, dt: _dt.dtype) -> Tensor:

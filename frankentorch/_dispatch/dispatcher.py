@@ -18,7 +18,7 @@ from .._core import mode as _mode
 from . import keys as K
 from .schema import parse_schema
 
-__all__ = ["Op", "OpPacket", "Backward", "defop", "OPS", "tensor_keyset_bits",
+__all__ = ["Op", "OpPacket", "Backward", "defop", "overload", "OPS", "tensor_keyset_bits",
            "set_autograd_fallback", "is_out_overload"]
 
 DK = K.DispatchKey
@@ -468,6 +468,12 @@ def _out_kwargs(op: Op, kwargs: dict) -> dict:
 
 
 _KWARG_MARK = re.compile(r"(?:\(|, )\*(?:,|\))")
+
+
+def overload(name: str) -> Op:
+    """The registered overload ``name`` of an op (``"round.decimals"``), e.g. to declare its
+    derivative."""
+    return next(op for op in OPS[name.split(".")[0]].overloads if op.name == name)
 
 
 def is_out_overload(op: Op) -> bool:

@@ -8,13 +8,13 @@ import numpy as np
 
 from .._core import dtype as D
 from .._core.meta import broadcast_shapes, numel_of
-from .._dispatch.dispatcher import defop, OPS
+from .._dispatch.dispatcher import defop, OPS, overload as _op
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .arith import (_check_operands, _kernel_alpha, _kernels, kernel_dtype, kernel_operand,
                     run_binary)
 from .copy import check_can_cast, copy_into, resize_out
-from .unary import overload as _op, choose as _choose
+from .unary import choose as _choose
 
 _INTS = frozenset(d for d in D.ALL_DTYPES if not d.is_floating_point and d is not D.bool_)
 _FLOATS = frozenset(d for d in D.ALL_DTYPES if d.is_floating_point)
@@ -71,7 +71,7 @@ def _dtypes(name: str, a, b):
         dt = D.get_default_dtype()
     if dt in bad and not (name == "pow" and isinstance(a, Tensor) and it.is_number(b) and
                           b in (0, 1)):  # pow(x, 0) and pow(x, 1) are fill/copy in PyTorch
-        raise NotImplementedError(f'"{kname}" not implemented for \'{dt.scalar_type_name}\'')
+        raise it.not_implemented(kname, dt)
     return dt, (D.bool_ if boolean else dt)
 
 

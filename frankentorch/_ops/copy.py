@@ -7,7 +7,7 @@ from .._core.layout import contiguous_format
 from .._core.meta import broadcast_shapes, channels_last_strides, contiguous_strides, numel_of
 from .._core.storage import Storage, store
 from .._dispatch.dispatcher import defop
-from .._tensor import Tensor, empty_tensor
+from .._tensor import Tensor, empty_tensor, flat_data
 from . import iterator as it
 
 _HALF = (D.float16, D.bfloat16)
@@ -47,7 +47,7 @@ def copy_into(dst: Tensor, src) -> Tensor:
         return dst
     if src.__class__ is Tensor and src._dtype is dst._dtype and src._shape == shape and \
             src.is_contiguous() and dst.is_contiguous():  # one flat run, nothing to convert
-        dst._data[dst._offset:dst._offset + n] = src._data[src._offset:src._offset + n]
+        flat_data(dst)[:] = flat_data(src)
         return dst
     if not isinstance(src, Tensor) or dst._dtype in _HALF or src._dtype in _HALF:
         store(dst._array(), src._array() if isinstance(src, Tensor) else src)

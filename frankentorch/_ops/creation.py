@@ -17,7 +17,7 @@ from .._core.device import CPU, as_device
 from .._core.meta import contiguous_strides, numel_of
 from .._dispatch.dispatcher import defop
 from .._core.storage import cast, store
-from .._tensor import Tensor, empty_contiguous, empty_tensor, from_array
+from .._tensor import Tensor, empty_contiguous, empty_tensor, flat_data, from_array
 from . import iterator as it
 from .args import int_list
 from .copy import copy_into, format_strides
@@ -52,7 +52,7 @@ def _fill(t: Tensor, value) -> Tensor:
     n = t.numel()
     if value.__class__ in (int, float) and abs(value) <= _HALF_MAX and \
             t._dtype.is_floating_point and t._data is not None and t.is_contiguous():
-        t._data[t._offset:t._offset + n] = value  # within every float type's range
+        flat_data(t)[:] = value  # within every float type's range
         return t
     if t._dtype.kind in "ui":
         value = _integral_values(np.array([value]), t._dtype)[0]
@@ -62,7 +62,7 @@ def _fill(t: Tensor, value) -> Tensor:
         raise RuntimeError(f"value cannot be converted to type {_C_TYPE[t._dtype.name]} "
                            "without overflow")
     if t._data is not None and n:  # a fresh (contiguous) tensor: its flat run, any rank
-        store(t._data[t._offset:t._offset + n] if t.is_contiguous() else t._array(), value)
+        store(flat_data(t) if t.is_contiguous() else t._array(), value)
     return t
 
 

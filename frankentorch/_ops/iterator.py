@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core import dtype as D
+from .._core import grad_mode as _grad_mode
 from .._core.device import device
 from .._core.meta import broadcast_shapes, contiguous_strides, numel_of
 from .._core.storage import cast, store
@@ -24,6 +25,28 @@ __all__ = ["PARALLEL_MIN", "result_type", "common_device", "elementwise_strides"
 PARALLEL_MIN = 1 << 16
 
 _NUMBER_TYPES = (bool, int, float)
+
+
+def recorded(*tensors) -> bool:
+    """Whether autograd would record an op on ``tensors``: grad mode is on and one of them
+    requires grad (a view also through its base, as the dispatcher decides). Gradient
+    formulas compute directly, without dispatch, when it would not (no double backward)."""
+    if not _grad_mode._state.enabled:
+        return False
+    return any(t._requires_grad or t._base is not None and t._base._requires_grad
+               for t in tensors)
+
+
+def not_implemented(kernel: str, dt: D.dtype) -> NotImplementedError:
+    """The error of ATen's AT_DISPATCH when ``kernel`` has no case for ``dt``."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{dt.scalar_type_name}'")
+
+
+def check_scalar_type(t, dt: D.dtype) -> None:
+    """ATen's accessor check: ``t`` (None passes) must hold ``dt``."""
+    if t is not None and t._dtype is not dt:
+        raise RuntimeError(f"expected scalar type {dt.scalar_type_name} but found "
+                           f"{t._dtype.scalar_type_name}")
 
 
 def is_number(x) -> bool:

@@ -15,10 +15,9 @@ import warnings
 import numpy as np
 
 from .._core import dtype as D
-from .._core import grad_mode as _grad_mode
 from .._core.device import CPU
 from .._core.meta import broadcast_shapes, contiguous_strides, normalize_dim, numel_of
-from .._dispatch.dispatcher import OPS, defop
+from .._dispatch.dispatcher import OPS, defop, overload
 from .._tensor import Tensor, empty_contiguous, empty_tensor, make_tensor
 from . import iterator as it
 from .copy import copy_into, resize_out
@@ -43,10 +42,6 @@ def _K():
 # ---------------------------------------------------------------------------- helpers
 
 _HALVES = (D.float16, D.bfloat16)
-
-
-def _not_impl(kernel: str, dt: D.dtype):
-    return NotImplementedError(f'"{kernel}" not implemented for \'{dt.scalar_type_name}\'')
 
 
 def _view(t: Tensor) -> np.ndarray:
@@ -151,7 +146,7 @@ def _mm_checks(a: Tensor, b: Tensor) -> None:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{a._dtype.cxx_name} != {b._dtype.cxx_name}")
     if a._dtype is D.bool_:
-        raise _not_impl("addmm_impl_cpu_", D.bool_)
+        raise it.not_implemented("addmm_impl_cpu_", D.bool_)
 
 
 def _addmv_checks(inp_shape, inp_dt, mat: Tensor, vec: Tensor) -> None:
@@ -168,7 +163,7 @@ def _addmv_checks(inp_shape, inp_dt, mat: Tensor, vec: Tensor) -> None:
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
                            f"{inp_dt.scalar_type_name}, {mat._dtype.scalar_type_name}, and {vec._dtype.scalar_type_name}")
     if mat._dtype is D.bool_:
-        raise _not_impl("addmv_impl_cpu", D.bool_)
+        raise it.not_implemented("addmv_impl_cpu", D.bool_)
 
 
 def _bmm_checks(a: Tensor, b: Tensor, kernel: str = "bmm") -> None:
@@ -187,7 +182,7 @@ def _bmm_shape_checks(sa, sb, da, db, kernel="bmm") -> None:
     if da is not db:
         raise RuntimeError(f"expected scalar type {da.scalar_type_name} but found {db.scalar_type_name}")
     if da is D.bool_:
-        raise _not_impl(kernel, D.bool_)
+        raise it.not_implemented(kernel, D.bool_)
 
 
 def _dot_checks(a: Tensor, b: Tensor) -> None:
@@ -202,7 +197,7 @@ def _dot_checks(a: Tensor, b: Tensor) -> None:
                            f"have the same number of elements, but got {n} and {m} elements "
                            "respectively")
     if a._dtype is D.bool_:
-        raise _not_impl("dot", D.bool_)
+        raise it.not_implemented("dot", D.bool_)
 
 
 # ---------------------------------------------------------------------------- products
@@ -230,16 +225,27 @@ def _product(a: Tensor, b: Tensor, shape) -> Tensor:
     return out
 
 
+def _matmul_into_new(a: np.ndarray, b: np.ndarray, dt: D.dtype, transposed: bool) -> Tensor:
+    """``a @ b`` in a new tensor, or its transpose (a column-major result) when
+    ``transposed``."""
+    m, n = a.shape[0], b.shape[1]
+    out = empty_contiguous((m, n), m * n, dt)
+    if m and n:
+        np.matmul(a, b, out=out._data.reshape(m, n))
+    if not transposed:
+        return out
+    return make_tensor(out._storage, (n, m), (1, n), 0, dt, out._device, check=False,
+                       data=out._data)
+
+
 def _mm(self, mat2):
     if self.__class__ is Tensor and mat2.__class__ is Tensor and self._dtype is mat2._dtype \
             and len(self._shape) == 2 and len(mat2._shape) == 2 \
             and self._shape[1] == mat2._shape[0] and self._dtype is not D.bool_ \
             and self._device is mat2._device:
         m, n = self._shape[0], mat2._shape[1]
-        if self._dtype in _BLAS_NATIVE and self._data is not None and m and n:
-            out = empty_contiguous((m, n), m * n, self._dtype)
-            np.matmul(_view(self), _view(mat2), out=out._data.reshape(m, n))
-            return out
+        if self._dtype in _BLAS_NATIVE and self._data is not None:
+            return _matmul_into_new(_view(self), _view(mat2), self._dtype, False)
         return _product(self, mat2, (m, n))
     _check_tensor("mm", "input", 1, self)
     _check_tensor("mm", "mat2", 2, mat2)
@@ -461,14 +467,8 @@ def _addmm(self, mat1, mat2, beta=1, alpha=1):
             is CPU and len(mat1._shape) == 2 and len(mat2._shape) == 2 \
             and mat1._shape[1] == mat2._shape[0] \
             and self._shape in ((mat2._shape[1],), (mat1._shape[0], mat2._shape[1])):
-        # the linear layer: bias + input @ weight.t(), shapes already compatible
-        m, n = mat1._shape[0], mat2._shape[1]
-        out = empty_contiguous((m, n), m * n, self._dtype)
-        if m and n:
-            o = out._data.reshape(m, n)
-            np.matmul(_view(mat1), _view(mat2), out=o)
-            np.add(o, _view(self), out=o)
-        return out
+        # the linear layer: bias + input @ weight.t(), operands known to fit
+        return _blend(mat1, mat2, (mat1._shape[0], mat2._shape[1]), self, 1, 1)
     for i, (x, n) in enumerate(((self, "input"), (mat1, "mat1"), (mat2, "mat2"))):
         _check_tensor("addmm", n, i + 1, x)
     if mat1.ndim != 2:
@@ -487,7 +487,7 @@ def _addmm(self, mat1, mat2, beta=1, alpha=1):
     shape = (mat1._shape[0], mat2._shape[1])
     _check_expand(self._shape, shape)
     if self._dtype is D.bool_:
-        raise _not_impl("addmm_impl_cpu_", D.bool_)
+        raise it.not_implemented("addmm_impl_cpu_", D.bool_)
     it.common_device(self, mat1, mat2)
     return _blend(mat1, mat2, shape, self, beta, alpha)
 
@@ -637,7 +637,7 @@ def _tensordot_kernel(self, other, dims_self, dims_other):
             raise RuntimeError(f"contracted dimensions need to match, but first has size {s1} "
                                f"in dim {x} and second has size {s2} in dim {y}")
     if self._dtype is D.bool_ and d1:
-        raise _not_impl("addmm_impl_cpu_", D.bool_)
+        raise it.not_implemented("addmm_impl_cpu_", D.bool_)
     free_a = [i for i in range(a.ndim) if i not in d1]
     free_b = [i for i in range(b.ndim) if i not in d2]
     shape = tuple(a._shape[i] for i in free_a) + tuple(b._shape[i] for i in free_b)
@@ -844,7 +844,7 @@ def _einsum_kernel(equation, tensors, path=None):
                     raise RuntimeError(f"expected scalar type {dts[0].scalar_type_name} but found "
                                        f"{x.scalar_type_name}")
             if dts[0] is D.bool_:
-                raise _not_impl("bmm", D.bool_)
+                raise it.not_implemented("bmm", D.bool_)
             dt = dts[0]
         else:
             dt = it.result_type(*ops)
@@ -970,7 +970,7 @@ def _inv_impl(A, name="linalg.inv"):
 def _det_impl(A):
     _square_checks("linalg.det", A)
     if A._dtype in _HALVES:
-        raise _not_impl("lu_cpu", A._dtype)
+        raise it.not_implemented("lu_cpu", A._dtype)
     out = empty_tensor(A._shape[:-2], A._dtype, A._device)
     if A._data is None or not out.numel():
         return out
@@ -982,11 +982,11 @@ def _cholesky_impl(A, upper=False, name="linalg.cholesky"):
     if name == "cholesky":
         _square_checks("cholesky", A, floats=False)
         if not A._dtype.is_floating_point or A._dtype in _HALVES:
-            raise _not_impl("cholesky_cpu", A._dtype)
+            raise it.not_implemented("cholesky_cpu", A._dtype)
     else:
         _square_checks(name, A)
         if A._dtype in _HALVES:
-            raise _not_impl("cholesky_cpu", A._dtype)
+            raise it.not_implemented("cholesky_cpu", A._dtype)
     out = _fortran(A._shape, A._dtype, A._device)
     if A._data is None or not out.numel():
         return out
@@ -1013,7 +1013,7 @@ def _solve_impl(A, B, left=True):
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{A._shape[-2]} by {A._shape[-1]} matrices")
     if A._dtype in _HALVES:
-        raise _not_impl("lu_cpu", A._dtype)
+        raise it.not_implemented("lu_cpu", A._dtype)
     it.common_device(A, B)
     vector = B.ndim == 1 or (A.ndim - 1 == B.ndim and B._shape == A._shape[:-1])
     n = A._shape[-1]
@@ -1126,23 +1126,10 @@ def _column_major(t) -> bool:
 
 
 def _unrecorded(a: Tensor, b: Tensor) -> bool:
-    """A gradient product nothing records (grad mode is off, as in a backward pass without
-    create_graph) of BLAS-native CPU matrices: NumPy multiplies them without a dispatch."""
-    return not _grad_mode._state.enabled and a._dtype is b._dtype and \
-        a._dtype in _BLAS_NATIVE and a._device.type == "cpu" and b._device.type == "cpu"
-
-
-def _matmul_into_new(a: np.ndarray, b: np.ndarray, dt: D.dtype, transposed: bool) -> Tensor:
-    """``a @ b`` in a new tensor, or its transpose (a column-major result) when
-    ``transposed``."""
-    m, n = a.shape[0], b.shape[1]
-    out = empty_contiguous((m, n), m * n, dt)
-    if m and n:
-        np.matmul(a, b, out=out._data.reshape(m, n))
-    if not transposed:
-        return out
-    return make_tensor(out._storage, (n, m), (1, n), 0, dt, out._device, check=False,
-                       data=out._data)
+    """A gradient product autograd would not record, of BLAS-native CPU matrices: NumPy
+    multiplies them without a dispatch."""
+    return a._dtype is b._dtype and a._dtype in _BLAS_NATIVE and a._device.type == "cpu" \
+        and b._device.type == "cpu" and not it.recorded(a, b)
 
 
 def _mm_mat1_grad(grad: Tensor, mat1, mat2: Tensor) -> Tensor:
@@ -1196,18 +1183,13 @@ def _addmm_backward(grad, args):
             scaled(_mm_mat2_grad(grad, m1, m2), args.alpha) if args.needs_grad("mat2") else None)
 
 
-def _overload(name: str):
-    from .unary import overload
-    return overload(name)
-
-
-@_overload("addmv").backward("AddmvBackward0", saves=("mat", "vec"))
+@overload("addmv").backward("AddmvBackward0", saves=("mat", "vec"))
 def _addmv_backward(grad, args):
     return (grad * args.beta, grad.unsqueeze(1) * args.vec.unsqueeze(0) * args.alpha,
             args.mat.t().mv(grad) * args.alpha)
 
 
-@_overload("baddbmm").backward("BaddbmmBackward0", saves=("batch1", "batch2"))
+@overload("baddbmm").backward("BaddbmmBackward0", saves=("batch1", "batch2"))
 def _baddbmm_backward(grad, args):
     return (grad * args.beta, grad.bmm(args.batch2.transpose(1, 2)) * args.alpha,
             args.batch1.transpose(1, 2).bmm(grad) * args.alpha)
@@ -1218,11 +1200,11 @@ def _outer_backward(grad, args):
 
 
 # torch computes outer as self[:, None] * vec2: the node is MulBackward0
-_overload("outer").backward("MulBackward0", saves=("self", "vec2"))(_outer_backward)
-_overload("ger").backward("MulBackward0", saves=("self", "vec2"))(_outer_backward)
+overload("outer").backward("MulBackward0", saves=("self", "vec2"))(_outer_backward)
+overload("ger").backward("MulBackward0", saves=("self", "vec2"))(_outer_backward)
 
 
-@_overload("vdot").backward("VdotBackward0", saves=("self", "other"))
+@overload("vdot").backward("VdotBackward0", saves=("self", "other"))
 def _vdot_backward(grad, args):
     return grad * args.other, grad * args.self
 
@@ -1243,9 +1225,9 @@ def _det_backward(grad, args):
     return scale * _mT(a.inverse())
 
 
-_overload("linalg_det").backward("LinalgDetBackward0", saves=("A",), save_result=True)(
+overload("linalg_det").backward("LinalgDetBackward0", saves=("A",), save_result=True)(
     _det_backward)
-_overload("det").backward("LinalgDetBackward0", saves=("self",), save_result=True)(
+overload("det").backward("LinalgDetBackward0", saves=("self",), save_result=True)(
     _det_backward)
 
 
@@ -1254,11 +1236,11 @@ def _inv_backward(grad, args):
     return -inv_t.matmul(grad).matmul(inv_t)
 
 
-_overload("linalg_inv").backward("LinalgInvExBackward0", save_result=True)(_inv_backward)
-_overload("inverse").backward("LinalgInvExBackward0", save_result=True)(_inv_backward)
+overload("linalg_inv").backward("LinalgInvExBackward0", save_result=True)(_inv_backward)
+overload("inverse").backward("LinalgInvExBackward0", save_result=True)(_inv_backward)
 
 
-@_overload("linalg_solve").backward("LinalgSolveExBackward0", saves=("A",), save_result=True)
+@overload("linalg_solve").backward("LinalgSolveExBackward0", saves=("A",), save_result=True)
 def _solve_backward(grad, args):
     """X = A^-1 B: gB = A^-T gX, gA = -gB X^T (transposed for left=False: X A = B)."""
     from .. import linalg
@@ -1289,9 +1271,9 @@ def _cholesky_backward(grad, args):
     return 0.5 * (g + _mT(g))
 
 
-_overload("linalg_cholesky").backward("LinalgCholeskyExBackward0", save_result=True)(
+overload("linalg_cholesky").backward("LinalgCholeskyExBackward0", save_result=True)(
     _cholesky_backward)
-_overload("cholesky").backward("CholeskyBackward0", save_result=True)(_cholesky_backward)
+overload("cholesky").backward("CholeskyBackward0", save_result=True)(_cholesky_backward)
 
 
 @_tensordot.backward("TensordotBackward0", saves=("self", "other"))

@@ -69,17 +69,9 @@ def _batch_checks(self: Tensor, target: Tensor, forward: bool) -> None:
                            f"{list(target._shape)})")
 
 
-def _check_scalar_type(t, dt: D.dtype) -> None:
-    """An accessor's dtype check in ATen's kernels."""
-    if t is not None and t._dtype is not dt:
-        raise RuntimeError(f"expected scalar type {dt.scalar_type_name} but found "
-                           f"{t._dtype.scalar_type_name}")
-
-
 def _check_floating(self: Tensor, kernel: str) -> None:
     if not self._dtype.is_floating_point:
-        raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{self._dtype.scalar_type_name}'")
+        raise it.not_implemented(kernel, self._dtype)
 
 
 def _nll_checks(self: Tensor, target: Tensor, weight, reduction: int, spatial: bool) -> None:
@@ -96,9 +88,9 @@ def _nll_checks(self: Tensor, target: Tensor, weight, reduction: int, spatial: b
                                f"classes or no classes but got weight tensor of shape: "
                                f"{list(weight._shape)}")
     _check_floating(self, "nll_loss2d_out_frame" if spatial else "nll_loss_out_frame")
-    _check_scalar_type(weight, self._dtype)
+    it.check_scalar_type(weight, self._dtype)
     if spatial and (reduction == NONE or target.numel()):  # the kernel reads int64 targets
-        _check_scalar_type(target, D.int64)
+        it.check_scalar_type(target, D.int64)
 
 
 def _nll_backward_checks(grad_output, self, target, weight, reduction, total_weight,
@@ -130,8 +122,8 @@ def _nll_backward_checks(grad_output, self, target, weight, reduction, total_wei
     _check_floating(self, "nll_loss2d_backward_out_frame" if spatial
                     else "nll_loss_backward_out_frame")
     if not spatial and target._dtype is not D.uint8:
-        _check_scalar_type(target, D.int64)
-    _check_scalar_type(weight, self._dtype)
+        it.check_scalar_type(target, D.int64)
+    it.check_scalar_type(weight, self._dtype)
     if each:
         if spatial:
             if grad_output.ndim != 3:
@@ -140,14 +132,14 @@ def _nll_backward_checks(grad_output, self, target, weight, reduction, total_wei
             if grad_output._shape != target._shape:
                 raise RuntimeError(f"size mismatch (got grad_output: {list(grad_output._shape)} "
                                    f"target: {list(target._shape)}")
-        _check_scalar_type(grad_output, self._dtype)
+        it.check_scalar_type(grad_output, self._dtype)
     else:
-        _check_scalar_type(total_weight, self._dtype)
+        it.check_scalar_type(total_weight, self._dtype)
         if spatial:
             _check_single_grad(grad_output)
-        _check_scalar_type(grad_output, self._dtype)
+        it.check_scalar_type(grad_output, self._dtype)
     if spatial:
-        _check_scalar_type(target, D.int64)
+        it.check_scalar_type(target, D.int64)
 
 
 def _check_single_grad(grad_output) -> None:
@@ -283,7 +275,7 @@ def _binary_operands(name: str, kernel: str, self: Tensor, target: Tensor, out_d
     """(result dtype, broadcast shape) of a pointwise loss, with torch's dtype errors."""
     common = it.result_type(self, target)
     if not common.is_floating_point:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{common.scalar_type_name}\'')
+        raise it.not_implemented(kernel, common)
     dt = common if out_dtype is None else out_dtype
     check_can_cast(common, dt)
     it.common_device(self, target)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._core import dtype as D
 from .._core.meta import broadcast_shapes
-from .._dispatch.dispatcher import OPS, defop
+from .._dispatch.dispatcher import OPS, defop, overload
 from .._tensor import Tensor
 from . import iterator as it
 from .nn_common import check_tensor, is_meta, result, values
@@ -48,15 +48,6 @@ def _linear(input, weight, bias=None):
     return _matmul_t(input, weight)
 
 
-@functools.cache
-def _ready(name: str):
-    """The overload ``name``, ready to ``run`` bound arguments (linear's hot path skips
-    binding)."""
-    op = _overload(name)
-    op._materialize()
-    return op
-
-
 def _matmul_t(input: Tensor, weight: Tensor) -> Tensor:
     """``input @ weight.t()`` through the ops ATen's matmul reaches: mm for matrices, a
     folded mm (``_unsafe_view``) for batches, a squeezed mm for a vector."""
@@ -73,9 +64,13 @@ def _matmul_t(input: Tensor, weight: Tensor) -> Tensor:
     return _f("_unsafe_view")(out, input._shape[:-1] + (out._shape[1],))
 
 
-def _overload(name: str):
-    """The registered overload ``name`` (``"norm.ScalarOpt_dim"``)."""
-    return next(op for op in OPS[name.split(".")[0]].overloads if op.name == name)
+@functools.cache
+def _ready(name: str):
+    """The overload ``name``, ready to ``run`` bound arguments (linear's hot path skips
+    binding)."""
+    op = overload(name)
+    op._materialize()
+    return op
 
 
 # ---------------------------------------------------------------------------- bilinear
@@ -250,8 +245,8 @@ def _pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     dim = max(x1.ndim, x2.ndim) - 1
     diff = x1 - x2 + eps
     if dim < 0:  # two 0-d tensors: the norm of one number
-        return _overload("norm.Scalar")(diff, p)
-    return _overload("norm.ScalarOpt_dim")(diff, p, dim, keepdim)
+        return overload("norm.Scalar")(diff, p)
+    return overload("norm.ScalarOpt_dim")(diff, p, dim, keepdim)
 
 
 cosine_similarity_op = defop("cosine_similarity(Tensor x1, Tensor x2, int dim=1, "
@@ -271,7 +266,7 @@ def _cosine_similarity(x1, x2, dim=1, eps=1e-8):
         x2 = x2.to(common)
     shape = broadcast_shapes(x1._shape, x2._shape)
     x1, x2 = x1.expand(shape), x2.expand(shape)
-    vector_norm = _overload("linalg_vector_norm")
+    vector_norm = overload("linalg_vector_norm")
     n1 = vector_norm(x1, 2, dim, True).clone()
     n2 = vector_norm(x2, 2, dim, True).clone()
     with autograd.no_grad():

@@ -21,7 +21,7 @@ from .._core.generator import Generator, default_generator
 from .._core.meta import numel_of
 from .._core.storage import store
 from .._dispatch.dispatcher import defop
-from .._tensor import Tensor, empty_contiguous, empty_tensor
+from .._tensor import Tensor, empty_contiguous, empty_tensor, flat_data
 from . import iterator as it
 from .copy import resize_out
 from .creation import _finish, _like, _sizes, zeros_like
@@ -78,7 +78,7 @@ def _sample_into(t: Tensor, kdt, compute) -> None:
     a contiguous ``t`` of that dtype is written in place, others through a temporary."""
     n = t.numel()
     if t.is_contiguous() and t._dtype.np_dtype == kdt:
-        compute(t._data[t._offset:t._offset + n])
+        compute(flat_data(t))
         return
     buf = np.empty(n, kdt)
     compute(buf)
@@ -103,10 +103,6 @@ def _avx2_kernels() -> bool:
     return _CAPABILITY[0]
 
 
-def _not_implemented(kernel: str, dt: D.dtype):
-    return NotImplementedError(f"\"{kernel}\" not implemented for '{dt.scalar_type_name}'")
-
-
 def _iteration_order(t: Tensor, *others: Tensor) -> list[int]:
     """``t``'s dims from outermost to innermost as TensorIterator walks them when writing
     ``t`` (sorted by stride, ``others``' strides breaking ties): the order draws are used."""
@@ -123,7 +119,7 @@ def _store_drawn(t: Tensor, values: np.ndarray, order=None) -> None:
     if t._dtype in _HALF and values.dtype != np.float32:
         values = values.astype(np.float32)  # c10 narrows through float
     if t.is_contiguous():
-        store(t._data[t._offset:t._offset + values.size], values)
+        store(flat_data(t), values)
         return
     view = t._array().transpose(_iteration_order(t) if order is None else order)
     store(view, values.reshape(view.shape))
@@ -157,7 +153,7 @@ def _check_bounds(name: str, dt: D.dtype, value: float) -> None:
 def _uniform_(self, from_=0.0, to=1.0, generator=None):
     dt = self._dtype
     if not dt.is_floating_point:
-        raise _not_implemented("check_uniform_bounds", dt)
+        raise it.not_implemented("check_uniform_bounds", dt)
     _check_bounds("from", dt, from_)
     _check_bounds("to", dt, to)
     if not from_ <= to:
@@ -204,7 +200,7 @@ def _normal_(self, mean=0.0, std=1.0, generator=None):
     if not _writable(self):
         return self
     if not dt.is_floating_point:
-        raise _not_implemented("normal_kernel_cpu", dt)
+        raise it.not_implemented("normal_kernel_cpu", dt)
     n = self.numel()
     k = _k()
     tail = 16 if n % 16 else 0
@@ -316,7 +312,7 @@ def _bernoulli_tensor_(self, p, generator=None):
     if not _writable(self):
         return self
     if not p._dtype.is_floating_point:
-        raise _not_implemented("bernoulli_tensor_cpu_p_", p._dtype)
+        raise it.not_implemented("bernoulli_tensor_cpu_p_", p._dtype)
     pe = p.expand(self._shape)
     order = _iteration_order(self, pe)
     probs = pe._array().transpose(order).reshape(-1)
@@ -547,7 +543,7 @@ def _geometric_(self, p, generator=None):
     if not _writable(self):
         return self
     if self._dtype is D.bool_:
-        raise _not_implemented("geometric_cpu", self._dtype)
+        raise it.not_implemented("geometric_cpu", self._dtype)
     return _from_uniform64(self, generator, _k().GEOMETRIC, float(p))
 
 
@@ -558,7 +554,7 @@ def _log_normal_(self, mean=1.0, std=2.0, generator=None):
     if not _writable(self):
         return self
     if not self._dtype.is_floating_point:
-        raise _not_implemented("log_normal_cpu", self._dtype)
+        raise it.not_implemented("log_normal_cpu", self._dtype)
     mt, pos, cache = _engine(generator)
     _sample_into(self, np.float64, lambda b: _k().normal_scalar(
         mt, pos, cache, b, float(mean), float(std), True))
@@ -704,7 +700,7 @@ def _randperm(n, generator=None, dtype=None, layout=None, device=None,
     dt = dtype or D.int64
     t = _new(_sizes("randperm", (n,)), dt, device)
     if dt is D.bool_:
-        raise _not_implemented("randperm", dt)
+        raise it.not_implemented("randperm", dt)
     limit = _PERM_LIMIT.get(dt.name)
     if limit is not None and n > limit[0]:
         raise RuntimeError(f"n cannot be greater than {limit[1]} for {dt.scalar_type_name} type.")

@@ -10,7 +10,7 @@ from .._core.device import CPU
 from .._core.meta import normalize_dim, numel_of
 from .._dispatch.dispatcher import defop, is_out_overload
 from .._core.storage import cast, store
-from .._tensor import Tensor, empty_contiguous, empty_tensor, from_array
+from .._tensor import Tensor, empty_contiguous, empty_tensor, flat_data, from_array
 from . import iterator as it
 from .copy import check_can_cast, copy_into, resize_out
 from .shape import (MODE, MODE_NAN, order_keys, pair_out, positions, select_rows,
@@ -101,14 +101,14 @@ def _sum_plan(src: Tensor, dims: tuple, acc: D.dtype) -> tuple:
 
 def sum_to(grad: Tensor, shape) -> Tensor:
     """Sum ``grad`` over the dims broadcasting added or expanded to reach its shape (how a
-    gradient returns to a broadcast input's shape). A dense float gradient without history
-    (no double backward) goes to the reduction kernel directly, without a dispatch."""
+    gradient returns to a broadcast input's shape). A dense float gradient that would not be
+    recorded (no double backward) goes to the reduction kernel directly, without a dispatch."""
     shape = tuple(shape)
     lead = grad.ndim - len(shape)
     inner = [lead + i for i, n in enumerate(shape) if n == 1 and grad._shape[lead + i] != 1]
     if not lead and not inner:
         return grad
-    if not grad._requires_grad and grad._data is not None and \
+    if not it.recorded(grad) and grad._data is not None and \
             grad._dtype in (D.float32, D.float64):
         return from_array(sum_into(grad, tuple(range(lead)) + tuple(inner), grad._dtype)
                           .reshape(shape))
@@ -1238,7 +1238,7 @@ def _softmax_impl(self, dim, dtype, log):
     if not shape:
         return _wrap(0.0 if log else 1.0, src._dtype, (), self._device)
     if d == len(shape) - 1 and src._dtype in _ROW_KERNEL_DTYPES:  # float32 rows
-        x = (src._data[src._offset:src._offset + n] if src.is_contiguous() else
+        x = (flat_data(src) if src.is_contiguous() else
              np.ascontiguousarray(src._array())).reshape(-1, shape[-1])
         if src._dtype is not D.float32:
             x = x.astype(np.float32)
@@ -1340,8 +1340,7 @@ def _softmax_grad(grad_output: Tensor, output: Tensor, dim, log: bool) -> Tensor
     inner = numel_of(shape[d + 1:])
     frame = (total // (n * inner) if n * inner else 0, n, inner)
     out = empty_contiguous(shape, total, grad_output._dtype)
-    g, y, o = (t._data[t._offset:t._offset + total].reshape(frame)
-               for t in (grad_output, output, out))
+    g, y, o = (flat_data(t).reshape(frame) for t in (grad_output, output, out))
     K = _kernels()
     (K.softmax_backward_parallel if total >= it.PARALLEL_MIN else K.softmax_backward_serial)(
         g, y, o, log, d == len(shape) - 1 or not shape)

@@ -16,13 +16,12 @@ import numpy as np
 from .. import return_types as RT
 from .._core import dtype as D
 from .._core.meta import channels_last_strides, contiguous_strides, normalize_dim, numel_of
-from .._dispatch.dispatcher import defop
+from .._dispatch.dispatcher import defop, overload
 from .._core.storage import store
 from .._tensor import Tensor, empty_tensor
 from . import iterator as it
 from .args import as_int, int_list
 from .copy import copy_into, resize_out
-from .unary import overload
 
 _HALF = (D.float16, D.bfloat16)
 
@@ -93,10 +92,6 @@ def _promote_all(tensors) -> D.dtype:
 
 def _common_device(tensors):
     return it.common_device(*tensors)
-
-
-def _not_implemented(kernel: str, dt: D.dtype):
-    return NotImplementedError(f"\"{kernel}\" not implemented for '{dt.scalar_type_name}'")
 
 
 # ------------------------------------------------------------------ cat / stack
@@ -453,7 +448,7 @@ ri_self_tensor = defop("repeat_interleave.self_Tensor(Tensor self, Tensor repeat
 def _repeat_counts(repeats: Tensor, output_size, kernel: str):
     """Validated repeat counts of a 1-D int32/int64 tensor (None for meta) and their sum."""
     if repeats._dtype not in (D.int32, D.int64):
-        raise _not_implemented(kernel, repeats._dtype)
+        raise it.not_implemented(kernel, repeats._dtype)
     if _is_meta(repeats):
         if output_size is None:
             raise NotImplementedError("repeat_interleave on meta tensors needs output_size")
@@ -470,7 +465,7 @@ def _repeat_counts(repeats: Tensor, output_size, kernel: str):
 @ri_tensor.impl("CPU", "Meta")
 def _ri_tensor(repeats, output_size=None):
     if repeats._dtype not in (D.int32, D.int64):
-        raise _not_implemented("repeat_interleave_cpu", repeats._dtype)
+        raise it.not_implemented("repeat_interleave_cpu", repeats._dtype)
     if repeats.ndim != 1:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
     counts, total = _repeat_counts(repeats, output_size, "repeat_interleave_cpu")
@@ -816,7 +811,7 @@ def _kthvalue_compute(self, k, dim, keepdim):
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if self._dtype is D.bool_ and self.ndim:
-        raise _not_implemented("kthvalue_cpu", self._dtype)
+        raise it.not_implemented("kthvalue_cpu", self._dtype)
     kshape = list(self._shape)
     if self.ndim:
         kshape[d] = 1
@@ -1080,7 +1075,7 @@ def _searchsorted_compute(seq, self, out_int32=False, right=False, side=None, so
     else:
         cdt = D.promote_types(seq._dtype, self._dtype)
     if cdt is D.bool_:
-        raise _not_implemented("searchsorted_out_cpu", cdt)
+        raise it.not_implemented("searchsorted_out_cpu", cdt)
     result = _new(in_shape, odt, seq._device)
     if _is_meta(seq, self, sorter) or not numel_of(in_shape):
         return result

@@ -14,6 +14,7 @@ from .._core import dtype as D
 from .._core.meta import numel_of
 from .._core.storage import store
 from .._tensor import Tensor, empty_tensor, from_array
+from . import iterator as it
 from .args import int_list
 from .linalg import _view
 
@@ -34,7 +35,7 @@ def check_dtype(t: Tensor, kernel: str, integers=()) -> None:
     types; others raise its NotImplementedError."""
     dt = t._dtype
     if not dt.is_floating_point and dt not in integers:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dt.scalar_type_name}'")
+        raise it.not_implemented(kernel, dt)
 
 
 def wrap(arr: np.ndarray, dt: D.dtype) -> Tensor:

@@ -14,8 +14,8 @@ import numpy as np
 
 from .._core import dtype as D
 from .._core.meta import contiguous_strides, is_contiguous_geometry, numel_of
-from .._dispatch.dispatcher import defop
-from .._tensor import Tensor, empty_contiguous, empty_tensor, from_array
+from .._dispatch.dispatcher import defop, overload
+from .._tensor import Tensor, empty_contiguous, empty_tensor, flat_data, from_array
 from . import iterator as it
 from .copy import check_can_cast, copy_into, resize_out
 
@@ -27,14 +27,10 @@ def _kernels():
     return unary
 
 
-def _not_implemented(kname: str, dt: D.dtype):
-    return NotImplementedError(f'"{kname}" not implemented for \'{dt.scalar_type_name}\'')
-
-
 def _dispatch_error(self: Tensor, kname: str):
     """torch's AT_DISPATCH error, raised where a kernel would run (never for meta tensors)."""
     if self._data is not None:
-        raise _not_implemented(kname, self._dtype)
+        raise it.not_implemented(kname, self._dtype)
 
 
 def _check_tensor(name: str, x) -> None:
@@ -367,9 +363,7 @@ _relu_kernel = _by_kind("RELU", "I_RELU", None)
 
 def _relu(x, out, dt):
     if it.same_dense_floats(x, out) and out.numel() < it.PARALLEL_MIN:
-        n = out.numel()
-        _kernels().relu_flat(x._data[x._offset:x._offset + n],
-                             out._data[out._offset:out._offset + n])
+        _kernels().relu_flat(flat_data(x), flat_data(out))
         return out
     return _relu_kernel(x, out, dt)
 
@@ -571,13 +565,6 @@ OPERATORS = _operators()
 
 # ---------------------------------------------------------------- derivatives
 
-def overload(name: str):
-    """The registered overload ``name`` of an op (``"round.decimals"``), e.g. to declare its
-    derivative."""
-    from .._dispatch.dispatcher import OPS
-    return next(op for op in OPS[name.split(".")[0]].overloads if op.name == name)
-
-
 @overload("neg").backward("NegBackward0")
 def _neg_backward(grad, args):
     return -grad
@@ -631,11 +618,9 @@ def _fused_backward(schema: str, kernel: str, composed):
     @op.impl("CPU", "Meta")
     def run(grad, saved, *extra):
         if it.same_dense_floats(grad, saved):
-            n = grad.numel()
-            out = empty_contiguous(grad._shape, n, grad._dtype)
-            getattr(_kernels(), kernel)(grad._data[grad._offset:grad._offset + n],
-                                        saved._data[saved._offset:saved._offset + n],
-                                        out._data, *map(float, extra))
+            out = empty_contiguous(grad._shape, grad.numel(), grad._dtype)
+            getattr(_kernels(), kernel)(flat_data(grad), flat_data(saved), out._data,
+                                        *map(float, extra))
             return out
         return composed(grad, saved, *extra)
     return op

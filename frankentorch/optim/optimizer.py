@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import _tensor
+from .._tensor import flat_data
 from .._core import dtype as _dt
 from ..utils.hooks import RemovableHandle
 
@@ -95,13 +96,6 @@ def step_tensors(opt: "Optimizer") -> None:
             st["step"] = tensor(float(st["step"]), dtype=scalar_dtype())
 
 
-def flat(t: Tensor) -> np.ndarray:
-    """The elements of a contiguous tensor as a 1-D NumPy view (writes go to the tensor)."""
-    if t._data is None:
-        raise NotImplementedError("Cannot access data of a tensor on the 'meta' device")
-    return t._data[t._offset:t._offset + t.numel()]
-
-
 class ParamUpdate:
     """Flat float buffers for one parameter's fused update: ``arrays`` holds the parameter,
     the gradient and the given state tensors, in that order (a tensor given twice shares one
@@ -130,7 +124,7 @@ class ParamUpdate:
         for t in (param, grad) + state:
             arr = seen.get(id(t))
             if arr is None:
-                arr = seen[id(t)] = flat(t) if t.is_contiguous() else flat(t.detach().contiguous())
+                arr = seen[id(t)] = flat_data(t) if t.is_contiguous() else flat_data(t.detach().contiguous())
                 if t is not grad:
                     self.written.append((t, arr))
             self.arrays.append(arr)
